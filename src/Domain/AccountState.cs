@@ -1,0 +1,118 @@
+namespace Bank.Domain;
+
+public enum AccountStatus
+{
+    New,
+    Open,
+    Closed,
+}
+
+/// <summary>The outcome of <see cref="AccountState.Decide"/>: events to persist, or a rule violation.</summary>
+public sealed record Decision(IReadOnlyList<IAccountEvent> Events, RuleViolation? Violation)
+{
+    public static readonly Decision Nothing = new([], null);
+
+    public bool IsRejected => Violation is not null;
+
+    public static Decision Accept(IAccountEvent evt) => new([evt], null);
+
+    public static Decision Reject(RuleViolation violation) => new([], violation);
+}
+
+/// <summary>
+/// The account: immutable state with two pure functions. <see cref="Decide"/> applies the rules to a command;
+/// <see cref="Apply"/> folds an accepted event into the state.
+/// </summary>
+public sealed record AccountState(AccountStatus Status, decimal Balance, decimal MinimalBalance, string Incarnation)
+{
+    public static readonly AccountState Empty = new(AccountStatus.New, 0m, 0m, string.Empty);
+
+    public Decision Decide(IAccountCommand command) => command switch
+    {
+        OpenAccount open => DecideOpen(open),
+        Deposit deposit => DecideDeposit(deposit.Amount),
+        Withdraw withdraw => DecideWithdraw(withdraw.Amount),
+        GetBalance => RequireOpen() is { } notOpen ? Decision.Reject(notOpen) : Decision.Nothing,
+        CloseAccount close => Status == AccountStatus.Open
+            ? Decision.Accept(new AccountClosed(close.Reason, Balance))
+            : Decision.Nothing,
+        _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown account command"),
+    };
+
+    public AccountState Apply(IAccountEvent evt) => evt switch
+    {
+        AccountOpened opened => new AccountState(AccountStatus.Open, opened.Balance, opened.MinimalBalance, opened.Incarnation),
+        AccountReopened reopened => this with { Status = AccountStatus.Open, Incarnation = reopened.Incarnation },
+        Deposited deposited => this with { Balance = deposited.Balance },
+        Withdrawn withdrawn => this with { Balance = withdrawn.Balance },
+        AccountClosed => this with { Status = AccountStatus.Closed },
+        _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown account event"),
+    };
+
+    private Decision DecideOpen(OpenAccount open)
+    {
+        switch (Status)
+        {
+            case AccountStatus.Open when open.Incarnation == Incarnation:
+                return Decision.Nothing;
+            case AccountStatus.Open:
+            case AccountStatus.Closed:
+                // The key already has a history: the state is restored, the requested starting balance is ignored.
+                return Decision.Accept(new AccountReopened(open.Incarnation, Balance));
+        }
+
+        if ((Check(open.Balance) ?? Check(open.MinimalBalance)) is { } invalid)
+            return Decision.Reject(invalid);
+        if (open.Balance < open.MinimalBalance)
+            return Decision.Reject(Rules.StartingBalanceBelowMinimal);
+        return Decision.Accept(new AccountOpened(open.Balance, open.MinimalBalance, open.Incarnation));
+    }
+
+    private Decision DecideDeposit(decimal amount)
+    {
+        if (RequireOpen() is { } notOpen)
+            return Decision.Reject(notOpen);
+        if (Check(amount) is { } invalid)
+            return Decision.Reject(invalid);
+        if (amount < 0m)
+            return Decision.Reject(Rules.NegativeDeposit);
+        if (amount == 0m)
+            return Decision.Nothing;
+        // Both operands are valid amounts, so the sum is exact and cannot overflow decimal; it may still pass the limit.
+        var balance = Balance + amount;
+        return Money.IsWithinLimit(balance)
+            ? Decision.Accept(new Deposited(amount, balance))
+            : Decision.Reject(Rules.BalanceLimitExceeded);
+    }
+
+    private Decision DecideWithdraw(decimal amount)
+    {
+        if (RequireOpen() is { } notOpen)
+            return Decision.Reject(notOpen);
+        if (Check(amount) is { } invalid)
+            return Decision.Reject(invalid);
+        if (amount < 0m)
+            return Decision.Reject(Rules.NegativeWithdrawal);
+        if (amount == 0m)
+            return Decision.Nothing;
+        var balance = Balance - amount;
+        return balance < MinimalBalance
+            ? Decision.Reject(Rules.InsufficientBalance)
+            : Decision.Accept(new Withdrawn(amount, balance));
+    }
+
+    private static RuleViolation? Check(decimal amount) =>
+        !Money.IsWithinLimit(amount) ? Rules.AmountOutOfRange
+        : !Money.HasSupportedPrecision(amount) ? Rules.TooPrecise
+        : null;
+
+    private RuleViolation? RequireOpen() => Status switch
+    {
+        AccountStatus.Open => null,
+        AccountStatus.Closed => Rules.Closed,
+        _ => Rules.NotOpen,
+    };
+
+    /// <summary>Applies a sequence of events, as recovery does.</summary>
+    public AccountState ApplyAll(IEnumerable<IAccountEvent> events) => events.Aggregate(this, (state, e) => state.Apply(e));
+}

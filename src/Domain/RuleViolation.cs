@@ -1,0 +1,38 @@
+namespace Bank.Domain;
+
+/// <summary>A business rule said no. The caller gets it back; nothing is persisted and the actor keeps running.</summary>
+public sealed record RuleViolation(string Code, string Message)
+{
+    public override string ToString() => Message;
+}
+
+/// <summary>Every rule violation the account can return, with the exact texts of the product contract.</summary>
+public static class Rules
+{
+    public static readonly RuleViolation StartingBalanceBelowMinimal =
+        new(nameof(StartingBalanceBelowMinimal), "Starting balance is less than minimal balance");
+
+    public static readonly RuleViolation NegativeDeposit =
+        new(nameof(NegativeDeposit), "Cannot deposit negative amount");
+
+    public static readonly RuleViolation NegativeWithdrawal =
+        new(nameof(NegativeWithdrawal), "Cannot withdraw negative amount");
+
+    public static readonly RuleViolation InsufficientBalance =
+        new(nameof(InsufficientBalance), "Withdrawal is not supported by current balance");
+
+    public static readonly RuleViolation AmountOutOfRange =
+        new(nameof(AmountOutOfRange), Money.OutOfRangeMessage);
+
+    public static readonly RuleViolation TooPrecise =
+        new(nameof(TooPrecise), Money.TooPreciseMessage);
+
+    public static readonly RuleViolation BalanceLimitExceeded =
+        new(nameof(BalanceLimitExceeded), "Deposit would take the balance above 2^63");
+
+    public static readonly RuleViolation NotOpen =
+        new(nameof(NotOpen), "Account is not open");
+
+    public static readonly RuleViolation Closed =
+        new(nameof(Closed), "Account is closed");
+}

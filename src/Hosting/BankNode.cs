@@ -1,0 +1,67 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Bank.Hosting.Accounts;
+using Bank.Hosting.Configuration;
+using Bank.Hosting.Registry;
+using Bank.Hosting.Serialization;
+
+namespace Bank.Hosting;
+
+/// <summary>What a Bank node is: where it listens, whom it joins, where it keeps its data.</summary>
+public sealed record BankNodeOptions
+{
+    public string Hostname { get; init; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Addresses (host:port) of seed nodes. Empty: the node is its own seed, a one-node cluster.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    public IReadOnlyList<string> Roles { get; init; } = [];
+
+    public BankPersistenceOptions Persistence { get; init; } = BankPersistenceOptions.Sqlite("data");
+}
+
+public static class BankNodeHostingExtensions
+{
+    /// <summary>Everything a Bank node runs, in order.</summary>
+    public static AkkaConfigurationBuilder WithBankNode(this AkkaConfigurationBuilder builder, BankNodeOptions options) =>
+        builder
+            .WithBankHocon()
+            .WithBankSerialization()
+            .WithBankCluster(options)
+            .WithBankPersistence(options.Persistence)
+            .WithAccounts()
+            .WithNameRegistry();
+
+    public static AkkaConfigurationBuilder WithBankSerialization(this AkkaConfigurationBuilder builder) =>
+        builder.WithCustomSerializer(BankConstants.SerializerName, BankSerializer.BoundTypes,
+            system => new BankSerializer(system));
+
+    /// <summary>Remoting and clustering; with no seeds the node joins itself.</summary>
+    public static AkkaConfigurationBuilder WithBankCluster(this AkkaConfigurationBuilder builder, BankNodeOptions options)
+    {
+        builder
+            .WithRemoting(options.Hostname, options.Port)
+            .WithClustering(new ClusterOptions
+            {
+                Roles = [.. options.Roles],
+                SeedNodes = [.. options.Seeds.Select(seed => $"akka.tcp://{BankConstants.ActorSystemName}@{seed}")],
+            });
+        if (options.Seeds.Count == 0)
+            builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
+        return builder;
+    }
+
+    /// <summary>Completes when this node is Up in its cluster.</summary>
+    public static Task WhenUpAsync(this ActorSystem system)
+    {
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        return up.Task;
+    }
+}

@@ -1,0 +1,91 @@
+using Bank.Domain;
+using Bank.Hosting.Accounts;
+using Bank.Hosting.Registry;
+
+namespace Bank.Hosting.Client;
+
+/// <summary>How to open an account actor: Ray's <c>Account.options(...).remote(balance, minimal_balance)</c>.</summary>
+public sealed record AccountOptions(decimal Balance, decimal MinimalBalance)
+{
+    /// <summary>The account's key: the same key restores the same state. A new key is made when null.</summary>
+    public string? Key { get; init; }
+
+    /// <summary>Detached actors outlive the session that opened them, until killed.</summary>
+    public bool Detached { get; init; }
+
+    /// <summary>Return the live actor of that name instead of failing with AlreadyExists.</summary>
+    public bool GetIfExists { get; init; }
+}
+
+/// <summary>
+/// A client session, like Ray's driver: opens, finds and calls named account actors. Actors it opens without
+/// <see cref="AccountOptions.Detached"/> die with it (OWNER_DIED) when it is disposed. Every failure is a
+/// <see cref="BankException"/> with its <see cref="ErrorKind"/>.
+/// </summary>
+public sealed class BankSession : IAsyncDisposable
+{
+    private readonly IBankGateway _gateway;
+    private int _disposed;
+
+    public BankSession(IBankGateway gateway)
+    {
+        _gateway = gateway;
+        Owner = gateway.OwnerFor(Guid.NewGuid().ToString("N"));
+    }
+
+    /// <summary>The owner id recorded on the actors this session opens.</summary>
+    public string Owner { get; }
+
+    public async Task<ActorInfo> OpenAsync(string name, AccountOptions options, CancellationToken cancellationToken = default)
+    {
+        var request = new OpenActor(name, options.Key, options.Balance, options.MinimalBalance, options.Detached,
+            options.GetIfExists, options.Detached ? null : Owner);
+        return Expect<ActorInfo>(await _gateway.AskRegistryAsync(request, cancellationToken));
+    }
+
+    /// <summary>Ray's <c>ray.get_actor(name)</c>: the live actor of that name, or ActorNotFound.</summary>
+    public async Task<ActorInfo> GetActorAsync(string name, CancellationToken cancellationToken = default) =>
+        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new GetActor(name), cancellationToken));
+
+    public Task<decimal> BalanceAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
+        CallAsync(actor, GetBalance.Instance, cancellationToken);
+
+    public Task<decimal> DepositAsync(ActorInfo actor, decimal amount, CancellationToken cancellationToken = default) =>
+        CallAsync(actor, new Deposit(amount), cancellationToken);
+
+    public Task<decimal> WithdrawAsync(ActorInfo actor, decimal amount, CancellationToken cancellationToken = default) =>
+        CallAsync(actor, new Withdraw(amount), cancellationToken);
+
+    /// <summary>Ray's <c>ray.kill(actor)</c>: the actor stops, its name is freed, its journal is kept.</summary>
+    public async Task<ActorInfo> KillAsync(string name, CancellationToken cancellationToken = default) =>
+        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(name, DeathCauses.Killed), cancellationToken));
+
+    /// <summary>Ray's <c>exit_actor()</c>: the actor ends itself; its death cause is EXITED.</summary>
+    public async Task<ActorInfo> ExitAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
+        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(actor.Name, DeathCauses.Exited), cancellationToken));
+
+    public async Task<IReadOnlyList<ActorInfo>> ListAsync(CancellationToken cancellationToken = default) =>
+        Expect<ActorList>(await _gateway.AskRegistryAsync(ListActors.Instance, cancellationToken)).Actors;
+
+    /// <summary>Ends the session: actors it opened that are not detached die with OWNER_DIED.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        Expect<OwnerReleased>(await _gateway.AskRegistryAsync(new OwnerEnded(Owner)));
+    }
+
+    private async Task<decimal> CallAsync(ActorInfo actor, IAccountCommand command, CancellationToken cancellationToken)
+    {
+        var reply = await _gateway.AskAccountAsync(new AccountRequest(actor.Key, actor.Id, command), cancellationToken);
+        if (reply is Rejected { Kind: ErrorKind.ActorDied or ErrorKind.ActorNotFound } gone)
+            throw new BankException(ErrorKind.ActorDied, gone.Code, $"actor '{actor.Name}' ({actor.Id}) is dead");
+        return Expect<AccountReply>(reply).Balance;
+    }
+
+    private static T Expect<T>(object reply) => reply switch
+    {
+        T expected => expected,
+        Rejected rejected => throw BankException.From(rejected),
+        _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}, wanted {typeof(T).Name}"),
+    };
+}

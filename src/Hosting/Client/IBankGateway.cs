@@ -1,0 +1,40 @@
+using Akka.Actor;
+using Bank.Hosting.Accounts;
+
+namespace Bank.Hosting.Client;
+
+/// <summary>How a <see cref="BankSession"/> reaches the registry and the accounts: in-process, or through ClusterClient.</summary>
+public interface IBankGateway
+{
+    /// <summary>Names the owner of actors opened by a session, so they die with it.</summary>
+    string OwnerFor(string session);
+
+    Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default);
+
+    Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A gateway inside a node: asks the local registry and shard region directly.</summary>
+public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorRef accounts, TimeSpan timeout) : IBankGateway
+{
+    public string OwnerFor(string session) => Registry.NameRegistry.OwnerFor(system, session);
+
+    public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
+        AskAsync(registry, request, cancellationToken);
+
+    public Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
+        AskAsync(accounts, request, cancellationToken);
+
+    private async Task<object> AskAsync(IActorRef target, object request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await target.Ask<object>(request, timeout, cancellationToken);
+        }
+        catch (AskTimeoutException)
+        {
+            throw new BankException(ErrorKind.ClusterUnreachable, "Timeout",
+                $"no answer from the cluster within {timeout.TotalSeconds:0.#} s");
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace Bank.Hosting;
+
+/// <summary>Names that more than one place must agree on: roles, shard types, persistence ids, plugin ids.</summary>
+public static class BankConstants
+{
+    public const string ActorSystemName = "bank";
+
+    /// <summary>Shard type name of the Account entities.</summary>
+    public const string AccountShardType = "account";
+
+    /// <summary>Persistence id of the registry of named actors.</summary>
+    public const string RegistryPersistenceId = "bank-name-registry";
+
+    public const string AccountPersistenceIdPrefix = "account-";
+
+    /// <summary>Identifier of the SQL persistence plugin (journal and snapshot store).</summary>
+    public const string SqlPluginId = "sql";
+
+    public const string SerializerName = "bank";
+
+    public const int SerializerId = 4711;
+}
+
+/// <summary>ActorRegistry key of the Account shard region.</summary>
+public sealed class AccountRegionKey;
+
+/// <summary>ActorRegistry key of the registry of named actors.</summary>
+public sealed class NameRegistryKey;

@@ -1,0 +1,83 @@
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Bank.Hosting.Configuration;
+using LinqToDB;
+using Microsoft.Data.Sqlite;
+
+namespace Bank.Hosting;
+
+public enum JournalKind
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>Where events and snapshots go: an embedded SQLite file (default) or a shared PostgreSQL database.</summary>
+public sealed record BankPersistenceOptions(JournalKind Journal, string ConnectionString)
+{
+    public const string DatabaseFileName = "bank.db";
+
+    /// <summary>SQLite at <c>DIR/bank.db</c>, created with its folder on first start.</summary>
+    public static BankPersistenceOptions Sqlite(string dataDirectory) =>
+        new(JournalKind.Sqlite, new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.GetFullPath(Path.Combine(dataDirectory, DatabaseFileName)),
+            Pooling = true,
+        }.ToString());
+
+    public static BankPersistenceOptions Postgres(string connectionString) => new(JournalKind.Postgres, connectionString);
+}
+
+public static class BankPersistenceHostingExtensions
+{
+    /// <summary>Akka.Persistence.Sql as the journal and snapshot store; tables are created on first start.</summary>
+    public static AkkaConfigurationBuilder WithBankPersistence(this AkkaConfigurationBuilder builder, BankPersistenceOptions options)
+    {
+        var provider = options.Journal switch
+        {
+            JournalKind.Sqlite => ProviderName.SQLiteMS,
+            JournalKind.Postgres => ProviderName.PostgreSQL15,
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Journal, "Unknown journal kind"),
+        };
+        if (options.Journal == JournalKind.Sqlite)
+            PrepareSqlite(options.ConnectionString);
+
+        builder.WithSqlPersistence(
+            connectionString: options.ConnectionString,
+            providerName: provider,
+            mode: PersistenceMode.Both,
+            autoInitialize: true,
+            pluginIdentifier: BankConstants.SqlPluginId,
+            isDefaultPlugin: true);
+
+        // The plugin's generated settings carry library defaults; the tunables in hocon/ win over them.
+        var journal = BankHocon.Defaults.GetConfig("akka.persistence.journal.sql");
+        var tunables = ConfigurationFactory.ParseString(
+            $$"""
+              akka.persistence.journal.sql {
+                parallelism = {{(options.Journal == JournalKind.Sqlite
+                    ? journal.GetInt("parallelism", 1)
+                    : BankHocon.Defaults.GetInt("bank.persistence.postgres-parallelism", 4))}}
+                batch-size = {{journal.GetInt("batch-size", 100)}}
+                buffer-size = {{journal.GetInt("buffer-size", 5000)}}
+              }
+              """);
+        return builder.AddHocon(tunables, HoconAddMode.Prepend);
+    }
+
+    /// <summary>Creates the database's folder and turns on WAL, which lets readers run beside the one writer.</summary>
+    private static void PrepareSqlite(string connectionString)
+    {
+        var path = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        var folder = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(folder))
+            Directory.CreateDirectory(folder);
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        command.ExecuteNonQuery();
+    }
+}

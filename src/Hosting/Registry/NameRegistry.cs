@@ -1,0 +1,249 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Hosting;
+using Akka.Persistence;
+using Akka.Remote;
+using Bank.Domain;
+using Bank.Hosting.Accounts;
+
+namespace Bank.Hosting.Registry;
+
+/// <summary>Tunables of the registry, read from <c>bank.registry</c> and <c>bank.accounts</c> in hocon/bank.hocon.</summary>
+public sealed record RegistrySettings(int SnapshotEvery, int KeepDead, TimeSpan AskTimeout)
+{
+    public static RegistrySettings From(ActorSystem system)
+    {
+        var config = system.Settings.Config;
+        return new RegistrySettings(
+            SnapshotEvery: Math.Max(1, config.GetInt("bank.registry.snapshot-every", 100)),
+            KeepDead: Math.Max(0, config.GetInt("bank.registry.keep-dead", 1000)),
+            AskTimeout: config.GetTimeSpan("bank.accounts.ask-timeout", TimeSpan.FromSeconds(10)));
+    }
+}
+
+/// <summary>
+/// The registry of named actors: name to account key and incarnation id, with lifetimes and death causes.
+/// Event-sourced, so names survive a restart; it talks to accounts only through the shard region, so it can run
+/// as a cluster singleton unchanged. Opens are atomic: a name is reserved while its account is being created.
+/// </summary>
+public sealed class NameRegistry : ReceivePersistentActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _accounts;
+    private readonly RegistrySettings _settings;
+    private readonly Dictionary<string, PendingCreation> _pending = new(StringComparer.Ordinal);
+    private RegistryState _state;
+    private long _lastSnapshotSequenceNr;
+
+    public NameRegistry(IActorRef accounts, RegistrySettings settings)
+    {
+        _accounts = accounts;
+        _settings = settings;
+        _state = RegistryState.Empty(settings.KeepDead);
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is not RegistrySnapshot snapshot) return;
+            _state = RegistryState.FromSnapshot(snapshot, settings.KeepDead);
+            _lastSnapshotSequenceNr = offer.Metadata.SequenceNr;
+        });
+        Recover<ActorRegistered>(e => _state = _state.Apply(e));
+        Recover<ActorDied>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ => Self.Tell(ReleaseOrphans.Instance));
+
+        Command<OpenActor>(Open);
+        Command<CreationResult>(Created);
+        Command<GetActor>(get => Sender.Tell(_state.Find(get.Name) ?? (object)NotFound(get.Name)));
+        Command<KillActor>(Kill);
+        Command<ListActors>(_ => Sender.Tell(new ActorList([.. PendingInfos(), .. _state.All()])));
+        Command<OwnerEnded>(ended => Release(ended.Owner, _state.Live.Values.Where(a => !a.Detached && a.Owner == ended.Owner)));
+        Command<ReleaseOrphans>(_ => Release(null, _state.Live.Values.Where(a => !a.Detached && IsOwnerGone(a.Owner))));
+        Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Registry snapshot at {0} failed", f.Metadata.SequenceNr));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(_ => { });
+    }
+
+    public override string PersistenceId => BankConstants.RegistryPersistenceId;
+
+    public static Props PropsFor(IActorRef accounts, RegistrySettings settings) =>
+        Props.Create(() => new NameRegistry(accounts, settings));
+
+    /// <summary>
+    /// An owner is named after the actor system that opened the session. Owners of this process's earlier lives
+    /// are gone; the cluster issue adds heartbeats for owners elsewhere.
+    /// </summary>
+    public static string OwnerFor(ActorSystem system, string session) =>
+        $"{AddressUidExtension.Uid(system)}/{session}";
+
+    private bool IsOwnerGone(string? owner) =>
+        owner is not null && !owner.StartsWith($"{AddressUidExtension.Uid(Context.System)}/", StringComparison.Ordinal);
+
+    private void Open(OpenActor open)
+    {
+        var problem = Names.ValidateActorName(open.Name) ?? (open.Key is null ? null : Names.ValidateAccountKey(open.Key));
+        if (problem is not null)
+        {
+            Sender.Tell(new Rejected(ErrorKind.Usage, nameof(ErrorKind.Usage), problem));
+            return;
+        }
+
+        if (_state.Find(open.Name) is { } live)
+        {
+            Sender.Tell(open.GetIfExists ? live : AlreadyExists(open.Name));
+            return;
+        }
+
+        if (_pending.TryGetValue(open.Name, out var pending))
+        {
+            if (open.GetIfExists) pending.Waiters.Add(Sender);
+            else Sender.Tell(AlreadyExists(open.Name));
+            return;
+        }
+
+        var key = open.Key ?? Guid.NewGuid().ToString("N");
+        var holder = _state.NameUsingKey(key) ?? _pending.Values.FirstOrDefault(p => p.Key == key)?.Request.Name;
+        if (holder is not null)
+        {
+            Sender.Tell(new Rejected(ErrorKind.AlreadyExists, "KeyInUse", $"Account key '{key}' is in use by actor '{holder}'"));
+            return;
+        }
+
+        var id = Guid.NewGuid().ToString("N");
+        _pending[open.Name] = new PendingCreation(open, key, id, Sender, []);
+        var name = open.Name;
+        _accounts
+            .Ask<object>(new AccountRequest(key, id, new OpenAccount(open.Balance, open.MinimalBalance, id)), _settings.AskTimeout)
+            .PipeTo(Self,
+                success: reply => new CreationResult(name, reply),
+                failure: ex => new CreationResult(name, Unreachable(ex)));
+    }
+
+    private void Created(CreationResult result)
+    {
+        if (!_pending.TryGetValue(result.Name, out var pending)) return;
+        if (result.Reply is not AccountReply reply)
+        {
+            _pending.Remove(result.Name);
+            pending.ReplyAll(result.Reply);
+            return;
+        }
+
+        var open = pending.Request;
+        var info = new ActorInfo(open.Name, pending.Key, pending.Id, ActorState.Alive, null, open.Detached,
+            open.Detached ? null : open.Owner, reply.Node, 0, DateTimeOffset.UtcNow, null);
+        Persist(new ActorRegistered(info), evt =>
+        {
+            _pending.Remove(result.Name);
+            _state = _state.Apply(evt);
+            pending.ReplyAll(info);
+            MaybeSnapshot();
+        });
+    }
+
+    private void Kill(KillActor kill)
+    {
+        if (_state.Find(kill.Name) is not { } actor)
+        {
+            Sender.Tell(NotFound(kill.Name));
+            return;
+        }
+
+        var requester = Sender;
+        Persist(new ActorDied(actor.Name, actor.Id, kill.Cause, DateTimeOffset.UtcNow), evt =>
+        {
+            _state = _state.Apply(evt);
+            MaybeSnapshot();
+            var dead = actor with { State = ActorState.Dead, DeathCause = evt.Cause, DiedAt = evt.At };
+            CloseAccount(actor, evt.Cause).PipeTo(requester, success: () => dead);
+        });
+    }
+
+    private void Release(string? owner, IEnumerable<ActorInfo> actors)
+    {
+        var victims = actors.ToList();
+        var requester = owner is null ? ActorRefs.Nobody : Sender;
+        if (victims.Count == 0)
+        {
+            if (owner is not null) requester.Tell(new OwnerReleased(owner, 0));
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        var events = victims.Select(a => new ActorDied(a.Name, a.Id, DeathCauses.OwnerDied, now)).ToList();
+        var last = events[^1];
+        PersistAll(events, evt =>
+        {
+            _state = _state.Apply(evt);
+            if (!ReferenceEquals(evt, last)) return;
+            MaybeSnapshot();
+            var closing = Task.WhenAll(victims.Select(a => CloseAccount(a, DeathCauses.OwnerDied)));
+            if (owner is not null)
+                closing.PipeTo(requester, success: () => new OwnerReleased(owner, victims.Count));
+        });
+    }
+
+    /// <summary>Ends the incarnation in the account's own journal; a failure is logged, the registry has decided.</summary>
+    private Task CloseAccount(ActorInfo actor, string cause)
+    {
+        var log = _log;
+        return _accounts
+            .Ask<object>(new AccountRequest(actor.Key, actor.Id, new CloseAccount(cause)), _settings.AskTimeout)
+            .ContinueWith(t =>
+            {
+                if (t.IsFaulted || t.Result is Rejected)
+                    log.Warning("Account {0} of actor '{1}' did not confirm its close: {2}", actor.Key, actor.Name,
+                        t.Exception?.GetBaseException().Message ?? ((Rejected)t.Result).Message);
+            }, TaskScheduler.Default);
+    }
+
+    private void MaybeSnapshot()
+    {
+        if (LastSequenceNr - _lastSnapshotSequenceNr < _settings.SnapshotEvery) return;
+        _lastSnapshotSequenceNr = LastSequenceNr;
+        SaveSnapshot(_state.ToSnapshot());
+    }
+
+    private IEnumerable<ActorInfo> PendingInfos() =>
+        _pending.Values.Select(p => new ActorInfo(p.Request.Name, p.Key, p.Id, ActorState.PendingCreation, null,
+            p.Request.Detached, p.Request.Owner, string.Empty, 0, DateTimeOffset.UtcNow, null));
+
+    private static Rejected NotFound(string name) => Rejected.NotFound(name);
+
+    private static Rejected AlreadyExists(string name) =>
+        new(ErrorKind.AlreadyExists, nameof(ErrorKind.AlreadyExists), $"Actor with name '{name}' already exists");
+
+    private Rejected Unreachable(Exception ex) =>
+        new(ErrorKind.ClusterUnreachable, nameof(ErrorKind.ClusterUnreachable),
+            ex is AskTimeoutException
+                ? $"the account did not answer within {_settings.AskTimeout.TotalSeconds:0.#} s"
+                : $"the account could not be reached: {ex.Message}");
+
+    private sealed record PendingCreation(OpenActor Request, string Key, string Id, IActorRef Requester, List<IActorRef> Waiters)
+    {
+        public void ReplyAll(object reply)
+        {
+            Requester.Tell(reply);
+            foreach (var waiter in Waiters) waiter.Tell(reply);
+        }
+    }
+
+    private sealed record CreationResult(string Name, object Reply);
+
+    private sealed record ReleaseOrphans
+    {
+        public static readonly ReleaseOrphans Instance = new();
+    }
+}
+
+public static class NameRegistryHostingExtensions
+{
+    /// <summary>Starts the registry of named actors on this node, registered as <see cref="NameRegistryKey"/>.</summary>
+    public static AkkaConfigurationBuilder WithNameRegistry(this AkkaConfigurationBuilder builder) =>
+        builder.WithActors((system, registry) =>
+        {
+            var accounts = registry.Get<AccountRegionKey>();
+            var actor = system.ActorOf(NameRegistry.PropsFor(accounts, RegistrySettings.From(system)), "name-registry");
+            registry.Register<NameRegistryKey>(actor);
+        });
+}

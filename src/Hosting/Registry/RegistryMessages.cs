@@ -1,0 +1,78 @@
+using Bank.Hosting.Accounts;
+
+namespace Bank.Hosting.Registry;
+
+/// <summary>Lifecycle states of a named actor, as Ray names them.</summary>
+public enum ActorState
+{
+    PendingCreation,
+    Alive,
+    Restarting,
+    Dead,
+}
+
+/// <summary>Why a dead actor died.</summary>
+public static class DeathCauses
+{
+    public const string Killed = "KILLED";
+    public const string Exited = "EXITED";
+    public const string OwnerDied = "OWNER_DIED";
+    public const string MaxRestartsExceeded = "MAX_RESTARTS_EXCEEDED";
+    public const string CreationFailed = "CREATION_FAILED";
+}
+
+/// <summary>One named actor: which account it serves, which incarnation, and how it lives.</summary>
+public sealed record ActorInfo(
+    string Name,
+    string Key,
+    string Id,
+    ActorState State,
+    string? DeathCause,
+    bool Detached,
+    string? Owner,
+    string Node,
+    int Restarts,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? DiedAt) : IBankMessage
+{
+    /// <summary>Ray prints a handle as <c>Actor(Account, id)</c>.</summary>
+    public override string ToString() => $"Actor(Account, {Id})";
+}
+
+/// <summary>
+/// Get or create the named actor. Without a key a fresh one is made; with the key of an existing account its state
+/// is restored. A live name fails with AlreadyExists unless <paramref name="GetIfExists"/>.
+/// </summary>
+public sealed record OpenActor(
+    string Name,
+    string? Key,
+    decimal Balance,
+    decimal MinimalBalance,
+    bool Detached,
+    bool GetIfExists,
+    string? Owner) : IBankMessage;
+
+public sealed record GetActor(string Name) : IBankMessage;
+
+/// <summary>Stops the named actor with the given death cause; the name is freed and the journal kept.</summary>
+public sealed record KillActor(string Name, string Cause) : IBankMessage;
+
+public sealed record ListActors : IBankMessage
+{
+    public static readonly ListActors Instance = new();
+}
+
+public sealed record ActorList(IReadOnlyList<ActorInfo> Actors) : IBankMessage;
+
+/// <summary>The owner (a client session) is gone: its actors that are not detached die with OWNER_DIED.</summary>
+public sealed record OwnerEnded(string Owner) : IBankMessage;
+
+public sealed record OwnerReleased(string Owner, int Stopped) : IBankMessage;
+
+// Events of the registry's journal.
+
+public sealed record ActorRegistered(ActorInfo Actor) : IBankMessage;
+
+public sealed record ActorDied(string Name, string Id, string Cause, DateTimeOffset At) : IBankMessage;
+
+public sealed record RegistrySnapshot(IReadOnlyList<ActorInfo> Live, IReadOnlyList<ActorInfo> Dead) : IBankMessage;

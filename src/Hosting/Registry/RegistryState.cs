@@ -1,0 +1,51 @@
+using System.Collections.Immutable;
+
+namespace Bank.Hosting.Registry;
+
+/// <summary>The registry's table of names, immutable; <see cref="Apply"/> folds its journal's events.</summary>
+public sealed record RegistryState(
+    ImmutableDictionary<string, ActorInfo> Live,
+    ImmutableDictionary<string, string> NamesByKey,
+    ImmutableList<ActorInfo> Dead,
+    int KeepDead)
+{
+    public static RegistryState Empty(int keepDead) =>
+        new(ImmutableDictionary<string, ActorInfo>.Empty, ImmutableDictionary<string, string>.Empty, [], keepDead);
+
+    public ActorInfo? Find(string name) => Live.GetValueOrDefault(name);
+
+    public string? NameUsingKey(string key) => NamesByKey.GetValueOrDefault(key);
+
+    public RegistryState Apply(object evt) => evt switch
+    {
+        ActorRegistered registered => this with
+        {
+            Live = Live.SetItem(registered.Actor.Name, registered.Actor),
+            NamesByKey = NamesByKey.SetItem(registered.Actor.Key, registered.Actor.Name),
+        },
+        ActorDied died when Live.TryGetValue(died.Name, out var actor) && actor.Id == died.Id => this with
+        {
+            Live = Live.Remove(died.Name),
+            NamesByKey = NamesByKey.Remove(actor.Key),
+            Dead = Trim(Dead.Add(actor with { State = ActorState.Dead, DeathCause = died.Cause, DiedAt = died.At })),
+        },
+        ActorDied => this,
+        _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown registry event"),
+    };
+
+    /// <summary>Live actors by name, then the dead ones, oldest death first.</summary>
+    public IReadOnlyList<ActorInfo> All() =>
+        [.. Live.Values.OrderBy(a => a.Name, StringComparer.Ordinal), .. Dead];
+
+    public RegistrySnapshot ToSnapshot() => new([.. Live.Values], [.. Dead]);
+
+    public static RegistryState FromSnapshot(RegistrySnapshot snapshot, int keepDead) =>
+        new(
+            snapshot.Live.ToImmutableDictionary(a => a.Name),
+            snapshot.Live.ToImmutableDictionary(a => a.Key, a => a.Name),
+            [.. snapshot.Dead],
+            keepDead);
+
+    private ImmutableList<ActorInfo> Trim(ImmutableList<ActorInfo> dead) =>
+        dead.Count <= KeepDead ? dead : dead.RemoveRange(0, dead.Count - KeepDead);
+}

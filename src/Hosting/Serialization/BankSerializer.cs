@@ -1,0 +1,79 @@
+using System.Collections.Frozen;
+using System.Runtime.Serialization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using Bank.Domain;
+using Bank.Hosting.Accounts;
+using Bank.Hosting.Registry;
+
+namespace Bank.Hosting.Serialization;
+
+/// <summary>
+/// Serializes Bank's events, snapshots and messages as JSON under explicit, stable manifests, so a journal written today
+/// recovers after a rename or an upgrade. A manifest is never renamed or reused: a changed shape gets a new one.
+/// </summary>
+public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    /// <summary>Every type this serializer writes, by manifest. Append only.</summary>
+    public static readonly IReadOnlyDictionary<string, Type> Manifests = new Dictionary<string, Type>
+    {
+        // account events and snapshot (journal)
+        ["account-opened"] = typeof(AccountOpened),
+        ["account-reopened"] = typeof(AccountReopened),
+        ["deposited"] = typeof(Deposited),
+        ["withdrawn"] = typeof(Withdrawn),
+        ["account-closed"] = typeof(AccountClosed),
+        ["account-state"] = typeof(AccountState),
+        // registry events and snapshot (journal)
+        ["actor-registered"] = typeof(ActorRegistered),
+        ["actor-died"] = typeof(ActorDied),
+        ["registry-snapshot"] = typeof(RegistrySnapshot),
+        // account messages (wire)
+        ["account-request"] = typeof(AccountRequest),
+        ["account-reply"] = typeof(AccountReply),
+        ["account-probe"] = typeof(AccountProbe),
+        ["account-recovery-info"] = typeof(AccountRecoveryInfo),
+        ["rejected"] = typeof(Rejected),
+        // registry messages (wire)
+        ["open-actor"] = typeof(OpenActor),
+        ["get-actor"] = typeof(GetActor),
+        ["kill-actor"] = typeof(KillActor),
+        ["list-actors"] = typeof(ListActors),
+        ["owner-ended"] = typeof(OwnerEnded),
+        ["actor-info"] = typeof(ActorInfo),
+        ["actor-list"] = typeof(ActorList),
+        ["owner-released"] = typeof(OwnerReleased),
+    };
+
+    private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();
+
+    private static readonly FrozenDictionary<Type, string> ManifestsByType =
+        Manifests.ToFrozenDictionary(pair => pair.Value, pair => pair.Key);
+
+    /// <summary>The types bound to this serializer in the actor system's configuration.</summary>
+    public static readonly Type[] BoundTypes = [typeof(IAccountEvent), typeof(AccountState), typeof(IBankMessage)];
+
+    internal static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper) },
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
+    public override int Identifier => BankConstants.SerializerId;
+
+    public override string Manifest(object o) =>
+        ManifestsByType.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new ArgumentException($"{o.GetType()} has no manifest in {nameof(BankSerializer)}", nameof(o));
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Options);
+
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        TypesByManifest.TryGetValue(manifest, out var type)
+            ? JsonSerializer.Deserialize(bytes, type, Options)
+              ?? throw new SerializationException($"Manifest '{manifest}' decoded to null")
+            : throw new SerializationException($"Unknown manifest '{manifest}': written by a newer Bank?");
+}

@@ -1,0 +1,3 @@
+using Bank.Nodes.Cli;
+
+return await BankCli.RunAsync(args, Console.Out, Console.Error);
