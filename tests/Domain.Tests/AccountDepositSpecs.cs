@@ -91,11 +91,131 @@ public class AccountDepositSpecs
     }
 
     [Fact]
-    public void Deposit_of_a_billionth_onto_a_balance_at_the_limit_is_rejected()
+    public void Deposit_of_the_smallest_amount_onto_a_balance_at_the_limit_is_rejected()
     {
-        var decision = Opened(Money.Limit).Decide(new Deposit(0.000000001m));
+        var decision = Opened(Money.Limit).Decide(new Deposit(0.00000001m));
 
         Assert.Equal(Rules.BalanceLimitExceeded, decision.Violation);
+        Assert.Empty(decision.Events);
+    }
+
+    [Fact]
+    public void Deposit_of_a_tiny_amount_that_decimal_would_round_away_is_rejected_as_too_precise()
+    {
+        // 10 + 1e-28 needs 30 significant digits; decimal rounds it back to 10, so the deposit used to vanish.
+        var decision = Opened(10m).Decide(new Deposit(0.0000000000000000000000000001m));
+
+        Assert.Equal(Rules.TooPrecise, decision.Violation);
+        Assert.Equal("Amount must have at most 8 decimal places", decision.Violation!.Message);
+        Assert.Empty(decision.Events);
+    }
+
+    [Fact]
+    public void Deposit_of_a_ten_billionth_onto_a_balance_at_the_limit_is_rejected_as_too_precise()
+    {
+        // 2^63 + 1e-10 rounds back to 2^63, so this deposit used to be accepted without changing the balance.
+        var decision = Opened(Money.Limit).Decide(new Deposit(0.0000000001m));
+
+        Assert.Equal(Rules.TooPrecise, decision.Violation);
+        Assert.Empty(decision.Events);
+    }
+
+    public static TheoryData<decimal, decimal> EightPlaceDeposits => new()
+    {
+        { 10m, 0.00000001m },
+        { 0m, 0.12345678m },
+        { -5m, 1.99999999m },
+        { Money.Limit - 1m, 0.99999999m },
+        { 0.00000001m, Money.Limit - 0.00000001m },
+    };
+
+    [Theory]
+    [MemberData(nameof(EightPlaceDeposits))]
+    public void Deposit_of_an_amount_with_8_decimal_places_is_accepted(decimal balance, decimal amount)
+    {
+        var decision = Opened(balance, -Money.Limit).Decide(new Deposit(amount));
+
+        Assert.Null(decision.Violation);
+        Assert.Equal(new Deposited(amount, balance + amount), Assert.Single(decision.Events));
+    }
+
+    public static TheoryData<decimal, decimal> NinePlaceDeposits => new()
+    {
+        { 10m, 0.000000001m },
+        { 0m, 0.123456789m },
+        { 10m, 1.000000001m },
+        { 0m, Money.Limit - 0.000000001m },
+        { Money.Limit, 0.000000001m },
+        { 10m, 0.00000000000000000001m },
+    };
+
+    [Theory]
+    [MemberData(nameof(NinePlaceDeposits))]
+    public void Deposit_of_an_amount_with_more_than_8_decimal_places_is_rejected_as_too_precise(decimal balance, decimal amount)
+    {
+        var decision = Opened(balance).Decide(new Deposit(amount));
+
+        Assert.Equal(Rules.TooPrecise, decision.Violation);
+        Assert.Empty(decision.Events);
+    }
+
+    [Fact]
+    public void Deposit_of_an_amount_whose_extra_decimal_places_are_zeros_is_accepted()
+    {
+        var decision = Opened(10m).Decide(new Deposit(1.000000000000m));
+
+        Assert.Null(decision.Violation);
+        Assert.Equal(new Deposited(1m, 11m), Assert.Single(decision.Events));
+    }
+
+    [Fact]
+    public void Deposit_of_an_amount_both_beyond_two_to_the_63_and_too_precise_is_rejected_as_out_of_range()
+    {
+        var decision = Opened(0m).Decide(new Deposit(Money.Limit + 0.000000001m));
+
+        Assert.Equal(Rules.AmountOutOfRange, decision.Violation);
+    }
+
+    private static readonly decimal[] SampleBalances =
+    [
+        -Money.Limit, -Money.Limit + 0.00000001m, -1_000_000_000m, -0.00000001m, 0m, 0.00000001m, 0.1m, 10m,
+        123_456_789.12345678m, 1_000_000_000m, 4_611_686_018_427_387_904m, Money.Limit - 1m, Money.Limit - 0.00000001m,
+    ];
+
+    private static readonly decimal[] SampleAmounts =
+    [
+        0.00000001m, 0.00000002m, 0.1m, 0.2m, 0.99999999m, 1m, 1.000000000m, 33m, 98_765.4321m, 1_000_000_000m,
+        4_611_686_018_427_387_904.99999999m, Money.Limit - 0.00000001m, Money.Limit,
+    ];
+
+    /// <summary>Every pair of a sample balance and a sample amount whose sum stays within 2^63.</summary>
+    public static TheoryData<decimal, decimal> ValidDeposits
+    {
+        get
+        {
+            var data = new TheoryData<decimal, decimal>();
+            foreach (var balance in SampleBalances)
+            {
+                foreach (var amount in SampleAmounts.Where(a => Money.IsWithinLimit(balance + a)))
+                    data.Add(balance, amount);
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(ValidDeposits))]
+    public void Every_accepted_deposit_raises_the_balance_by_exactly_the_amount(decimal balance, decimal amount)
+    {
+        var state = Opened(balance, -Money.Limit);
+
+        var deposited = Assert.IsType<Deposited>(Assert.Single(state.Decide(new Deposit(amount)).Events));
+        var after = state.Apply(deposited);
+
+        Assert.Equal(amount, deposited.Amount);
+        Assert.Equal(amount, after.Balance - balance);
+        Assert.Equal(balance, after.Balance - amount);
     }
 
     public static TheoryData<decimal> OutOfRangeAmounts => new()

@@ -100,6 +100,73 @@ public class AccountOpenSpecs
         Assert.Empty(decision.Events);
     }
 
+    public static TheoryData<decimal, decimal> EightPlaceOpenings => new()
+    {
+        { 0.00000001m, 0m },
+        { 10.12345678m, 10.12345678m },
+        { 0m, -0.99999999m },
+        { Money.Limit - 0.00000001m, -Money.Limit + 0.00000001m },
+    };
+
+    [Theory]
+    [MemberData(nameof(EightPlaceOpenings))]
+    public void Open_with_amounts_of_8_decimal_places_is_accepted(decimal balance, decimal minimal)
+    {
+        var decision = AccountState.Empty.Decide(new OpenAccount(balance, minimal, Incarnation));
+
+        Assert.Null(decision.Violation);
+        Assert.Equal(new AccountOpened(balance, minimal, Incarnation), Assert.Single(decision.Events));
+    }
+
+    public static TheoryData<decimal, decimal> TooPreciseOpenings => new()
+    {
+        { 0.000000001m, 0m },
+        { 10.123456789m, 0m },
+        { 0.0000000000000000000000000001m, 0m },
+        { 10m, 0.000000001m },
+        { 10m, -9.999999999m },
+        { 10m, -Money.Limit + 0.000000001m },
+        { 10.000000001m, 10.000000001m },
+    };
+
+    [Theory]
+    [MemberData(nameof(TooPreciseOpenings))]
+    public void Open_with_a_balance_or_minimal_of_more_than_8_decimal_places_is_rejected_as_too_precise(
+        decimal balance, decimal minimal)
+    {
+        var decision = AccountState.Empty.Decide(new OpenAccount(balance, minimal, Incarnation));
+
+        Assert.Equal(Rules.TooPrecise, decision.Violation);
+        Assert.Equal("Amount must have at most 8 decimal places", decision.Violation!.Message);
+        Assert.Empty(decision.Events);
+    }
+
+    [Fact]
+    public void Open_with_amounts_whose_extra_decimal_places_are_zeros_is_accepted()
+    {
+        var decision = AccountState.Empty.Decide(new OpenAccount(99.000000000m, -1.0000000000000m, Incarnation));
+
+        Assert.Null(decision.Violation);
+        Assert.Equal(new AccountOpened(99m, -1m, Incarnation), Assert.Single(decision.Events));
+    }
+
+    public static TheoryData<decimal, decimal> OutOfRangeAndTooPreciseOpenings => new()
+    {
+        { Money.Limit + 0.000000001m, 0m },
+        { 0m, -Money.Limit - 0.000000001m },
+        { Money.Limit + 0.000000001m, Money.Limit + 0.000000001m },
+    };
+
+    [Theory]
+    [MemberData(nameof(OutOfRangeAndTooPreciseOpenings))]
+    public void Open_with_an_amount_both_beyond_two_to_the_63_and_too_precise_is_rejected_as_out_of_range(
+        decimal balance, decimal minimal)
+    {
+        var decision = AccountState.Empty.Decide(new OpenAccount(balance, minimal, Incarnation));
+
+        Assert.Equal(Rules.AmountOutOfRange, decision.Violation);
+    }
+
     [Fact]
     public void Opening_an_open_account_again_with_the_same_incarnation_changes_nothing()
     {

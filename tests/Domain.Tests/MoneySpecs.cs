@@ -19,6 +19,11 @@ public class MoneySpecs
         { ".5", 0.5m },
         { "9223372036854775808", Money.Limit },
         { "-9223372036854775808", -Money.Limit },
+        { "0.12345678", 0.12345678m },
+        { "1e-8", 0.00000001m },
+        { "9223372036854775807.99999999", Money.Limit - 0.00000001m },
+        { "1.000000000", 1m },
+        { "2.50000000000000000000", 2.5m },
     };
 
     [Theory]
@@ -95,6 +100,7 @@ public class MoneySpecs
     [InlineData("79228162514264337593543950335")]
     [InlineData("79228162514264337593543950336")]
     [InlineData("-79228162514264337593543950336")]
+    [InlineData("9223372036854775808.000000001")]
     public void TryParse_rejects_amounts_beyond_two_to_the_63_with_the_out_of_range_message(string text)
     {
         var ok = Money.TryParse(text, out _, out var error);
@@ -106,7 +112,7 @@ public class MoneySpecs
     public static TheoryData<string?> AnyRejectedText => new()
     {
         null, "", "   ", "abc", "NaN", "Infinity", "1e400", "9223372036854775809", "79228162514264337593543950336",
-        new string('9', 10_000), "\u0000",
+        new string('9', 10_000), "\u0000", "1\n2", "0.123456789",
     };
 
     [Theory]
@@ -119,6 +125,119 @@ public class MoneySpecs
         Assert.False(string.IsNullOrWhiteSpace(error));
         Assert.DoesNotContain('\n', error);
         Assert.DoesNotContain('\r', error);
+    }
+
+    [Theory]
+    [MemberData(nameof(AnyRejectedText))]
+    public void TryParse_leaves_the_amount_zero_whenever_it_fails(string? text)
+    {
+        var ok = Money.TryParse(text, out var amount, out _);
+
+        Assert.False(ok);
+        Assert.Equal(0m, amount);
+    }
+
+    [Fact]
+    public void TryParse_of_an_amount_just_beyond_two_to_the_63_leaves_the_amount_zero_not_the_parsed_value()
+    {
+        var ok = Money.TryParse("9223372036854775809", out var amount, out var error);
+
+        Assert.False(ok);
+        Assert.Equal(0m, amount);
+        Assert.Equal(Money.OutOfRangeMessage, error);
+    }
+
+    [Theory]
+    [InlineData("1\n2", "'1?2' is not a valid amount")]
+    [InlineData("1\r\n2", "'1??2' is not a valid amount")]
+    [InlineData("1\u00852", "'1?2' is not a valid amount")]
+    [InlineData("a\tb", "'a?b' is not a valid amount")]
+    [InlineData("\u0000", "'?' is not a valid amount")]
+    public void TryParse_echoes_control_characters_as_question_marks_so_the_error_stays_on_one_line(
+        string text, string expected)
+    {
+        var ok = Money.TryParse(text, out _, out var error);
+
+        Assert.False(ok);
+        Assert.Equal(expected, error);
+    }
+
+    [Fact]
+    public void TryParse_error_for_text_with_a_line_break_has_no_line_break()
+    {
+        Assert.False(Money.TryParse("1\n2", out _, out var error));
+
+        Assert.DoesNotContain('\n', error);
+        Assert.DoesNotContain('\r', error);
+    }
+
+    [Theory]
+    [InlineData("0.123456789")]
+    [InlineData("0.000000001")]
+    [InlineData("-0.000000001")]
+    [InlineData("1e-9")]
+    [InlineData("10.000000001")]
+    [InlineData("0.0000000000000000000000000001")]
+    [InlineData("9223372036854775807.123456789")]
+    public void TryParse_rejects_an_amount_with_more_than_8_decimal_places(string text)
+    {
+        var ok = Money.TryParse(text, out var amount, out var error);
+
+        Assert.False(ok);
+        Assert.Equal(0m, amount);
+        Assert.Equal(Money.TooPreciseMessage, error);
+        Assert.Equal("Amount must have at most 8 decimal places", error);
+    }
+
+    public static TheoryData<decimal, bool> Precisions => new()
+    {
+        { 0m, true },
+        { 0.00000001m, true },
+        { 0.12345678m, true },
+        { 1.000000000000m, true },
+        { Money.Limit, true },
+        { Money.Limit - 0.00000001m, true },
+        { decimal.MaxValue, true },
+        { 0.000000001m, false },
+        { 0.123456789m, false },
+        { -0.000000001m, false },
+        { 0.0000000000000000000000000001m, false },
+        { Money.Limit - 0.000000001m, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Precisions))]
+    public void HasSupportedPrecision_allows_at_most_8_significant_decimal_places(decimal amount, bool expected)
+    {
+        Assert.Equal(expected, Money.HasSupportedPrecision(amount));
+    }
+
+    public static TheoryData<decimal, bool> Validities => new()
+    {
+        { 0m, true },
+        { 0.12345678m, true },
+        { 1.000000000m, true },
+        { Money.Limit, true },
+        { -Money.Limit, true },
+        { 0.123456789m, false },
+        { Money.Limit + 0.00000001m, false },
+        { decimal.MaxValue, false },
+        { decimal.MinValue, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Validities))]
+    public void IsValid_requires_both_the_limit_and_the_precision(decimal amount, bool expected)
+    {
+        Assert.Equal(expected, Money.IsValid(amount));
+    }
+
+    [Fact]
+    public void Amounts_carry_at_most_8_decimal_places()
+    {
+        Assert.Equal(8, Money.MaxDecimalPlaces);
+        Assert.Equal("Amount must have at most 8 decimal places", Money.TooPreciseMessage);
+        Assert.Equal(Money.TooPreciseMessage, Rules.TooPrecise.Message);
     }
 
     [Fact]

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Bank.Benchmarks.DomainBenchmarks).Assembly).Run(args);

@@ -1,0 +1,51 @@
+using Xunit;
+using Bank.Nodes.Cli;
+
+namespace Bank.Nodes.Tests;
+
+/// <summary>Mistakes in how `bank` is called get one line on stderr and exit code 2, never a stack trace.</summary>
+public sealed class CliSpecs
+{
+    private static async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await BankCli.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Theory]
+    [InlineData(new string[0], "error: no command given; run 'bank --help'")]
+    [InlineData(new[] { "frobnicate" }, "error: unknown command 'frobnicate'; run 'bank --help'")]
+    [InlineData(new[] { "demo", "--bogus" }, "error: unknown option '--bogus'")]
+    [InlineData(new[] { "demo", "--data" }, "error: --data needs a value")]
+    [InlineData(new[] { "demo", "extra" }, "error: unexpected argument 'extra'; usage: bank demo [--data DIR]")]
+    public async Task Usage_errors_print_one_line_and_exit_2(string[] args, string expected)
+    {
+        var (code, output, error) = await RunAsync(args);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal(expected, error.TrimEnd('\n', '\r'));
+        Assert.DoesNotContain('\n', error.TrimEnd('\n', '\r'));
+        Assert.Empty(output);
+    }
+
+    [Fact]
+    public async Task A_ten_thousand_character_command_is_refused_in_one_short_line()
+    {
+        var (code, _, error) = await RunAsync(new string('x', 10_000));
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.True(error.Length < 200, error);
+    }
+
+    [Fact]
+    public async Task Help_lists_the_demo_and_the_exit_codes()
+    {
+        var (code, output, _) = await RunAsync("--help");
+
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains("bank demo [--data DIR]", output);
+        Assert.Contains("2 usage error", output);
+    }
+}
