@@ -35,6 +35,14 @@ public static class Money
         const NumberStyles styles = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
         if (decimal.TryParse(trimmed, styles, CultureInfo.InvariantCulture, out amount))
         {
+            // decimal.TryParse rounds digits beyond its 28 significant ones, so count the typed places too.
+            if (TypedDecimalPlaces(trimmed) > MaxDecimalPlaces)
+            {
+                error = TooPreciseMessage;
+                amount = 0m;
+                return false;
+            }
+
             if (IsWithinLimit(amount) && HasSupportedPrecision(amount))
             {
                 error = string.Empty;
@@ -49,11 +57,11 @@ public static class Money
         // decimal refused it: tell a number that is too large or not finite from text that is no number at all.
         if (double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var approx))
         {
-            error = double.IsNaN(approx) ? $"'{Shorten(trimmed)}' is not a finite amount" : OutOfRangeMessage;
+            error = double.IsNaN(approx) ? $"'{TextEcho.OneLine(trimmed)}' is not a finite amount" : OutOfRangeMessage;
             return false;
         }
 
-        error = $"'{Shorten(trimmed)}' is not a valid amount";
+        error = $"'{TextEcho.OneLine(trimmed)}' is not a valid amount";
         return false;
     }
 
@@ -65,10 +73,14 @@ public static class Money
     public static string Format(decimal amount) =>
         amount.ToString("0.0###########################", CultureInfo.InvariantCulture);
 
-    /// <summary>Echoes what was typed on one line: control characters become '?', long text is cut.</summary>
-    private static string Shorten(string text)
+    /// <summary>Decimal places of a number as typed ("1.50e-3" has 4), trailing zeros not counted.</summary>
+    private static int TypedDecimalPlaces(string text)
     {
-        var oneLine = new string(text.Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return oneLine.Length <= 40 ? oneLine : oneLine[..40] + "…";
+        var e = text.IndexOfAny(['e', 'E']);
+        var mantissa = e < 0 ? text : text[..e];
+        var exponent = e < 0 ? 0 : int.TryParse(text[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var x) ? x : 0;
+        var point = mantissa.IndexOf('.');
+        var fraction = point < 0 ? string.Empty : mantissa[(point + 1)..].TrimEnd('0');
+        return Math.Max(0, fraction.Length - exponent);
     }
 }

@@ -23,7 +23,8 @@ public sealed record BankNodeOptions
 
     public IReadOnlyList<string> Roles { get; init; } = [];
 
-    public BankPersistenceOptions Persistence { get; init; } = BankPersistenceOptions.Sqlite("data");
+    /// <summary>Journal and snapshot store; when null, what <c>bank.persistence</c> in hocon/persistence.hocon says.</summary>
+    public BankPersistenceOptions? Persistence { get; init; }
 }
 
 public static class BankNodeHostingExtensions
@@ -34,7 +35,7 @@ public static class BankNodeHostingExtensions
             .WithBankHocon()
             .WithBankSerialization()
             .WithBankCluster(options)
-            .WithBankPersistence(options.Persistence)
+            .WithBankPersistence(options.Persistence ?? BankPersistenceOptions.FromConfig(BankHocon.Defaults))
             .WithAccounts()
             .WithNameRegistry();
 

@@ -5,6 +5,7 @@ using Akka.Persistence.Sql.Hosting;
 using Bank.Hosting.Configuration;
 using LinqToDB;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Bank.Hosting;
 
@@ -28,7 +29,42 @@ public sealed record BankPersistenceOptions(JournalKind Journal, string Connecti
         }.ToString());
 
     public static BankPersistenceOptions Postgres(string connectionString) => new(JournalKind.Postgres, connectionString);
+
+    /// <summary>
+    /// Fails fast, in one line, when the database cannot be reached: better than the journal's retries and stack traces.
+    /// SQLite is prepared when the node is composed; this checks PostgreSQL.
+    /// </summary>
+    public async Task EnsureReachableAsync(CancellationToken cancellationToken = default)
+    {
+        if (Journal != JournalKind.Postgres) return;
+        try
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString);
+            await connection.OpenAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException or TimeoutException)
+        {
+            throw new JournalUnavailableException($"cannot reach the PostgreSQL journal: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The choice made in configuration: <c>bank.persistence</c> in hocon/persistence.hocon.</summary>
+    public static BankPersistenceOptions FromConfig(Config config)
+    {
+        var journal = config.GetString("bank.persistence.journal", "sqlite");
+        return journal.ToLowerInvariant() switch
+        {
+            "sqlite" => Sqlite(config.GetString("bank.persistence.data-directory", "data")),
+            "postgres" or "postgresql" => Postgres(config.GetString("bank.persistence.connection-string", string.Empty) is { Length: > 0 } cs
+                ? cs
+                : throw new ArgumentException("bank.persistence.connection-string must be set when the journal is postgres")),
+            _ => throw new ArgumentException($"bank.persistence.journal is '{journal}'; it must be sqlite or postgres"),
+        };
+    }
 }
+
+/// <summary>The journal's database cannot be reached or used.</summary>
+public sealed class JournalUnavailableException(string message, Exception inner) : Exception(message, inner);
 
 public static class BankPersistenceHostingExtensions
 {

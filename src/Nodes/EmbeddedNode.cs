@@ -29,11 +29,15 @@ public sealed class EmbeddedNode : IAsyncDisposable
 
     public static async Task<EmbeddedNode> StartAsync(BankNodeOptions options, CancellationToken cancellationToken = default)
     {
+        if (options.Persistence is { } persistence)
+            await persistence.EnsureReachableAsync(cancellationToken);
         var host = new HostBuilder()
             .ConfigureLogging(logging => logging
                 .ClearProviders()
                 .AddSimpleConsole(console => console.SingleLine = true)
-                .AddFilter(level => level >= LogLevel.Warning))
+                .AddFilter(level => level >= LogLevel.Warning)
+                // A failed start is reported by the command line in one line, not as the host's stack trace.
+                .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None))
             .ConfigureServices(services => services
                 .Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(console =>
                     console.LogToStandardErrorThreshold = LogLevel.Trace)

@@ -19,7 +19,9 @@ public sealed class CliSpecs
     [InlineData(new[] { "frobnicate" }, "error: unknown command 'frobnicate'; run 'bank --help'")]
     [InlineData(new[] { "demo", "--bogus" }, "error: unknown option '--bogus'")]
     [InlineData(new[] { "demo", "--data" }, "error: --data needs a value")]
-    [InlineData(new[] { "demo", "extra" }, "error: unexpected argument 'extra'; usage: bank demo [--data DIR]")]
+    [InlineData(new[] { "demo", "extra" }, "error: unexpected argument 'extra'; usage: bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]")]
+    [InlineData(new[] { "demo", "--journal", "oracle" }, "error: --journal must be sqlite or postgres, not 'oracle'")]
+    [InlineData(new[] { "demo", "--journal", "postgres" }, "error: --journal postgres needs --connection \"Host=...;Database=...;Username=...;Password=...\"")]
     public async Task Usage_errors_print_one_line_and_exit_2(string[] args, string expected)
     {
         var (code, output, error) = await RunAsync(args);
@@ -47,5 +49,23 @@ public sealed class CliSpecs
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("bank demo [--data DIR]", output);
         Assert.Contains("2 usage error", output);
+    }
+
+    [Fact]
+    public async Task A_data_folder_that_is_a_file_is_refused_in_one_line_with_exit_2()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var (code, output, error) = await RunAsync("demo", "--data", file);
+
+            Assert.Equal(ExitCodes.Usage, code);
+            Assert.Equal($"error: --data '{file}' is a file, not a folder", error.TrimEnd('\n', '\r'));
+            Assert.Empty(output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Bank.Domain;
 namespace Bank.Nodes.Cli;
 
 /// <summary>
@@ -50,7 +51,7 @@ public sealed class Arguments
             }
             else
             {
-                throw new UsageException($"unknown option '--{Shorten(name)}'");
+                throw new UsageException($"unknown option '--{TextEcho.OneLine(name)}'");
             }
         }
 
@@ -65,9 +66,8 @@ public sealed class Arguments
     {
         if (_positionals.Count != count)
             throw new UsageException(_positionals.Count > count
-                ? $"unexpected argument '{Shorten(_positionals[count])}'; usage: {usage}"
+                ? $"unexpected argument '{TextEcho.OneLine(_positionals[count])}'; usage: {usage}"
                 : $"missing argument; usage: {usage}");
     }
 
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

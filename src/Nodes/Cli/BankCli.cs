@@ -1,3 +1,5 @@
+using Bank.Domain;
+using Bank.Hosting;
 using Bank.Hosting.Client;
 
 namespace Bank.Nodes.Cli;
@@ -9,8 +11,10 @@ public static class BankCli
         bank: Ray-style stateful remote actors on an Akka.NET cluster.
 
         Usage:
-          bank demo [--data DIR]    the "Remote Actors" chapter's scripts, end to end, on an embedded
-                                    one-node cluster with its SQLite journal in DIR/bank.db (default ./data)
+          bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]
+                                    the "Remote Actors" chapter's scripts, end to end, on an embedded
+                                    one-node cluster; its journal is SQLite in DIR/bank.db (default ./data)
+                                    or the PostgreSQL database of the connection string
           bank --help               this text
           bank --version            the version
 
@@ -33,7 +37,7 @@ public static class BankCli
                 "--help" or "-h" or "help" => Print(output, Help),
                 "--version" => Print(output, typeof(BankCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"),
                 "demo" => await new DemoCommand(output).RunAsync(rest),
-                var unknown => throw new UsageException($"unknown command '{Shorten(unknown)}'; run 'bank --help'"),
+                var unknown => throw new UsageException($"unknown command '{TextEcho.OneLine(unknown)}'; run 'bank --help'"),
             };
         }
         catch (UsageException usage)
@@ -52,9 +56,17 @@ public static class BankCli
                 _ => ExitCodes.Failure,
             };
         }
-        catch (Exception unexpected) when (unexpected is IOException or UnauthorizedAccessException or TimeoutException)
+        catch (JournalUnavailableException journal)
         {
-            error.WriteLine($"error: {OneLine(unexpected.Message)}");
+            error.WriteLine($"error: {OneLine(journal.Message)}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception unexpected)
+        {
+            // No stack trace reaches a user; BANK_DEBUG=1 shows it to whoever investigates.
+            error.WriteLine($"error: {OneLine(unexpected.GetBaseException().Message)}");
+            if (Environment.GetEnvironmentVariable("BANK_DEBUG") == "1")
+                error.WriteLine(unexpected);
             return ExitCodes.Failure;
         }
     }
@@ -67,5 +79,4 @@ public static class BankCli
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
 
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 }

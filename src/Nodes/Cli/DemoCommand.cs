@@ -10,26 +10,26 @@ namespace Bank.Nodes.Cli;
 /// </summary>
 public sealed class DemoCommand(TextWriter output)
 {
-    public const string Usage = "bank demo [--data DIR]";
+    public const string Usage = "bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var parsed = Arguments.Parse(args, ["data"], []);
+        var parsed = Arguments.Parse(args, ["data", "journal", "connection"], []);
         parsed.ExpectPositionals(0, Usage);
-        var data = Path.GetFullPath(parsed.Value("data") ?? "data");
+        var (persistence, where) = JournalOptions.From(parsed);
 
-        output.WriteLine($"bank demo: the Remote Actors chapter on an embedded one-node cluster; data in {data}");
+        output.WriteLine($"bank demo: the Remote Actors chapter on an embedded one-node cluster; data in {where}");
         await using var node = await EmbeddedNode.StartAsync(new BankNodeOptions
         {
             Port = 0,
-            Persistence = BankPersistenceOptions.Sqlite(data),
+            Persistence = persistence,
         });
 
         await BasicWalkthroughAsync(node.Gateway);
         await DetachedWalkthroughAsync(node.Gateway);
         await PersistenceWalkthroughAsync(node.Gateway);
         output.WriteLine();
-        output.WriteLine("Demo finished: the cluster is leaving; the journal stays in " + data);
+        output.WriteLine("Demo finished: the cluster is leaving; the journal stays in " + where);
         return ExitCodes.Ok;
     }
 

@@ -1,0 +1,45 @@
+using Bank.Hosting;
+using Bank.Hosting.Configuration;
+
+namespace Bank.Nodes.Cli;
+
+/// <summary>--journal, --data and --connection, over the defaults in hocon/persistence.hocon.</summary>
+public static class JournalOptions
+{
+    /// <returns>The persistence options, and where the data lives, for people (never the connection's password).</returns>
+    public static (BankPersistenceOptions Options, string Where) From(Arguments parsed)
+    {
+        var defaults = BankHocon.Defaults;
+        var journal = parsed.Value("journal") ?? defaults.GetString("bank.persistence.journal", "sqlite");
+        switch (journal)
+        {
+            case "sqlite":
+                if (parsed.Has("connection"))
+                    throw new UsageException("--connection goes with --journal postgres; SQLite takes --data DIR");
+                var data = DataFolder.Prepare(parsed.Value("data") ?? defaults.GetString("bank.persistence.data-directory", "data"));
+                return (BankPersistenceOptions.Sqlite(data), data);
+            case "postgres":
+                if (parsed.Has("data"))
+                    throw new UsageException("--data goes with --journal sqlite; PostgreSQL takes --connection STRING");
+                var connection = parsed.Value("connection") ?? defaults.GetString("bank.persistence.connection-string", string.Empty);
+                if (string.IsNullOrWhiteSpace(connection))
+                    throw new UsageException("--journal postgres needs --connection \"Host=...;Database=...;Username=...;Password=...\"");
+                return (BankPersistenceOptions.Postgres(connection), "PostgreSQL " + Describe(connection));
+            default:
+                throw new UsageException($"--journal must be sqlite or postgres, not '{Bank.Domain.TextEcho.OneLine(journal)}'");
+        }
+    }
+
+    private static string Describe(string connection)
+    {
+        try
+        {
+            var builder = new Npgsql.NpgsqlConnectionStringBuilder(connection);
+            return $"database '{builder.Database}' on {builder.Host}:{builder.Port}";
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--connection is not a valid PostgreSQL connection string: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.TestKit;
+using Xunit;
+
+namespace Bank.Hosting.Tests.Support;
+
+/// <summary>
+/// One Bank node per test class, in a data folder of its own, composed by the same extension method the nodes use.
+/// Tests in the class share it, so each uses its own names and keys.
+/// </summary>
+public class BankNodeFixture : IAsyncLifetime
+{
+    private TestNode? _node;
+
+    public TempDataDirectory Data { get; } = new();
+
+    public TestNode Node => _node ?? throw new InvalidOperationException("The node has not started");
+
+    /// <summary>What the node runs; a subclass adds test settings after it.</summary>
+    protected virtual void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
+    {
+        builder.WithBankNode(TestNode.OptionsFor(Data));
+        // akka.test.* for the TestKit, beneath everything else; persistence on a busy machine earns a longer wait.
+        builder.AddHocon(
+            ConfigurationFactory.ParseString("akka.test.single-expect-default = 10s").WithFallback(TestKitBase.DefaultConfig),
+            HoconAddMode.Append);
+    }
+
+    public async Task InitializeAsync() => _node = await TestNode.StartAsync(ConfigureAkka);
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            if (_node is not null)
+                await _node.DisposeAsync();
+        }
+        finally
+        {
+            Data.Dispose();
+        }
+    }
+}
+
+/// <summary>A node whose accounts snapshot every 10 events, so a test can see recovery from a snapshot.</summary>
+public sealed class SnapshotEveryTenFixture : BankNodeFixture
+{
+    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
+    {
+        base.ConfigureAkka(builder, provider);
+        builder.AddHocon("bank.accounts.snapshot-every = 10", HoconAddMode.Prepend);
+    }
+}

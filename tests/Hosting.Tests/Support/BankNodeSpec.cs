@@ -1,0 +1,45 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.TestKit;
+using Akka.TestKit.Xunit2;
+using Bank.Hosting.Client;
+using Xunit;
+
+namespace Bank.Hosting.Tests.Support;
+
+/// <summary>
+/// A TestKit over the class's shared Bank node: a fresh TestActor per test in the node's actor system, which the
+/// fixture, not the test, shuts down.
+/// </summary>
+public abstract class BankNodeSpec<TFixture> : TestKitBase, IClassFixture<TFixture>, IDisposable
+    where TFixture : BankNodeFixture
+{
+    protected BankNodeSpec(TFixture fixture)
+        : base(new XunitAssertions(), fixture.Node.System)
+    {
+        Fixture = fixture;
+    }
+
+    protected TFixture Fixture { get; }
+
+    protected ActorRegistry ActorRegistry => Fixture.Node.Registry;
+
+    protected IActorRef Accounts => ActorRegistry.Get<AccountRegionKey>();
+
+    protected IActorRef NameRegistry => ActorRegistry.Get<NameRegistryKey>();
+
+    protected BankSession NewSession() =>
+        new(new LocalGateway(Sys, NameRegistry, Accounts, TestNode.CallTimeout));
+
+    /// <summary>A name or key no other test in the class uses.</summary>
+    protected static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
+
+    public void Dispose()
+    {
+        Sys.Stop(TestActor);
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>A TestKit bound to a node that a test starts itself.</summary>
+public sealed class NodeTestKit(ActorSystem system) : TestKitBase(new XunitAssertions(), system);
