@@ -49,7 +49,7 @@ public sealed class NameRegistry : ReceivePersistentActor
         });
         Recover<ActorRegistered>(e => _state = _state.Apply(e));
         Recover<ActorDied>(e => _state = _state.Apply(e));
-        Recover<RecoveryCompleted>(_ => Self.Tell(ReleaseOrphans.Instance));
+        Recover<RecoveryCompleted>(_ => ReleaseOrphans());
 
         Command<OpenActor>(Open);
         Command<CreationResult>(Created);
@@ -57,7 +57,7 @@ public sealed class NameRegistry : ReceivePersistentActor
         Command<KillActor>(Kill);
         Command<ListActors>(_ => Sender.Tell(new ActorList([.. PendingInfos(), .. _state.All()])));
         Command<OwnerEnded>(ended => Release(ended.Owner, _state.Live.Values.Where(a => !a.Detached && a.Owner == ended.Owner)));
-        Command<ReleaseOrphans>(_ => Release(null, _state.Live.Values.Where(a => !a.Detached && IsOwnerGone(a.Owner))));
+        Command<OrphansReleased>(released => PersistDeaths(released.Actors, released.Deaths, applied: true, requester: null));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Registry snapshot at {0} failed", f.Metadata.SequenceNr));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -159,27 +159,49 @@ public sealed class NameRegistry : ReceivePersistentActor
         });
     }
 
-    private void Release(string? owner, IEnumerable<ActorInfo> actors)
+    private void Release(string owner, IEnumerable<ActorInfo> actors)
     {
         var victims = actors.ToList();
-        var requester = owner is null ? ActorRefs.Nobody : Sender;
         if (victims.Count == 0)
         {
-            if (owner is not null) requester.Tell(new OwnerReleased(owner, 0));
+            Sender.Tell(new OwnerReleased(owner, 0));
             return;
         }
 
+        PersistDeaths(victims, Deaths(victims), applied: false, requester: (Sender, owner));
+    }
+
+    /// <summary>
+    /// Owners of this node's earlier lives are gone, so their actors die now. The deaths are applied at once, before
+    /// any request waiting for recovery is answered, and persisted as the first command.
+    /// </summary>
+    private void ReleaseOrphans()
+    {
+        var orphans = _state.Live.Values.Where(a => !a.Detached && IsOwnerGone(a.Owner)).ToList();
+        if (orphans.Count == 0) return;
+        var deaths = Deaths(orphans);
+        foreach (var death in deaths) _state = _state.Apply(death);
+        Self.Tell(new OrphansReleased(orphans, deaths));
+    }
+
+    private static List<ActorDied> Deaths(IEnumerable<ActorInfo> actors)
+    {
         var now = DateTimeOffset.UtcNow;
-        var events = victims.Select(a => new ActorDied(a.Name, a.Id, DeathCauses.OwnerDied, now)).ToList();
-        var last = events[^1];
-        PersistAll(events, evt =>
+        return actors.Select(a => new ActorDied(a.Name, a.Id, DeathCauses.OwnerDied, now)).ToList();
+    }
+
+    private void PersistDeaths(IReadOnlyList<ActorInfo> victims, IReadOnlyList<ActorDied> deaths, bool applied,
+        (IActorRef Requester, string Owner)? requester)
+    {
+        var last = deaths[^1];
+        PersistAll(deaths, evt =>
         {
-            _state = _state.Apply(evt);
+            if (!applied) _state = _state.Apply(evt);
             if (!ReferenceEquals(evt, last)) return;
             MaybeSnapshot();
             var closing = Task.WhenAll(victims.Select(a => CloseAccount(a, DeathCauses.OwnerDied)));
-            if (owner is not null)
-                closing.PipeTo(requester, success: () => new OwnerReleased(owner, victims.Count));
+            if (requester is var (to, owner))
+                closing.PipeTo(to, success: () => new OwnerReleased(owner, victims.Count));
         });
     }
 
@@ -230,10 +252,7 @@ public sealed class NameRegistry : ReceivePersistentActor
 
     private sealed record CreationResult(string Name, object Reply);
 
-    private sealed record ReleaseOrphans
-    {
-        public static readonly ReleaseOrphans Instance = new();
-    }
+    private sealed record OrphansReleased(IReadOnlyList<ActorInfo> Actors, IReadOnlyList<ActorDied> Deaths);
 }
 
 public static class NameRegistryHostingExtensions

@@ -21,7 +21,9 @@ public sealed record RegistryState(
         ActorRegistered registered => this with
         {
             Live = Live.SetItem(registered.Actor.Name, registered.Actor),
-            NamesByKey = NamesByKey.SetItem(registered.Actor.Key, registered.Actor.Name),
+            // A name taken over before an earlier holder's death reached the journal no longer holds that key.
+            NamesByKey = (Live.TryGetValue(registered.Actor.Name, out var previous) ? NamesByKey.Remove(previous.Key) : NamesByKey)
+                .SetItem(registered.Actor.Key, registered.Actor.Name),
         },
         ActorDied died when Live.TryGetValue(died.Name, out var actor) && actor.Id == died.Id => this with
         {

@@ -1,6 +1,4 @@
-using Akka.Configuration;
 using Akka.Hosting;
-using Akka.TestKit;
 using Xunit;
 
 namespace Bank.Hosting.Tests.Support;
@@ -21,10 +19,8 @@ public class BankNodeFixture : IAsyncLifetime
     protected virtual void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
     {
         builder.WithBankNode(TestNode.OptionsFor(Data));
-        // akka.test.* for the TestKit, beneath everything else; persistence on a busy machine earns a longer wait.
-        builder.AddHocon(
-            ConfigurationFactory.ParseString("akka.test.single-expect-default = 10s").WithFallback(TestKitBase.DefaultConfig),
-            HoconAddMode.Append);
+        // The TestKit adds its own defaults beneath the node's; persistence on a busy machine earns a longer wait than 3 s.
+        builder.AddHocon("akka.test { single-expect-default = 10s, default-timeout = 10s }", HoconAddMode.Append);
     }
 
     public async Task InitializeAsync() => _node = await TestNode.StartAsync(ConfigureAkka);

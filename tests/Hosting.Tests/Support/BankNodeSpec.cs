@@ -40,6 +40,3 @@ public abstract class BankNodeSpec<TFixture> : TestKitBase, IClassFixture<TFixtu
         GC.SuppressFinalize(this);
     }
 }
-
-/// <summary>A TestKit bound to a node that a test starts itself.</summary>
-public sealed class NodeTestKit(ActorSystem system) : TestKitBase(new XunitAssertions(), system);

@@ -1,0 +1,205 @@
+using System.Runtime.Serialization;
+using System.Text;
+using Bank.Domain;
+using Bank.Hosting.Accounts;
+using Bank.Hosting.Registry;
+using Bank.Hosting.Serialization;
+using Bank.Hosting.Tests.Support;
+using Xunit;
+using AkkaSerialization = Akka.Serialization.Serialization;
+
+namespace Bank.Hosting.Tests;
+
+/// <summary>
+/// Events, snapshots and wire messages go through BankSerializer under stable manifests (DESIGN.md §6), so a journal
+/// written today recovers after an upgrade. These specs use the node's own serialization bindings.
+/// </summary>
+public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNodeFixture>(fixture)
+{
+    private static readonly DateTimeOffset Created = new(2026, 1, 2, 3, 4, 5, 678, TimeSpan.FromHours(1));
+
+    private static readonly ActorInfo Alive = new("Account", "1234567", "0123456789abcdef0123456789abcdef", ActorState.Alive,
+        null, true, null, "akka.tcp://bank@127.0.0.1:4053", 0, Created, null);
+
+    private static readonly ActorInfo Dead = new("Spender", "7654321", "fedcba9876543210fedcba9876543210", ActorState.Dead,
+        DeathCauses.OwnerDied, false, "12345/session", "akka.tcp://bank@127.0.0.1:4053", 2, Created, Created.AddMinutes(5));
+
+    /// <summary>One value of every type the serializer writes.</summary>
+    private static readonly object[] Samples =
+    [
+        new AccountOpened(99m, 20m, "inc-1"),
+        new AccountReopened("inc-2", 66.5m),
+        new Deposited(5m, 10m),
+        new Withdrawn(33m, 66m),
+        new AccountClosed(DeathCauses.Killed, 66m),
+        new AccountState(AccountStatus.Open, 66m, 20m, "inc-2"),
+        new ActorRegistered(Alive),
+        new ActorDied("Account", Alive.Id, DeathCauses.Killed, Created),
+        new RegistrySnapshot([Alive], [Dead]),
+        new AccountRequest("1234567", "inc-1", new Withdraw(0.00000001m)),
+        new AccountReply("1234567", "inc-1", 9_223_372_036_854_775_808m, -20m, 7, "akka.tcp://bank@127.0.0.1:4053"),
+        new AccountProbe("1234567"),
+        new AccountRecoveryInfo("1234567", "instance", 25, 20, 5, AccountStatus.Closed),
+        new Rejected(ErrorKind.RuleViolation, "NegativeDeposit", "Cannot deposit negative amount"),
+        new OpenActor("Account", "1234567", 100m, 20m, true, false, null),
+        new GetActor("Account"),
+        new KillActor("Account", DeathCauses.Killed),
+        ListActors.Instance,
+        new OwnerEnded("12345/session"),
+        Dead,
+        new ActorList([Alive, Dead]),
+        new OwnerReleased("12345/session", 2),
+    ];
+
+    /// <summary>The manifests written into journals and onto the wire today. Never rename or reuse one.</summary>
+    private static readonly IReadOnlyDictionary<string, Type> PublishedManifests = new Dictionary<string, Type>
+    {
+        ["account-opened"] = typeof(AccountOpened),
+        ["account-reopened"] = typeof(AccountReopened),
+        ["deposited"] = typeof(Deposited),
+        ["withdrawn"] = typeof(Withdrawn),
+        ["account-closed"] = typeof(AccountClosed),
+        ["account-state"] = typeof(AccountState),
+        ["actor-registered"] = typeof(ActorRegistered),
+        ["actor-died"] = typeof(ActorDied),
+        ["registry-snapshot"] = typeof(RegistrySnapshot),
+        ["account-request"] = typeof(AccountRequest),
+        ["account-reply"] = typeof(AccountReply),
+        ["account-probe"] = typeof(AccountProbe),
+        ["account-recovery-info"] = typeof(AccountRecoveryInfo),
+        ["rejected"] = typeof(Rejected),
+        ["open-actor"] = typeof(OpenActor),
+        ["get-actor"] = typeof(GetActor),
+        ["kill-actor"] = typeof(KillActor),
+        ["list-actors"] = typeof(ListActors),
+        ["owner-ended"] = typeof(OwnerEnded),
+        ["actor-info"] = typeof(ActorInfo),
+        ["actor-list"] = typeof(ActorList),
+        ["owner-released"] = typeof(OwnerReleased),
+    };
+
+    public static TheoryData<string> Manifests => [.. BankSerializer.Manifests.Keys];
+
+    public static TheoryData<string> Commands => ["open", "deposit", "withdraw", "balance", "close"];
+
+    [Fact]
+    public void Manifests_are_the_published_ones_bound_to_the_same_types()
+    {
+        Assert.Equal(
+            PublishedManifests.OrderBy(pair => pair.Key, StringComparer.Ordinal),
+            BankSerializer.Manifests.OrderBy(pair => pair.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Every_type_with_a_manifest_has_a_sample_here()
+    {
+        Assert.Equal(
+            BankSerializer.Manifests.Values.Select(type => type.Name).Order(StringComparer.Ordinal),
+            Samples.Select(sample => sample.GetType().Name).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests))]
+    public void Value_round_trips_through_the_bank_serializer_under_its_manifest(string manifest)
+    {
+        var sample = Samples.Single(s => s.GetType() == BankSerializer.Manifests[manifest]);
+
+        var decoded = RoundTrip(sample, manifest);
+
+        AssertSameValue(sample, decoded);
+    }
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public void Every_account_command_round_trips_inside_an_account_request(string command)
+    {
+        IAccountCommand sample = command switch
+        {
+            "open" => new OpenAccount(100m, 20m, "inc-1"),
+            "deposit" => new Deposit(5.5m),
+            "withdraw" => new Withdraw(7m),
+            "balance" => GetBalance.Instance,
+            "close" => new CloseAccount(DeathCauses.Exited),
+            _ => throw new ArgumentOutOfRangeException(nameof(command), command, "unknown command"),
+        };
+        var request = new AccountRequest("1234567", "inc-1", sample);
+
+        Assert.Equal(request, RoundTrip(request, "account-request"));
+    }
+
+    [Fact]
+    public void Deposited_is_written_as_the_published_json()
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(new Deposited(5m, 10m));
+
+        Assert.Equal("""{"amount":5,"balance":10}""", Encoding.UTF8.GetString(serializer.ToBinary(new Deposited(5m, 10m))));
+    }
+
+    [Fact]
+    public void Deposited_is_read_from_the_published_json()
+    {
+        Assert.Equal(new Deposited(5m, 10m), Decode("deposited", """{"amount":5,"balance":10}"""));
+    }
+
+    [Fact]
+    public void Account_events_and_snapshot_are_read_from_the_published_json()
+    {
+        Assert.Equal(new AccountOpened(99m, 20m, "abc"),
+            Decode("account-opened", """{"balance":99,"minimal_balance":20,"incarnation":"abc"}"""));
+        Assert.Equal(new Withdrawn(33m, 66m), Decode("withdrawn", """{"amount":33,"balance":66}"""));
+        Assert.Equal(new AccountReopened("def", 66m), Decode("account-reopened", """{"incarnation":"def","balance":66}"""));
+        Assert.Equal(new AccountClosed("KILLED", 66m), Decode("account-closed", """{"reason":"KILLED","balance":66}"""));
+        Assert.Equal(new AccountState(AccountStatus.Open, 66m, 20m, "def"),
+            Decode("account-state", """{"status":"OPEN","balance":66,"minimal_balance":20,"incarnation":"def"}"""));
+    }
+
+    [Fact]
+    public void Registry_events_and_commands_on_the_wire_are_read_from_the_published_json()
+    {
+        Assert.Equal(new ActorDied("Account", "abc", "KILLED", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)),
+            Decode("actor-died", """{"name":"Account","id":"abc","cause":"KILLED","at":"2026-01-02T03:04:05+00:00"}"""));
+        Assert.Equal(new AccountRequest("k", "i", new Withdraw(5m)),
+            Decode("account-request", """{"key":"k","incarnation":"i","command":{"$c":"withdraw","amount":5}}"""));
+    }
+
+    [Fact]
+    public void Unknown_manifest_fails_with_a_clear_error()
+    {
+        var error = Assert.Throws<SerializationException>(() => Decode("deposited-v9", "{}"));
+
+        Assert.Contains("deposited-v9", error.Message, StringComparison.Ordinal);
+    }
+
+    private object RoundTrip(object value, string expectedManifest)
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(value);
+        Assert.IsType<BankSerializer>(serializer);
+        Assert.Equal(4711, serializer.Identifier);
+        var manifest = AkkaSerialization.ManifestFor(serializer, value);
+        Assert.Equal(expectedManifest, manifest);
+
+        return Sys.Serialization.Deserialize(serializer.ToBinary(value), serializer.Identifier, manifest);
+    }
+
+    private object Decode(string manifest, string json) =>
+        Sys.Serialization.Deserialize(Encoding.UTF8.GetBytes(json), BankConstants.SerializerId, manifest);
+
+    /// <summary>Records compare by value, except that the lists they hold compare by reference: compare those by items.</summary>
+    private static void AssertSameValue(object expected, object actual)
+    {
+        Assert.IsType(expected.GetType(), actual);
+        switch (expected)
+        {
+            case ActorList list:
+                Assert.Equal(list.Actors, ((ActorList)actual).Actors);
+                break;
+            case RegistrySnapshot snapshot:
+                Assert.Equal(snapshot.Live, ((RegistrySnapshot)actual).Live);
+                Assert.Equal(snapshot.Dead, ((RegistrySnapshot)actual).Dead);
+                break;
+            default:
+                Assert.Equal(expected, actual);
+                break;
+        }
+    }
+}
