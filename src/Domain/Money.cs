@@ -35,21 +35,11 @@ public static class Money
         const NumberStyles styles = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
         if (decimal.TryParse(trimmed, styles, CultureInfo.InvariantCulture, out amount))
         {
-            // decimal.TryParse rounds digits beyond its 28 significant ones, so count the typed places too.
-            if (TypedDecimalPlaces(trimmed) > MaxDecimalPlaces)
-            {
-                error = TooPreciseMessage;
-                amount = 0m;
-                return false;
-            }
-
-            if (IsWithinLimit(amount) && HasSupportedPrecision(amount))
-            {
-                error = string.Empty;
-                return true;
-            }
-
-            error = IsWithinLimit(amount) ? TooPreciseMessage : OutOfRangeMessage;
+            // decimal.TryParse rounds digits beyond its 28 significant ones, so the typed places are counted too.
+            error = !IsWithinLimit(amount) ? OutOfRangeMessage
+                : !HasSupportedPrecision(amount) || TypedDecimalPlaces(trimmed) > MaxDecimalPlaces ? TooPreciseMessage
+                : string.Empty;
+            if (error.Length == 0) return true;
             amount = 0m;
             return false;
         }

@@ -179,6 +179,12 @@ public class MoneySpecs
     [InlineData("10.000000001")]
     [InlineData("0.0000000000000000000000000001")]
     [InlineData("9223372036854775807.123456789")]
+    // Places that decimal itself would round away before any check could see them:
+    [InlineData("5.000000000000000000000000000004")]
+    [InlineData("9223372036854775807.0000000001")]
+    [InlineData("0.0000000000000000000000000000001")]
+    [InlineData("1e-29")]
+    [InlineData("-0.000000000000000000000000000001")]
     public void TryParse_rejects_an_amount_with_more_than_8_decimal_places(string text)
     {
         var ok = Money.TryParse(text, out var amount, out var error);
