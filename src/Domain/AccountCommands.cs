@@ -23,5 +23,8 @@ public sealed record GetBalance : IAccountCommand
     public static readonly GetBalance Instance = new();
 }
 
-/// <summary>Ends the current incarnation (killed, exited, owner died). The journal is kept; reopening restores the state.</summary>
-public sealed record CloseAccount(string Reason) : IAccountCommand;
+/// <summary>
+/// Ends the given incarnation (killed, exited, owner died). The journal is kept; reopening restores the state.
+/// A close for an earlier incarnation does nothing: it must never end a newer one.
+/// </summary>
+public sealed record CloseAccount(string Reason, string Incarnation) : IAccountCommand;

@@ -33,7 +33,7 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         Deposit deposit => DecideDeposit(deposit.Amount),
         Withdraw withdraw => DecideWithdraw(withdraw.Amount),
         GetBalance => RequireOpen() is { } notOpen ? Decision.Reject(notOpen) : Decision.Nothing,
-        CloseAccount close => Status == AccountStatus.Open
+        CloseAccount close => Status == AccountStatus.Open && close.Incarnation == Incarnation
             ? Decision.Accept(new AccountClosed(close.Reason, Balance))
             : Decision.Nothing,
         _ => throw new ArgumentOutOfRangeException(nameof(command), command.GetType().Name, "Unknown account command"),
@@ -47,6 +47,18 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         Withdrawn withdrawn => this with { Balance = withdrawn.Balance },
         AccountClosed => this with { Status = AccountStatus.Closed },
         _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown account event"),
+    };
+
+    /// <summary>
+    /// May a caller holding a handle of <paramref name="incarnation"/> use the account? Only the current, open
+    /// incarnation may: a handle from before a kill must not touch the reopened account.
+    /// </summary>
+    public RuleViolation? CheckCaller(string incarnation) => Status switch
+    {
+        AccountStatus.New => Rules.NotOpen,
+        AccountStatus.Closed => Rules.Closed,
+        _ when incarnation != Incarnation => Rules.StaleIncarnation,
+        _ => null,
     };
 
     private Decision DecideOpen(OpenAccount open)

@@ -35,4 +35,7 @@ public static class Rules
 
     public static readonly RuleViolation Closed =
         new(nameof(Closed), "Account is closed");
+
+    public static readonly RuleViolation StaleIncarnation =
+        new(nameof(StaleIncarnation), "The caller's actor is an earlier incarnation of this account");
 }

@@ -37,7 +37,7 @@ public class AccountLifecycleSpecs
     [Fact]
     public void Close_on_an_open_account_records_the_reason_and_the_balance()
     {
-        var decision = Opened(99m).Decide(new CloseAccount("killed"));
+        var decision = Opened(99m).Decide(new CloseAccount("killed", Incarnation));
 
         Assert.Null(decision.Violation);
         Assert.Equal(new AccountClosed("killed", 99m), Assert.Single(decision.Events));
@@ -47,9 +47,9 @@ public class AccountLifecycleSpecs
     public void Close_on_a_closed_account_does_nothing()
     {
         var open = Opened(99m);
-        var closed = open.ApplyAll(open.Decide(new CloseAccount("killed")).Events);
+        var closed = open.ApplyAll(open.Decide(new CloseAccount("killed", Incarnation)).Events);
 
-        var again = closed.Decide(new CloseAccount("killed again"));
+        var again = closed.Decide(new CloseAccount("killed again", Incarnation));
 
         Assert.Equal(AccountStatus.Closed, closed.Status);
         Assert.Null(again.Violation);
@@ -59,7 +59,7 @@ public class AccountLifecycleSpecs
     [Fact]
     public void Close_before_the_account_is_opened_does_nothing()
     {
-        var decision = AccountState.Empty.Decide(new CloseAccount("owner died"));
+        var decision = AccountState.Empty.Decide(new CloseAccount("owner died", Incarnation));
 
         Assert.Null(decision.Violation);
         Assert.Empty(decision.Events);
@@ -88,4 +88,24 @@ public class AccountLifecycleSpecs
     private sealed record UnknownCommand : IAccountCommand;
 
     private sealed record UnknownEvent : IAccountEvent;
+
+    [Fact]
+    public void Close_for_an_earlier_incarnation_never_closes_the_current_one()
+    {
+        var reopened = Opened(99m).Apply(new AccountReopened("incarnation-2", 99m));
+
+        var decision = reopened.Decide(new CloseAccount("killed", Incarnation));
+
+        Assert.Null(decision.Violation);
+        Assert.Empty(decision.Events);
+    }
+
+    [Fact]
+    public void Only_the_current_open_incarnation_may_call_the_account()
+    {
+        Assert.Null(Opened(99m).CheckCaller(Incarnation));
+        Assert.Equal(Rules.StaleIncarnation, Opened(99m).CheckCaller("incarnation-0"));
+        Assert.Equal(Rules.Closed, Closed(99m).CheckCaller(Incarnation));
+        Assert.Equal(Rules.NotOpen, AccountState.Empty.CheckCaller(Incarnation));
+    }
 }

@@ -117,7 +117,7 @@ public class AccountReplaySpecs
 
         _ = state.Decide(new Deposit(1m));
         _ = state.Decide(new Withdraw(1m));
-        _ = state.Decide(new CloseAccount("killed"));
+        _ = state.Decide(new CloseAccount("killed", AccountStates.Incarnation));
 
         Assert.Equal(before, state);
     }

@@ -34,7 +34,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         new AccountClosed(DeathCauses.Killed, 66m),
         new AccountState(AccountStatus.Open, 66m, 20m, "inc-2"),
         new ActorRegistered(Alive),
-        new ActorDied("Account", Alive.Id, DeathCauses.Killed, Created),
+        new ActorDeathRecorded("Account", Alive.Id, DeathCauses.Killed, Created),
         new RegistrySnapshot([Alive], [Dead]),
         new AccountRequest("1234567", "inc-1", new Withdraw(0.00000001m)),
         new AccountReply("1234567", "inc-1", 9_223_372_036_854_775_808m, -20m, 7, "akka.tcp://bank@127.0.0.1:4053"),
@@ -61,7 +61,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["account-closed"] = typeof(AccountClosed),
         ["account-state"] = typeof(AccountState),
         ["actor-registered"] = typeof(ActorRegistered),
-        ["actor-died"] = typeof(ActorDied),
+        ["actor-died"] = typeof(ActorDeathRecorded),
         ["registry-snapshot"] = typeof(RegistrySnapshot),
         ["account-request"] = typeof(AccountRequest),
         ["account-reply"] = typeof(AccountReply),
@@ -119,7 +119,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
             "deposit" => new Deposit(5.5m),
             "withdraw" => new Withdraw(7m),
             "balance" => GetBalance.Instance,
-            "close" => new CloseAccount(DeathCauses.Exited),
+            "close" => new CloseAccount(DeathCauses.Exited, Alive.Id),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command, "unknown command"),
         };
         var request = new AccountRequest("1234567", "inc-1", sample);
@@ -156,7 +156,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
     [Fact]
     public void Registry_events_and_commands_on_the_wire_are_read_from_the_published_json()
     {
-        Assert.Equal(new ActorDied("Account", "abc", "KILLED", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)),
+        Assert.Equal(new ActorDeathRecorded("Account", "abc", "KILLED", new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)),
             Decode("actor-died", """{"name":"Account","id":"abc","cause":"KILLED","at":"2026-01-02T03:04:05+00:00"}"""));
         Assert.Equal(new AccountRequest("k", "i", new Withdraw(5m)),
             Decode("account-request", """{"key":"k","incarnation":"i","command":{"$c":"withdraw","amount":5}}"""));

@@ -56,14 +56,4 @@ public class NodeConfigurationSpecs(BankNodeFixture fixture) : BankNodeSpec<Bank
 
         Assert.Equal("wal", await pragma.ExecuteScalarAsync());
     }
-
-    [Fact]
-    public void Account_settings_are_read_from_the_hocon_defaults()
-    {
-        var settings = AccountSettings.From(Sys);
-
-        Assert.Equal(100, settings.SnapshotEvery);
-        Assert.Equal(100, settings.NumberOfShards);
-        Assert.Equal(TimeSpan.FromSeconds(10), settings.AskTimeout);
-    }
 }

@@ -33,8 +33,9 @@ public sealed class AccountActor : ReceivePersistentActor
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is not AccountState snapshot) return;
-            _state = snapshot;
+            // Replaying onto an empty state instead would silently lose the balance.
+            _state = offer.Snapshot as AccountState ?? throw new InvalidOperationException(
+                $"Snapshot of account {key} is a {offer.Snapshot.GetType().Name}, not an {nameof(AccountState)}");
             _snapshotSequenceNr = offer.Metadata.SequenceNr;
         });
         Recover<IAccountEvent>(evt =>
@@ -49,10 +50,11 @@ public sealed class AccountActor : ReceivePersistentActor
         Command<SaveSnapshotSuccess>(success =>
             DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failure =>
-            _log.Warning(failure.Cause, "Snapshot of account {0} at {1} failed; recovery replays more events", _key, failure.Metadata.SequenceNr));
+            _log.Warning(failure.Cause, "Snapshot of account {Key} at {SequenceNr} failed; recovery replays more events",
+                _key, failure.Metadata.SequenceNr));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(failure =>
-            _log.Info("Old snapshots of account {0} were not deleted: {1}", _key, failure.Cause.Message));
+            _log.Info("Old snapshots of account {Key} were not deleted: {Reason}", _key, failure.Cause.Message));
     }
 
     public override string PersistenceId { get; }
@@ -63,9 +65,10 @@ public sealed class AccountActor : ReceivePersistentActor
 
     private void Handle(AccountRequest request)
     {
-        if (request.Command is not OpenAccount && CheckIncarnation(request) is { } refusal)
+        // Open starts an incarnation and close names the one it ends; every other call must come from the current one.
+        if (request.Command is not (OpenAccount or CloseAccount) && _state.CheckCaller(request.Incarnation) is { } refusal)
         {
-            Sender.Tell(refusal);
+            Sender.Tell(Refuse(refusal));
             return;
         }
 
@@ -90,23 +93,15 @@ public sealed class AccountActor : ReceivePersistentActor
             MaybeSnapshot();
             if (!ReferenceEquals(evt, last)) return;
             sender.Tell(Reply());
+            // A closed incarnation has nothing left to do; the next call wakes the account from its journal.
             if (evt is AccountClosed)
                 Context.Parent.Tell(new Passivate(PoisonPill.Instance));
         });
     }
 
-    /// <summary>Calls through a handle of an earlier incarnation, or to a closed account, must not touch the state.</summary>
-    private Rejected? CheckIncarnation(AccountRequest request)
-    {
-        if (_state.Status == AccountStatus.New)
-            return new Rejected(ErrorKind.ActorNotFound, nameof(ErrorKind.ActorNotFound), $"no account with key '{_key}'");
-        if (request.Command is CloseAccount)
-            return null;
-        if (_state.Status == AccountStatus.Closed || request.Incarnation != _state.Incarnation)
-            return new Rejected(ErrorKind.ActorDied, nameof(ErrorKind.ActorDied),
-                $"actor {request.Incarnation} of account '{_key}' is dead");
-        return null;
-    }
+    private Rejected Refuse(RuleViolation refusal) => refusal == Rules.NotOpen
+        ? new Rejected(ErrorKind.ActorNotFound, refusal.Code, $"no account with key '{_key}'")
+        : new Rejected(ErrorKind.ActorDied, refusal.Code, $"this actor of account '{_key}' is dead: {refusal.Message}");
 
     private void MaybeSnapshot()
     {

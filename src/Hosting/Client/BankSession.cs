@@ -38,6 +38,7 @@ public sealed class BankSession : IAsyncDisposable
 
     public async Task<ActorInfo> OpenAsync(string name, AccountOptions options, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
         var request = new OpenActor(name, options.Key, options.Balance, options.MinimalBalance, options.Detached,
             options.GetIfExists, options.Detached ? null : Owner);
         return Expect<ActorInfo>(await _gateway.AskRegistryAsync(request, cancellationToken));
@@ -60,9 +61,9 @@ public sealed class BankSession : IAsyncDisposable
     public async Task<ActorInfo> KillAsync(string name, CancellationToken cancellationToken = default) =>
         Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(name, DeathCauses.Killed), cancellationToken));
 
-    /// <summary>Ray's <c>exit_actor()</c>: the actor ends itself; its death cause is EXITED.</summary>
+    /// <summary>Ray's <c>exit_actor()</c>: this incarnation ends itself; its death cause is EXITED.</summary>
     public async Task<ActorInfo> ExitAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
-        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(actor.Name, DeathCauses.Exited), cancellationToken));
+        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(actor.Name, DeathCauses.Exited, actor.Id), cancellationToken));
 
     public async Task<IReadOnlyList<ActorInfo>> ListAsync(CancellationToken cancellationToken = default) =>
         Expect<ActorList>(await _gateway.AskRegistryAsync(ListActors.Instance, cancellationToken)).Actors;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Bank.Domain;
 using Bank.Hosting.Accounts;
 
 namespace Bank.Hosting.Client;
@@ -22,8 +23,12 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
     public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
         AskAsync(registry, request, cancellationToken);
 
+    /// <summary>Clients may only call an account; opening and closing incarnations is the registry's business.</summary>
     public Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
-        AskAsync(accounts, request, cancellationToken);
+        request.Command is Deposit or Withdraw or GetBalance
+            ? AskAsync(accounts, request, cancellationToken)
+            : throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage),
+                $"{request.Command.GetType().Name} goes through the registry, not straight to an account");
 
     private async Task<object> AskAsync(IActorRef target, object request, CancellationToken cancellationToken)
     {

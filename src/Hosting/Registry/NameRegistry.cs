@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Hosting;
+using Akka.Pattern;
 using Akka.Persistence;
 using Akka.Remote;
 using Bank.Domain;
@@ -9,7 +10,7 @@ using Bank.Hosting.Accounts;
 namespace Bank.Hosting.Registry;
 
 /// <summary>Tunables of the registry, read from <c>bank.registry</c> and <c>bank.accounts</c> in hocon/bank.hocon.</summary>
-public sealed record RegistrySettings(int SnapshotEvery, int KeepDead, TimeSpan AskTimeout)
+public sealed record RegistrySettings(int SnapshotEvery, int KeepDead, TimeSpan AskTimeout, TimeSpan MinBackoff, TimeSpan MaxBackoff)
 {
     public static RegistrySettings From(ActorSystem system)
     {
@@ -17,7 +18,9 @@ public sealed record RegistrySettings(int SnapshotEvery, int KeepDead, TimeSpan 
         return new RegistrySettings(
             SnapshotEvery: Math.Max(1, config.GetInt("bank.registry.snapshot-every", 100)),
             KeepDead: Math.Max(0, config.GetInt("bank.registry.keep-dead", 1000)),
-            AskTimeout: config.GetTimeSpan("bank.accounts.ask-timeout", TimeSpan.FromSeconds(10)));
+            AskTimeout: config.GetTimeSpan("bank.accounts.ask-timeout", TimeSpan.FromSeconds(10)),
+            MinBackoff: config.GetTimeSpan("bank.registry.min-backoff", TimeSpan.FromSeconds(1)),
+            MaxBackoff: config.GetTimeSpan("bank.registry.max-backoff", TimeSpan.FromSeconds(10)));
     }
 }
 
@@ -43,31 +46,41 @@ public sealed class NameRegistry : ReceivePersistentActor
 
         Recover<SnapshotOffer>(offer =>
         {
-            if (offer.Snapshot is not RegistrySnapshot snapshot) return;
+            var snapshot = offer.Snapshot as RegistrySnapshot ?? throw new InvalidOperationException(
+                $"Registry snapshot is a {offer.Snapshot.GetType().Name}, not a {nameof(RegistrySnapshot)}");
             _state = RegistryState.FromSnapshot(snapshot, settings.KeepDead);
             _lastSnapshotSequenceNr = offer.Metadata.SequenceNr;
         });
         Recover<ActorRegistered>(e => _state = _state.Apply(e));
-        Recover<ActorDied>(e => _state = _state.Apply(e));
+        Recover<ActorDeathRecorded>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ => ReleaseOrphans());
 
         Command<OpenActor>(Open);
         Command<CreationResult>(Created);
-        Command<GetActor>(get => Sender.Tell(_state.Find(get.Name) ?? (object)NotFound(get.Name)));
+        Command<GetActor>(get => Sender.Tell(_state.Find(get.Name) ?? (object)Rejected.NotFound(get.Name)));
         Command<KillActor>(Kill);
         Command<ListActors>(_ => Sender.Tell(new ActorList([.. PendingInfos(), .. _state.All()])));
-        Command<OwnerEnded>(ended => Release(ended.Owner, _state.Live.Values.Where(a => !a.Detached && a.Owner == ended.Owner)));
+        Command<OwnerEnded>(EndOwner);
         Command<OrphansReleased>(released => PersistDeaths(released.Actors, released.Deaths, applied: true, requester: null));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Registry snapshot at {0} failed", f.Metadata.SequenceNr));
+        Command<SaveSnapshotFailure>(f =>
+            _log.Warning(f.Cause, "Registry snapshot at {SequenceNr} failed; recovery replays more events", f.Metadata.SequenceNr));
         Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Info("Old registry snapshots were not deleted: {Reason}", f.Cause.Message));
     }
 
     public override string PersistenceId => BankConstants.RegistryPersistenceId;
 
     public static Props PropsFor(IActorRef accounts, RegistrySettings settings) =>
         Props.Create(() => new NameRegistry(accounts, settings));
+
+    /// <summary>
+    /// The registry under a backoff supervisor: if its journal fails, it stops and comes back after a backoff,
+    /// recovering its table of names, instead of staying dead for the rest of the process.
+    /// </summary>
+    public static Props SupervisedPropsFor(IActorRef accounts, RegistrySettings settings) =>
+        BackoffSupervisor.Props(Backoff.OnStop(PropsFor(accounts, settings), "registry",
+            settings.MinBackoff, settings.MaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1));
 
     /// <summary>
     /// An owner is named after the actor system that opened the session. Owners of this process's earlier lives
@@ -130,6 +143,16 @@ public sealed class NameRegistry : ReceivePersistentActor
         }
 
         var open = pending.Request;
+        if (pending.OwnerEnded)
+        {
+            // The session ended while its actor was being created: it dies as it is born, and is never registered.
+            _pending.Remove(result.Name);
+            CloseAccount(pending.Key, pending.Id, open.Name, DeathCauses.OwnerDied);
+            pending.ReplyAll(new Rejected(ErrorKind.ActorDied, DeathCauses.OwnerDied,
+                $"the session that opened '{open.Name}' ended before the actor started"));
+            return;
+        }
+
         var info = new ActorInfo(open.Name, pending.Key, pending.Id, ActorState.Alive, null, open.Detached,
             open.Detached ? null : open.Owner, reply.Node, 0, DateTimeOffset.UtcNow, null);
         Persist(new ActorRegistered(info), evt =>
@@ -145,35 +168,46 @@ public sealed class NameRegistry : ReceivePersistentActor
     {
         if (_state.Find(kill.Name) is not { } actor)
         {
-            Sender.Tell(NotFound(kill.Name));
+            Sender.Tell(Rejected.NotFound(kill.Name));
+            return;
+        }
+
+        if (kill.Id is not null && kill.Id != actor.Id)
+        {
+            Sender.Tell(new Rejected(ErrorKind.ActorDied, nameof(ErrorKind.ActorDied),
+                $"actor '{kill.Name}' ({kill.Id}) is dead; the name now belongs to {actor.Id}"));
             return;
         }
 
         var requester = Sender;
-        Persist(new ActorDied(actor.Name, actor.Id, kill.Cause, DateTimeOffset.UtcNow), evt =>
+        Persist(new ActorDeathRecorded(actor.Name, actor.Id, kill.Cause, DateTimeOffset.UtcNow), evt =>
         {
             _state = _state.Apply(evt);
             MaybeSnapshot();
             var dead = actor with { State = ActorState.Dead, DeathCause = evt.Cause, DiedAt = evt.At };
-            CloseAccount(actor, evt.Cause).PipeTo(requester, success: () => dead);
+            // Answer once the account has ended the incarnation, so a handle from before the kill is already dead.
+            CloseAccount(actor.Key, actor.Id, actor.Name, kill.Cause).PipeTo(requester, success: () => dead);
         });
     }
 
-    private void Release(string owner, IEnumerable<ActorInfo> actors)
+    private void EndOwner(OwnerEnded ended)
     {
-        var victims = actors.ToList();
+        foreach (var pending in _pending.Values.Where(p => !p.Request.Detached && p.Request.Owner == ended.Owner))
+            pending.OwnerEnded = true;
+
+        var victims = _state.Live.Values.Where(a => !a.Detached && a.Owner == ended.Owner).ToList();
         if (victims.Count == 0)
         {
-            Sender.Tell(new OwnerReleased(owner, 0));
+            Sender.Tell(new OwnerReleased(ended.Owner, 0));
             return;
         }
 
-        PersistDeaths(victims, Deaths(victims), applied: false, requester: (Sender, owner));
+        PersistDeaths(victims, Deaths(victims), applied: false, requester: (Sender, ended.Owner));
     }
 
     /// <summary>
     /// Owners of this node's earlier lives are gone, so their actors die now. The deaths are applied at once, before
-    /// any request waiting for recovery is answered, and persisted as the first command.
+    /// any request that waited for recovery is answered; they reach the journal with the next command.
     /// </summary>
     private void ReleaseOrphans()
     {
@@ -184,13 +218,13 @@ public sealed class NameRegistry : ReceivePersistentActor
         Self.Tell(new OrphansReleased(orphans, deaths));
     }
 
-    private static List<ActorDied> Deaths(IEnumerable<ActorInfo> actors)
+    private static List<ActorDeathRecorded> Deaths(IEnumerable<ActorInfo> actors)
     {
         var now = DateTimeOffset.UtcNow;
-        return actors.Select(a => new ActorDied(a.Name, a.Id, DeathCauses.OwnerDied, now)).ToList();
+        return actors.Select(a => new ActorDeathRecorded(a.Name, a.Id, DeathCauses.OwnerDied, now)).ToList();
     }
 
-    private void PersistDeaths(IReadOnlyList<ActorInfo> victims, IReadOnlyList<ActorDied> deaths, bool applied,
+    private void PersistDeaths(IReadOnlyList<ActorInfo> victims, IReadOnlyList<ActorDeathRecorded> deaths, bool applied,
         (IActorRef Requester, string Owner)? requester)
     {
         var last = deaths[^1];
@@ -199,23 +233,29 @@ public sealed class NameRegistry : ReceivePersistentActor
             if (!applied) _state = _state.Apply(evt);
             if (!ReferenceEquals(evt, last)) return;
             MaybeSnapshot();
-            var closing = Task.WhenAll(victims.Select(a => CloseAccount(a, DeathCauses.OwnerDied)));
+            var closing = Task.WhenAll(victims.Select(a => CloseAccount(a.Key, a.Id, a.Name, DeathCauses.OwnerDied)));
             if (requester is var (to, owner))
                 closing.PipeTo(to, success: () => new OwnerReleased(owner, victims.Count));
         });
     }
 
-    /// <summary>Ends the incarnation in the account's own journal; a failure is logged, the registry has decided.</summary>
-    private Task CloseAccount(ActorInfo actor, string cause)
+    /// <summary>
+    /// Ends the incarnation in the account's own journal. The close names the incarnation, so a late one never ends a
+    /// newer holder of the key. A failure is logged: the registry has decided, and the stale id is refused anyway
+    /// once the key is reopened.
+    /// </summary>
+    private Task CloseAccount(string key, string id, string name, string cause)
     {
         var log = _log;
         return _accounts
-            .Ask<object>(new AccountRequest(actor.Key, actor.Id, new CloseAccount(cause)), _settings.AskTimeout)
+            .Ask<object>(new AccountRequest(key, id, new CloseAccount(cause, id)), _settings.AskTimeout)
             .ContinueWith(t =>
             {
-                if (t.IsFaulted || t.Result is Rejected)
-                    log.Warning("Account {0} of actor '{1}' did not confirm its close: {2}", actor.Key, actor.Name,
-                        t.Exception?.GetBaseException().Message ?? ((Rejected)t.Result).Message);
+                var problem = t.IsCompletedSuccessfully
+                    ? (t.Result as Rejected)?.Message
+                    : t.Exception?.GetBaseException().Message ?? "cancelled";
+                if (problem is not null)
+                    log.Warning("Account {Key} of actor {Name} did not confirm its close: {Reason}", key, name, problem);
             }, TaskScheduler.Default);
     }
 
@@ -230,8 +270,6 @@ public sealed class NameRegistry : ReceivePersistentActor
         _pending.Values.Select(p => new ActorInfo(p.Request.Name, p.Key, p.Id, ActorState.PendingCreation, null,
             p.Request.Detached, p.Request.Owner, string.Empty, 0, DateTimeOffset.UtcNow, null));
 
-    private static Rejected NotFound(string name) => Rejected.NotFound(name);
-
     private static Rejected AlreadyExists(string name) =>
         new(ErrorKind.AlreadyExists, nameof(ErrorKind.AlreadyExists), $"Actor with name '{name}' already exists");
 
@@ -243,6 +281,9 @@ public sealed class NameRegistry : ReceivePersistentActor
 
     private sealed record PendingCreation(OpenActor Request, string Key, string Id, IActorRef Requester, List<IActorRef> Waiters)
     {
+        /// <summary>The session that asked ended before the account answered.</summary>
+        public bool OwnerEnded { get; set; }
+
         public void ReplyAll(object reply)
         {
             Requester.Tell(reply);
@@ -252,7 +293,7 @@ public sealed class NameRegistry : ReceivePersistentActor
 
     private sealed record CreationResult(string Name, object Reply);
 
-    private sealed record OrphansReleased(IReadOnlyList<ActorInfo> Actors, IReadOnlyList<ActorDied> Deaths);
+    private sealed record OrphansReleased(IReadOnlyList<ActorInfo> Actors, IReadOnlyList<ActorDeathRecorded> Deaths);
 }
 
 public static class NameRegistryHostingExtensions
@@ -262,7 +303,7 @@ public static class NameRegistryHostingExtensions
         builder.WithActors((system, registry) =>
         {
             var accounts = registry.Get<AccountRegionKey>();
-            var actor = system.ActorOf(NameRegistry.PropsFor(accounts, RegistrySettings.From(system)), "name-registry");
-            registry.Register<NameRegistryKey>(actor);
+            var props = NameRegistry.SupervisedPropsFor(accounts, RegistrySettings.From(system));
+            registry.Register<NameRegistryKey>(system.ActorOf(props, "name-registry"));
         });
 }

@@ -54,8 +54,11 @@ public sealed record OpenActor(
 
 public sealed record GetActor(string Name) : IBankMessage;
 
-/// <summary>Stops the named actor with the given death cause; the name is freed and the journal kept.</summary>
-public sealed record KillActor(string Name, string Cause) : IBankMessage;
+/// <summary>
+/// Stops the named actor with the given death cause; the name is freed and the journal kept. With an
+/// <paramref name="Id"/>, only that incarnation: a stale handle cannot kill the name's next holder.
+/// </summary>
+public sealed record KillActor(string Name, string Cause, string? Id = null) : IBankMessage;
 
 public sealed record ListActors : IBankMessage
 {
@@ -73,6 +76,6 @@ public sealed record OwnerReleased(string Owner, int Stopped) : IBankMessage;
 
 public sealed record ActorRegistered(ActorInfo Actor) : IBankMessage;
 
-public sealed record ActorDied(string Name, string Id, string Cause, DateTimeOffset At) : IBankMessage;
+public sealed record ActorDeathRecorded(string Name, string Id, string Cause, DateTimeOffset At) : IBankMessage;
 
 public sealed record RegistrySnapshot(IReadOnlyList<ActorInfo> Live, IReadOnlyList<ActorInfo> Dead) : IBankMessage;

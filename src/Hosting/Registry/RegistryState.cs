@@ -25,13 +25,13 @@ public sealed record RegistryState(
             NamesByKey = (Live.TryGetValue(registered.Actor.Name, out var previous) ? NamesByKey.Remove(previous.Key) : NamesByKey)
                 .SetItem(registered.Actor.Key, registered.Actor.Name),
         },
-        ActorDied died when Live.TryGetValue(died.Name, out var actor) && actor.Id == died.Id => this with
+        ActorDeathRecorded died when Live.TryGetValue(died.Name, out var actor) && actor.Id == died.Id => this with
         {
             Live = Live.Remove(died.Name),
             NamesByKey = NamesByKey.Remove(actor.Key),
             Dead = Trim(Dead.Add(actor with { State = ActorState.Dead, DeathCause = died.Cause, DiedAt = died.At })),
         },
-        ActorDied => this,
+        ActorDeathRecorded => this,
         _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown registry event"),
     };
 

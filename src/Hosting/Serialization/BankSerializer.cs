@@ -28,7 +28,7 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["account-state"] = typeof(AccountState),
         // registry events and snapshot (journal)
         ["actor-registered"] = typeof(ActorRegistered),
-        ["actor-died"] = typeof(ActorDied),
+        ["actor-died"] = typeof(ActorDeathRecorded),
         ["registry-snapshot"] = typeof(RegistrySnapshot),
         // account messages (wire)
         ["account-request"] = typeof(AccountRequest),

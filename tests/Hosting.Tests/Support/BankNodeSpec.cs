@@ -29,7 +29,7 @@ public abstract class BankNodeSpec<TFixture> : TestKitBase, IClassFixture<TFixtu
     protected IActorRef NameRegistry => ActorRegistry.Get<NameRegistryKey>();
 
     protected BankSession NewSession() =>
-        new(new LocalGateway(Sys, NameRegistry, Accounts, TestNode.CallTimeout));
+        new(new LocalGateway(Sys, NameRegistry, Accounts, Sys.Settings.Config.GetTimeSpan("bank.client.ask-timeout")));
 
     /// <summary>A name or key no other test in the class uses.</summary>
     protected static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}";

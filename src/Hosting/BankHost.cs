@@ -1,0 +1,85 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Bank.Hosting.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace Bank.Hosting;
+
+/// <summary>A Bank node on the generic host, started and Up in its cluster: what `bank` and the specs run.</summary>
+public sealed class BankHost : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private BankHost(IHost host)
+    {
+        _host = host;
+        System = host.Services.GetRequiredService<ActorSystem>();
+        Registry = host.Services.GetRequiredService<ActorRegistry>();
+        Gateway = new LocalGateway(System, Registry.Get<NameRegistryKey>(), Registry.Get<AccountRegionKey>(),
+            System.Settings.Config.GetTimeSpan("bank.client.ask-timeout", TimeSpan.FromSeconds(15)));
+    }
+
+    public ActorSystem System { get; }
+
+    public ActorRegistry Registry { get; }
+
+    /// <summary>Sessions opened on this gateway call the node's registry and accounts directly.</summary>
+    public IBankGateway Gateway { get; }
+
+    /// <summary>Starts a node composed by <see cref="BankNodeHostingExtensions.WithBankNode"/>, logging warnings to stderr.</summary>
+    public static async Task<BankHost> StartAsync(BankNodeOptions options, CancellationToken cancellationToken = default)
+    {
+        if (options.Persistence is { } persistence)
+            await persistence.EnsureReachableAsync(cancellationToken);
+        return await StartAsync((builder, _) => builder
+            .ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            })
+            .WithBankNode(options), WarningsToStderr, cancellationToken);
+    }
+
+    /// <summary>Starts a node composed by <paramref name="configureAkka"/> and waits until it is Up.</summary>
+    public static async Task<BankHost> StartAsync(Action<AkkaConfigurationBuilder, IServiceProvider> configureAkka,
+        Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default)
+    {
+        var host = new HostBuilder()
+            .ConfigureLogging(logging => configureLogging?.Invoke(logging))
+            .ConfigureServices(services => services.AddAkka(BankConstants.ActorSystemName, configureAkka))
+            .Build();
+        try
+        {
+            await host.StartAsync(cancellationToken);
+            var node = new BankHost(host);
+            var joinTimeout = node.System.Settings.Config.GetTimeSpan("bank.node.join-timeout", TimeSpan.FromSeconds(30));
+            await node.System.WhenUpAsync().WaitAsync(joinTimeout, cancellationToken);
+            return node;
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Console logging on stderr, warnings and up, so stdout stays the command's own output.</summary>
+    public static void WarningsToStderr(ILoggingBuilder logging) => logging
+        .ClearProviders()
+        .AddSimpleConsole(console => console.SingleLine = true)
+        .AddFilter(level => level >= LogLevel.Warning)
+        // A failed start is reported by the caller in one line, not as the host's stack trace.
+        .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)
+        .Services.Configure<ConsoleLoggerOptions>(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+
+    /// <summary>Leaves the cluster gracefully and stops the actor system.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+}
