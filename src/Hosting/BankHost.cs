@@ -12,6 +12,7 @@ namespace Bank.Hosting;
 public sealed class BankHost : IAsyncDisposable
 {
     private readonly IHost _host;
+    private IDisposable? _dataFolderLock;
 
     private BankHost(IHost host)
     {
@@ -24,6 +25,9 @@ public sealed class BankHost : IAsyncDisposable
 
     public ActorSystem System { get; }
 
+    /// <summary>Cancelled when the process is asked to stop (Ctrl+C, SIGTERM): work in progress should give up.</summary>
+    public CancellationToken Stopping => _host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+
     public ActorRegistry Registry { get; }
 
     /// <summary>Sessions opened on this gateway call the node's registry and accounts directly.</summary>
@@ -32,16 +36,27 @@ public sealed class BankHost : IAsyncDisposable
     /// <summary>Starts a node composed by <see cref="BankNodeHostingExtensions.WithBankNode"/>, logging warnings to stderr.</summary>
     public static async Task<BankHost> StartAsync(BankNodeOptions options, CancellationToken cancellationToken = default)
     {
-        if (options.Persistence is { } persistence)
-            await persistence.EnsureReachableAsync(cancellationToken);
-        return await StartAsync((builder, _) => builder
-            .ConfigureLoggers(loggers =>
-            {
-                loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
-                loggers.ClearLoggers();
-                loggers.AddLoggerFactory();
-            })
-            .WithBankNode(options), WarningsToStderr, cancellationToken);
+        var persistence = options.Persistence ?? BankPersistenceOptions.FromConfig(Configuration.BankHocon.Defaults);
+        await persistence.EnsureReachableAsync(cancellationToken);
+        var folderLock = persistence.LockDataFolder();
+        try
+        {
+            var node = await StartAsync((builder, _) => builder
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithBankNode(options with { Persistence = persistence }), WarningsToStderr, cancellationToken);
+            node._dataFolderLock = folderLock;
+            return node;
+        }
+        catch
+        {
+            folderLock?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Starts a node composed by <paramref name="configureAkka"/> and waits until it is Up.</summary>
@@ -81,5 +96,6 @@ public sealed class BankHost : IAsyncDisposable
     {
         await _host.StopAsync();
         _host.Dispose();
+        _dataFolderLock?.Dispose();
     }
 }

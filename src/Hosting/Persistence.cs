@@ -48,6 +48,25 @@ public sealed record BankPersistenceOptions(JournalKind Journal, string Connecti
         }
     }
 
+    /// <summary>
+    /// SQLite takes one process at a time: a second node on the same folder would race the first one's journal and
+    /// release its sessions' actors as orphans. The lock file is held until the returned handle is disposed.
+    /// </summary>
+    public IDisposable? LockDataFolder()
+    {
+        if (Journal != JournalKind.Sqlite) return null;
+        var folder = Path.GetDirectoryName(new SqliteConnectionStringBuilder(ConnectionString).DataSource) ?? ".";
+        Directory.CreateDirectory(folder);
+        try
+        {
+            return new FileStream(Path.Combine(folder, "bank.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new JournalUnavailableException($"the data folder {folder} is in use by another bank process", null);
+        }
+    }
+
     /// <summary>The choice made in configuration: <c>bank.persistence</c> in hocon/persistence.hocon.</summary>
     public static BankPersistenceOptions FromConfig(Config config)
     {
@@ -55,7 +74,7 @@ public sealed record BankPersistenceOptions(JournalKind Journal, string Connecti
         return journal.ToLowerInvariant() switch
         {
             "sqlite" => Sqlite(config.GetString("bank.persistence.data-directory", "data")),
-            "postgres" or "postgresql" => Postgres(config.GetString("bank.persistence.connection-string", string.Empty) is { Length: > 0 } cs
+            "postgres" => Postgres(config.GetString("bank.persistence.connection-string", string.Empty) is { Length: > 0 } cs
                 ? cs
                 : throw new ArgumentException("bank.persistence.connection-string must be set when the journal is postgres")),
             _ => throw new ArgumentException($"bank.persistence.journal is '{journal}'; it must be sqlite or postgres"),
@@ -64,7 +83,7 @@ public sealed record BankPersistenceOptions(JournalKind Journal, string Connecti
 }
 
 /// <summary>The journal's database cannot be reached or used.</summary>
-public sealed class JournalUnavailableException(string message, Exception inner) : Exception(message, inner);
+public sealed class JournalUnavailableException(string message, Exception? inner) : Exception(message, inner);
 
 public static class BankPersistenceHostingExtensions
 {
@@ -84,7 +103,7 @@ public static class BankPersistenceHostingExtensions
             connectionString: options.ConnectionString,
             providerName: provider,
             mode: PersistenceMode.Both,
-            autoInitialize: true,
+            autoInitialize: BankHocon.Defaults.GetBoolean("akka.persistence.journal.sql.auto-initialize", true),
             pluginIdentifier: BankConstants.SqlPluginId,
             isDefaultPlugin: true);
 
@@ -98,6 +117,7 @@ public static class BankPersistenceHostingExtensions
                     : BankHocon.Defaults.GetInt("bank.persistence.postgres-parallelism", 4))}}
                 batch-size = {{journal.GetInt("batch-size", 100)}}
                 buffer-size = {{journal.GetInt("buffer-size", 5000)}}
+                auto-initialize = {{(journal.GetBoolean("auto-initialize", true) ? "on" : "off")}}
               }
               """);
         return builder.AddHocon(tunables, HoconAddMode.Prepend);

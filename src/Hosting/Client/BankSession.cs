@@ -72,7 +72,14 @@ public sealed class BankSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        Expect<OwnerReleased>(await _gateway.AskRegistryAsync(new OwnerEnded(Owner)));
+        try
+        {
+            Expect<OwnerReleased>(await _gateway.AskRegistryAsync(new OwnerEnded(Owner)));
+        }
+        catch (BankException unreachable) when (unreachable.Kind == ErrorKind.ClusterUnreachable)
+        {
+            // The owner is gone either way: the registry releases this session's actors when it finds the owner dead.
+        }
     }
 
     private async Task<decimal> CallAsync(ActorInfo actor, IAccountCommand command, CancellationToken cancellationToken)

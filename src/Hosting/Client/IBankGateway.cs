@@ -32,6 +32,9 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
 
     private async Task<object> AskAsync(IActorRef target, object request, CancellationToken cancellationToken)
     {
+        // A node that is shutting down answers nothing more: say so now rather than after the timeout.
+        if (CoordinatedShutdown.Get(system).ShutdownReason is not null)
+            throw new BankException(ErrorKind.ClusterUnreachable, "ShuttingDown", "the node is shutting down");
         try
         {
             return await target.Ask<object>(request, timeout, cancellationToken);

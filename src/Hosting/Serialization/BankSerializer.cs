@@ -59,7 +59,11 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper) },
+        // Money is a JSON number, never a string that happens to parse.
         NumberHandling = JsonNumberHandling.Strict,
+        // A field missing from stored JSON is an error, not a silent zero: a renamed property cannot pass unnoticed.
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
     };
 
     public override int Identifier => BankConstants.SerializerId;

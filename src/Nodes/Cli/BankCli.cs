@@ -18,7 +18,8 @@ public static class BankCli
           bank --help               this text
           bank --version            the version
 
-        Exit codes: 0 ok, 1 rule violation or actor error, 2 usage error, 3 no such actor, 4 cluster unreachable.
+        Exit codes: 0 ok, 1 rule violation or actor error, 2 usage error, 3 no such actor, 4 cluster unreachable,
+        130 interrupted (Ctrl+C or SIGTERM).
         """;
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
@@ -55,6 +56,11 @@ public static class BankCli
                 Hosting.Accounts.ErrorKind.ClusterUnreachable => ExitCodes.Unreachable,
                 _ => ExitCodes.Failure,
             };
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("error: interrupted; the node left the cluster");
+            return ExitCodes.Interrupted;
         }
         catch (JournalUnavailableException journal)
         {

@@ -25,40 +25,56 @@ public sealed class DemoCommand(TextWriter output)
             Persistence = persistence,
         });
 
-        await BasicWalkthroughAsync(node.Gateway);
-        await DetachedWalkthroughAsync(node.Gateway);
-        await PersistenceWalkthroughAsync(node.Gateway);
+        // Ctrl+C or SIGTERM cancels the walkthrough in progress; the node still leaves the cluster cleanly.
+        var stopping = node.Stopping;
+        await RemoveLeftoverAsync(node.Gateway, stopping);
+        await BasicWalkthroughAsync(node.Gateway, stopping);
+        await DetachedWalkthroughAsync(node.Gateway, stopping);
+        await PersistenceWalkthroughAsync(node.Gateway, stopping);
         output.WriteLine();
         output.WriteLine("Demo finished: the cluster is leaving; the journal stays in " + where);
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// A run interrupted between opening and killing its detached 'Account' leaves it alive (detached actors outlive
+    /// their process); the walkthroughs need the name, so the leftover is killed. Its journal is kept.
+    /// </summary>
+    private async Task RemoveLeftoverAsync(IBankGateway gateway, CancellationToken ct)
+    {
+        await using var session = new BankSession(gateway);
+        var leftover = (await session.ListAsync(ct)).FirstOrDefault(a => a.Name == "Account" && a.State != Hosting.Registry.ActorState.Dead);
+        if (leftover is null) return;
+        await session.KillAsync("Account", ct);
+        output.WriteLine($"# Killed {leftover}, a detached 'Account' left alive by an interrupted earlier run");
+    }
+
     /// <summary>Example 4-2: balance, withdraw, deposit; then a call through a handle looked up by name.</summary>
-    private async Task BasicWalkthroughAsync(IBankGateway gateway)
+    private async Task BasicWalkthroughAsync(IBankGateway gateway, CancellationToken ct)
     {
         Heading("An Account actor: balance, withdraw, deposit, and a call through ray.get_actor('Account')");
         await using var session = new BankSession(gateway);
-        var account = await session.OpenAsync("Account", new AccountOptions(Balance: 99m, MinimalBalance: 0m));
-        Info($"Current Balance: {Money.Format(await session.BalanceAsync(account))}");
-        Info($"Balance after Withdraw: {Money.Format(await session.WithdrawAsync(account, 66m))}");
-        Info($"Balance after Deposit: {Money.Format(await session.DepositAsync(account, 33m))}");
-        var byName = await session.GetActorAsync("Account");
-        Info($"Balance after Deposit: {Money.Format(await session.DepositAsync(byName, 33m))}");
+        var account = await session.OpenAsync("Account", new AccountOptions(Balance: 99m, MinimalBalance: 0m), ct);
+        Info($"Current Balance: {Money.Format(await session.BalanceAsync(account, ct))}");
+        Info($"Balance after Withdraw: {Money.Format(await session.WithdrawAsync(account, 66m, ct))}");
+        Info($"Balance after Deposit: {Money.Format(await session.DepositAsync(account, 33m, ct))}");
+        var byName = await session.GetActorAsync("Account", ct);
+        Info($"Balance after Deposit: {Money.Format(await session.DepositAsync(byName, 33m, ct))}");
         // The session ends here, like Ray's driver: its non-detached actor dies with it (OWNER_DIED).
     }
 
     /// <summary>Detached actor: look it up by name, kill it, and the lookup fails with a clear error.</summary>
-    private async Task DetachedWalkthroughAsync(IBankGateway gateway)
+    private async Task DetachedWalkthroughAsync(IBankGateway gateway, CancellationToken ct)
     {
         Heading("A detached, named actor: get it by name, kill it, look it up again");
         await using var session = new BankSession(gateway);
-        await session.OpenAsync("Account", new AccountOptions(100m, 20m) { Detached = true });
-        Info((await session.GetActorAsync("Account")).ToString());
-        await session.KillAsync("Account");
+        await session.OpenAsync("Account", new AccountOptions(100m, 20m) { Detached = true }, ct);
+        Info((await session.GetActorAsync("Account", ct)).ToString());
+        await session.KillAsync("Account", ct);
         Info("Actor killed");
         try
         {
-            await session.GetActorAsync("Account");
+            await session.GetActorAsync("Account", ct);
             throw new InvalidOperationException("the killed actor was still found by name");
         }
         catch (BankException notFound) when (notFound.Kind == Hosting.Accounts.ErrorKind.ActorNotFound)
@@ -68,21 +84,21 @@ public sealed class DemoCommand(TextWriter output)
     }
 
     /// <summary>Persistence: kill the actor, reopen it with the same key, and its state is back under a new id.</summary>
-    private async Task PersistenceWalkthroughAsync(IBankGateway gateway)
+    private async Task PersistenceWalkthroughAsync(IBankGateway gateway, CancellationToken ct)
     {
         Heading("State that survives a kill: reopen with the same key");
         await using var session = new BankSession(gateway);
         var key = $"1234567-{DateTime.UtcNow:yyyyMMddHHmmssfff}";
         var options = new AccountOptions(99m, 20m) { Key = key };
-        var first = await session.OpenAsync("Account", options);
-        Info($"Current balance {Money.Format(await session.BalanceAsync(first))}");
-        Info($"New balance {Money.Format(await session.WithdrawAsync(first, 33m))}");
-        Info((await session.GetActorAsync("Account")).ToString());
-        await session.KillAsync("Account");
+        var first = await session.OpenAsync("Account", options, ct);
+        Info($"Current balance {Money.Format(await session.BalanceAsync(first, ct))}");
+        Info($"New balance {Money.Format(await session.WithdrawAsync(first, 33m, ct))}");
+        Info((await session.GetActorAsync("Account", ct)).ToString());
+        await session.KillAsync("Account", ct);
         Info("Account actor killed");
-        var second = await session.OpenAsync("Account", options);
-        Info($"Current balance {Money.Format(await session.BalanceAsync(second))}");
-        Info((await session.GetActorAsync("Account")).ToString());
+        var second = await session.OpenAsync("Account", options, ct);
+        Info($"Current balance {Money.Format(await session.BalanceAsync(second, ct))}");
+        Info((await session.GetActorAsync("Account", ct)).ToString());
     }
 
     private void Heading(string text)

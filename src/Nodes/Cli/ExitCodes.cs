@@ -8,6 +8,9 @@ public static class ExitCodes
     public const int Usage = 2;
     public const int NotFound = 3;
     public const int Unreachable = 4;
+
+    /// <summary>Ctrl+C or SIGTERM stopped the command, as shells report a SIGINT.</summary>
+    public const int Interrupted = 130;
 }
 
 /// <summary>A mistake in how `bank` was called: one line for stderr, exit code 2.</summary>
