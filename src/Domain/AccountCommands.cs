@@ -14,9 +14,11 @@ public interface IAccountCommand;
 /// <summary>Opens the account, or reopens it with its restored state under a new incarnation.</summary>
 public sealed record OpenAccount(decimal Balance, decimal MinimalBalance, string Incarnation) : IAccountCommand;
 
-public sealed record Deposit(decimal Amount) : IAccountCommand;
+/// <param name="RequestId">The caller's id for this call: a retried call with the same id is applied once.</param>
+public sealed record Deposit(decimal Amount, string? RequestId = null) : IAccountCommand;
 
-public sealed record Withdraw(decimal Amount) : IAccountCommand;
+/// <param name="RequestId">The caller's id for this call: a retried call with the same id is applied once.</param>
+public sealed record Withdraw(decimal Amount, string? RequestId = null) : IAccountCommand;
 
 public sealed record GetBalance : IAccountCommand
 {

@@ -8,8 +8,10 @@ public sealed record AccountOpened(decimal Balance, decimal MinimalBalance, stri
 /// <summary>A closed or abandoned account was opened again: same balance, new incarnation.</summary>
 public sealed record AccountReopened(string Incarnation, decimal Balance) : IAccountEvent;
 
-public sealed record Deposited(decimal Amount, decimal Balance) : IAccountEvent;
+/// <param name="RequestId">The id of the call that made it, kept so that a retry of that call is not applied again.</param>
+public sealed record Deposited(decimal Amount, decimal Balance, string? RequestId = null) : IAccountEvent;
 
-public sealed record Withdrawn(decimal Amount, decimal Balance) : IAccountEvent;
+/// <param name="RequestId">The id of the call that made it, kept so that a retry of that call is not applied again.</param>
+public sealed record Withdrawn(decimal Amount, decimal Balance, string? RequestId = null) : IAccountEvent;
 
 public sealed record AccountClosed(string Reason, decimal Balance) : IAccountEvent;

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Bank.Domain;
 
 public enum AccountStatus
@@ -7,8 +9,11 @@ public enum AccountStatus
     Closed,
 }
 
-/// <summary>The outcome of <see cref="AccountState.Decide"/>: events to persist, or a rule violation.</summary>
-public sealed record Decision(IReadOnlyList<IAccountEvent> Events, RuleViolation? Violation)
+/// <summary>
+/// The outcome of <see cref="AccountState.Decide"/>: events to persist, or a rule violation, or, for a call already
+/// applied, the balance that call left (<see cref="AlreadyApplied"/>) and nothing to persist.
+/// </summary>
+public sealed record Decision(IReadOnlyList<IAccountEvent> Events, RuleViolation? Violation, decimal? AlreadyApplied = null)
 {
     public static readonly Decision Nothing = new([], null);
 
@@ -17,7 +22,12 @@ public sealed record Decision(IReadOnlyList<IAccountEvent> Events, RuleViolation
     public static Decision Accept(IAccountEvent evt) => new([evt], null);
 
     public static Decision Reject(RuleViolation violation) => new([], violation);
+
+    public static Decision Duplicate(decimal balance) => new([], null, balance);
 }
+
+/// <summary>A call the account applied, by the caller's request id, with the balance it left.</summary>
+public sealed record AppliedRequest(string Id, decimal Balance);
 
 /// <summary>
 /// The account: immutable state with two pure functions. <see cref="Decide"/> applies the rules to a command;
@@ -25,13 +35,21 @@ public sealed record Decision(IReadOnlyList<IAccountEvent> Events, RuleViolation
 /// </summary>
 public sealed record AccountState(AccountStatus Status, decimal Balance, decimal MinimalBalance, string Incarnation)
 {
+    /// <summary>How many of the latest request ids an account remembers to refuse duplicates.</summary>
+    public const int RememberedRequests = 256;
+
     public static readonly AccountState Empty = new(AccountStatus.New, 0m, 0m, string.Empty);
+
+    /// <summary>The latest applied calls, oldest first: a retry of one of them is answered, not applied again.</summary>
+    public ImmutableList<AppliedRequest> AppliedRequests { get; init; } = [];
 
     public Decision Decide(IAccountCommand command) => command switch
     {
         OpenAccount open => DecideOpen(open),
-        Deposit deposit => DecideDeposit(deposit.Amount),
-        Withdraw withdraw => DecideWithdraw(withdraw.Amount),
+        Deposit { RequestId: { } id } when Applied(id) is { } done => Duplicate(done),
+        Withdraw { RequestId: { } id } when Applied(id) is { } done => Duplicate(done),
+        Deposit deposit => DecideDeposit(deposit.Amount, deposit.RequestId),
+        Withdraw withdraw => DecideWithdraw(withdraw.Amount, withdraw.RequestId),
         GetBalance => RequireOpen() is { } notOpen ? Decision.Reject(notOpen) : Decision.Nothing,
         CloseAccount close => Status == AccountStatus.Open && close.Incarnation == Incarnation
             ? Decision.Accept(new AccountClosed(close.Reason, Balance))
@@ -43,8 +61,8 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
     {
         AccountOpened opened => new AccountState(AccountStatus.Open, opened.Balance, opened.MinimalBalance, opened.Incarnation),
         AccountReopened reopened => this with { Status = AccountStatus.Open, Incarnation = reopened.Incarnation },
-        Deposited deposited => this with { Balance = deposited.Balance },
-        Withdrawn withdrawn => this with { Balance = withdrawn.Balance },
+        Deposited deposited => this with { Balance = deposited.Balance, AppliedRequests = Remember(deposited.RequestId, deposited.Balance) },
+        Withdrawn withdrawn => this with { Balance = withdrawn.Balance, AppliedRequests = Remember(withdrawn.RequestId, withdrawn.Balance) },
         AccountClosed => this with { Status = AccountStatus.Closed },
         _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown account event"),
     };
@@ -80,7 +98,20 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         return Decision.Accept(new AccountOpened(open.Balance, open.MinimalBalance, open.Incarnation));
     }
 
-    private Decision DecideDeposit(decimal amount)
+    /// <summary>The applied call with that id, if the account still remembers it.</summary>
+    public AppliedRequest? Applied(string requestId) => AppliedRequests.Find(r => r.Id == requestId);
+
+    private Decision Duplicate(AppliedRequest done) =>
+        RequireOpen() is { } notOpen ? Decision.Reject(notOpen) : Decision.Duplicate(done.Balance);
+
+    private ImmutableList<AppliedRequest> Remember(string? requestId, decimal balance)
+    {
+        if (requestId is null) return AppliedRequests;
+        var remembered = AppliedRequests.Add(new AppliedRequest(requestId, balance));
+        return remembered.Count > RememberedRequests ? remembered.RemoveAt(0) : remembered;
+    }
+
+    private Decision DecideDeposit(decimal amount, string? requestId)
     {
         if (RequireOpen() is { } notOpen)
             return Decision.Reject(notOpen);
@@ -93,11 +124,11 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         // Both operands are valid amounts, so the sum is exact and cannot overflow decimal; it may still pass the limit.
         var balance = Balance + amount;
         return Money.IsWithinLimit(balance)
-            ? Decision.Accept(new Deposited(amount, balance))
+            ? Decision.Accept(new Deposited(amount, balance, requestId))
             : Decision.Reject(Rules.BalanceLimitExceeded);
     }
 
-    private Decision DecideWithdraw(decimal amount)
+    private Decision DecideWithdraw(decimal amount, string? requestId)
     {
         if (RequireOpen() is { } notOpen)
             return Decision.Reject(notOpen);
@@ -110,7 +141,7 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         var balance = Balance - amount;
         return balance < MinimalBalance
             ? Decision.Reject(Rules.InsufficientBalance)
-            : Decision.Accept(new Withdrawn(amount, balance));
+            : Decision.Accept(new Withdrawn(amount, balance, requestId));
     }
 
     private static RuleViolation? Check(decimal amount) =>

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Configuration;
+using Bank.Hosting.Gateway;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Serialization;
 
@@ -37,7 +38,8 @@ public static class BankNodeHostingExtensions
             .WithBankCluster(options)
             .WithBankPersistence(options.Persistence ?? BankPersistenceOptions.FromConfig(BankHocon.Defaults))
             .WithAccounts()
-            .WithNameRegistry();
+            .WithNameRegistry()
+            .WithGateway();
 
     public static AkkaConfigurationBuilder WithBankSerialization(this AkkaConfigurationBuilder builder) =>
         builder.WithCustomSerializer(BankConstants.SerializerName, BankSerializer.BoundTypes,

@@ -11,6 +11,12 @@ public static class BankConstants
     /// <summary>Persistence id of the registry of named actors.</summary>
     public const string RegistryPersistenceId = "bank-name-registry";
 
+    /// <summary>Name of the registry's cluster singleton (its manager actor is /user/name-registry).</summary>
+    public const string RegistrySingletonName = "name-registry";
+
+    /// <summary>Path, on every node, of the gateway that ClusterClient requests are sent to.</summary>
+    public const string GatewayPath = "/user/bank-gateway";
+
     public const string AccountPersistenceIdPrefix = "account-";
 
     /// <summary>Identifier of the SQL persistence plugin (journal and snapshot store).</summary>

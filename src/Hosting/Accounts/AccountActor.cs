@@ -79,6 +79,13 @@ public sealed class AccountActor : ReceivePersistentActor
             return;
         }
 
+        if (decision.AlreadyApplied is { } balance)
+        {
+            // A retry of a call this account already applied: the caller gets what the first delivery returned.
+            Sender.Tell(Reply() with { Balance = balance });
+            return;
+        }
+
         if (decision.Events.Count == 0)
         {
             Sender.Tell(Reply());

@@ -25,12 +25,14 @@ public sealed record AccountOptions(decimal Balance, decimal MinimalBalance)
 public sealed class BankSession : IAsyncDisposable
 {
     private readonly IBankGateway _gateway;
+    private readonly IDisposable _keepAlive;
     private int _disposed;
 
     public BankSession(IBankGateway gateway)
     {
         _gateway = gateway;
         Owner = gateway.OwnerFor(Guid.NewGuid().ToString("N"));
+        _keepAlive = gateway.KeepAlive(Owner);
     }
 
     /// <summary>The owner id recorded on the actors this session opens.</summary>
@@ -40,7 +42,7 @@ public sealed class BankSession : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
         var request = new OpenActor(name, options.Key, options.Balance, options.MinimalBalance, options.Detached,
-            options.GetIfExists, options.Detached ? null : Owner);
+            options.GetIfExists, options.Detached ? null : Owner, NewRequestId());
         return Expect<ActorInfo>(await _gateway.AskRegistryAsync(request, cancellationToken));
     }
 
@@ -51,19 +53,27 @@ public sealed class BankSession : IAsyncDisposable
     public Task<decimal> BalanceAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
         CallAsync(actor, GetBalance.Instance, cancellationToken);
 
+    /// <summary>The account's state as it answers now: balance, version, and the node it runs on.</summary>
+    public Task<AccountReply> StatusAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
+        SendAsync(actor, GetBalance.Instance, cancellationToken);
+
     public Task<decimal> DepositAsync(ActorInfo actor, decimal amount, CancellationToken cancellationToken = default) =>
-        CallAsync(actor, new Deposit(amount), cancellationToken);
+        CallAsync(actor, new Deposit(amount, NewRequestId()), cancellationToken);
 
     public Task<decimal> WithdrawAsync(ActorInfo actor, decimal amount, CancellationToken cancellationToken = default) =>
-        CallAsync(actor, new Withdraw(amount), cancellationToken);
+        CallAsync(actor, new Withdraw(amount, NewRequestId()), cancellationToken);
 
     /// <summary>Ray's <c>ray.kill(actor)</c>: the actor stops, its name is freed, its journal is kept.</summary>
     public async Task<ActorInfo> KillAsync(string name, CancellationToken cancellationToken = default) =>
-        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(name, DeathCauses.Killed), cancellationToken));
+        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(name, DeathCauses.Killed, RequestId: NewRequestId()), cancellationToken));
 
     /// <summary>Ray's <c>exit_actor()</c>: this incarnation ends itself; its death cause is EXITED.</summary>
     public async Task<ActorInfo> ExitAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
-        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(actor.Name, DeathCauses.Exited, actor.Id), cancellationToken));
+        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(actor.Name, DeathCauses.Exited, actor.Id, NewRequestId()), cancellationToken));
+
+    /// <summary>The journaled events of the account behind the name (the live actor, else the latest dead one).</summary>
+    public async Task<Gateway.History> HistoryAsync(string name, CancellationToken cancellationToken = default) =>
+        Expect<Gateway.History>(await _gateway.AskRegistryAsync(new Gateway.GetHistory(name), cancellationToken));
 
     public async Task<IReadOnlyList<ActorInfo>> ListAsync(CancellationToken cancellationToken = default) =>
         Expect<ActorList>(await _gateway.AskRegistryAsync(ListActors.Instance, cancellationToken)).Actors;
@@ -72,6 +82,7 @@ public sealed class BankSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        _keepAlive.Dispose();
         try
         {
             Expect<OwnerReleased>(await _gateway.AskRegistryAsync(new OwnerEnded(Owner)));
@@ -82,13 +93,19 @@ public sealed class BankSession : IAsyncDisposable
         }
     }
 
-    private async Task<decimal> CallAsync(ActorInfo actor, IAccountCommand command, CancellationToken cancellationToken)
+    private async Task<decimal> CallAsync(ActorInfo actor, IAccountCommand command, CancellationToken cancellationToken) =>
+        (await SendAsync(actor, command, cancellationToken)).Balance;
+
+    private async Task<AccountReply> SendAsync(ActorInfo actor, IAccountCommand command, CancellationToken cancellationToken)
     {
         var reply = await _gateway.AskAccountAsync(new AccountRequest(actor.Key, actor.Id, command), cancellationToken);
         if (reply is Rejected { Kind: ErrorKind.ActorDied or ErrorKind.ActorNotFound } gone)
             throw new BankException(ErrorKind.ActorDied, gone.Code, $"actor '{actor.Name}' ({actor.Id}) is dead");
-        return Expect<AccountReply>(reply).Balance;
+        return Expect<AccountReply>(reply);
     }
+
+    /// <summary>Every call gets its own id; a gateway that retries resends the same id, so the call applies once.</summary>
+    private static string NewRequestId() => Guid.NewGuid().ToString("N");
 
     private static T Expect<T>(object reply) => reply switch
     {

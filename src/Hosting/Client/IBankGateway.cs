@@ -10,6 +10,9 @@ public interface IBankGateway
     /// <summary>Names the owner of actors opened by a session, so they die with it.</summary>
     string OwnerFor(string session);
 
+    /// <summary>Keeps the owner alive in the registry until disposed (heartbeats, where the owner needs them).</summary>
+    IDisposable KeepAlive(string owner);
+
     Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default);
 
     Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default);
@@ -20,8 +23,23 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
 {
     public string OwnerFor(string session) => Registry.NameRegistry.OwnerFor(system, session);
 
+    /// <summary>A session inside a node lives as long as the node: no heartbeats needed.</summary>
+    public IDisposable KeepAlive(string owner) => Nothing.Instance;
+
+    private sealed class Nothing : IDisposable
+    {
+        public static readonly Nothing Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
     public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
-        AskAsync(registry, request, cancellationToken);
+        request is Gateway.GetHistory
+            // History is read by the node's gateway, which owns the journal query.
+            ? AskAsync(system.ActorSelection(BankConstants.GatewayPath), request, cancellationToken)
+            : AskAsync(registry, request, cancellationToken);
 
     /// <summary>Clients may only call an account; opening and closing incarnations is the registry's business.</summary>
     public Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
@@ -30,14 +48,19 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
             : throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage),
                 $"{request.Command.GetType().Name} goes through the registry, not straight to an account");
 
-    private async Task<object> AskAsync(IActorRef target, object request, CancellationToken cancellationToken)
+    private async Task<object> AskAsync(ICanTell target, object request, CancellationToken cancellationToken)
     {
         // A node that is shutting down answers nothing more: say so now rather than after the timeout.
         if (CoordinatedShutdown.Get(system).ShutdownReason is not null)
             throw new BankException(ErrorKind.ClusterUnreachable, "ShuttingDown", "the node is shutting down");
         try
         {
-            return await target.Ask<object>(request, timeout, cancellationToken);
+            return target switch
+            {
+                IActorRef actor => await actor.Ask<object>(request, timeout, cancellationToken),
+                ActorSelection selection => await selection.Ask<object>(request, timeout, cancellationToken),
+                _ => throw new ArgumentOutOfRangeException(nameof(target)),
+            };
         }
         catch (AskTimeoutException)
         {

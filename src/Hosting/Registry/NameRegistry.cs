@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
 using Akka.Event;
 using Akka.Hosting;
 using Akka.Pattern;
@@ -10,7 +12,14 @@ using Bank.Hosting.Accounts;
 namespace Bank.Hosting.Registry;
 
 /// <summary>Tunables of the registry, read from <c>bank.registry</c> and <c>bank.accounts</c> in hocon/bank.hocon.</summary>
-public sealed record RegistrySettings(int SnapshotEvery, int KeepDead, TimeSpan AskTimeout, TimeSpan MinBackoff, TimeSpan MaxBackoff)
+public sealed record RegistrySettings(
+    int SnapshotEvery,
+    int KeepDead,
+    TimeSpan AskTimeout,
+    TimeSpan MinBackoff,
+    TimeSpan MaxBackoff,
+    TimeSpan HeartbeatInterval,
+    TimeSpan OwnerTimeout)
 {
     public static RegistrySettings From(ActorSystem system)
     {
@@ -20,21 +29,27 @@ public sealed record RegistrySettings(int SnapshotEvery, int KeepDead, TimeSpan 
             KeepDead: Math.Max(0, config.GetInt("bank.registry.keep-dead", 1000)),
             AskTimeout: config.GetTimeSpan("bank.accounts.ask-timeout", TimeSpan.FromSeconds(10)),
             MinBackoff: config.GetTimeSpan("bank.registry.min-backoff", TimeSpan.FromSeconds(1)),
-            MaxBackoff: config.GetTimeSpan("bank.registry.max-backoff", TimeSpan.FromSeconds(10)));
+            MaxBackoff: config.GetTimeSpan("bank.registry.max-backoff", TimeSpan.FromSeconds(10)),
+            HeartbeatInterval: config.GetTimeSpan("bank.client.heartbeat-interval", TimeSpan.FromSeconds(2)),
+            OwnerTimeout: config.GetTimeSpan("bank.client.owner-timeout", TimeSpan.FromSeconds(10)));
     }
 }
 
 /// <summary>
 /// The registry of named actors: name to account key and incarnation id, with lifetimes and death causes.
-/// Event-sourced, so names survive a restart; it talks to accounts only through the shard region, so it can run
-/// as a cluster singleton unchanged. Opens are atomic: a name is reserved while its account is being created.
+/// Event-sourced, so names survive a full cluster restart; it runs as a cluster singleton and talks to accounts only
+/// through the shard region. Opens are atomic: a name is reserved while its account is being created.
+/// Owners are watched: a node-local session dies with its node, a client session with its heartbeats.
 /// </summary>
-public sealed class NameRegistry : ReceivePersistentActor
+public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _accounts;
     private readonly RegistrySettings _settings;
     private readonly Dictionary<string, PendingCreation> _pending = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _heartbeats = new(StringComparer.Ordinal);
+    private readonly RecentReplies _replies = new(1024);
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private RegistryState _state;
     private long _lastSnapshotSequenceNr;
 
@@ -61,6 +76,8 @@ public sealed class NameRegistry : ReceivePersistentActor
         Command<KillActor>(Kill);
         Command<ListActors>(_ => Sender.Tell(new ActorList([.. PendingInfos(), .. _state.All()])));
         Command<OwnerEnded>(EndOwner);
+        Command<OwnerHeartbeat>(beat => _heartbeats[beat.Owner] = DateTimeOffset.UtcNow);
+        Command<CheckOwners>(_ => ReleaseGoneOwners());
         Command<OrphansReleased>(released => PersistDeaths(released.Actors, released.Deaths, applied: true, requester: null));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f =>
@@ -70,6 +87,14 @@ public sealed class NameRegistry : ReceivePersistentActor
     }
 
     public override string PersistenceId => BankConstants.RegistryPersistenceId;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        Timers.StartPeriodicTimer(nameof(CheckOwners), CheckOwners.Instance, _settings.HeartbeatInterval);
+    }
 
     public static Props PropsFor(IActorRef accounts, RegistrySettings settings) =>
         Props.Create(() => new NameRegistry(accounts, settings));
@@ -83,17 +108,62 @@ public sealed class NameRegistry : ReceivePersistentActor
             settings.MinBackoff, settings.MaxBackoff, randomFactor: 0.2, maxNrOfRetries: -1));
 
     /// <summary>
-    /// An owner is named after the actor system that opened the session. Owners of this process's earlier lives
-    /// are gone; the cluster issue adds heartbeats for owners elsewhere.
+    /// Names the owner of a session opened inside a node: the node's unique address (address and uid), so the
+    /// session dies with that node, and with an earlier life of it after a restart.
     /// </summary>
-    public static string OwnerFor(ActorSystem system, string session) =>
-        $"{AddressUidExtension.Uid(system)}/{session}";
+    public static string OwnerFor(ActorSystem system, string session)
+    {
+        var self = Cluster.Get(system).SelfUniqueAddress;
+        return $"{NodeOwnerPrefix}{self.Address}#{self.Uid}/{session}";
+    }
 
-    private bool IsOwnerGone(string? owner) =>
-        owner is not null && !owner.StartsWith($"{AddressUidExtension.Uid(Context.System)}/", StringComparison.Ordinal);
+    /// <summary>Names the owner of a session of a client outside the cluster: it lives while its heartbeats do.</summary>
+    public static string ClientOwner(string session) => ClientOwnerPrefix + session;
+
+    private const string NodeOwnerPrefix = "node:";
+    private const string ClientOwnerPrefix = "client:";
+
+    /// <summary>A node-local owner is gone when its node (that address with that uid) is no longer a member.</summary>
+    private bool IsNodeOwnerGone(string owner)
+    {
+        var slash = owner.IndexOf('/');
+        var node = slash < 0 ? owner[NodeOwnerPrefix.Length..] : owner[NodeOwnerPrefix.Length..slash];
+        var cluster = Cluster.Get(Context.System);
+        if (node == $"{cluster.SelfUniqueAddress.Address}#{cluster.SelfUniqueAddress.Uid}") return false;
+        return !cluster.State.Members.Any(m => m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp
+            or MemberStatus.Leaving or MemberStatus.Exiting && $"{m.UniqueAddress.Address}#{m.UniqueAddress.Uid}" == node);
+    }
+
+    /// <summary>A client owner is gone when it has not been heard from for the owner timeout.</summary>
+    private bool IsClientOwnerGone(string owner, DateTimeOffset now) =>
+        now - _heartbeats.GetValueOrDefault(owner, _startedAt) > _settings.OwnerTimeout;
+
+    private bool IsOwnerGone(string? owner, DateTimeOffset now) => owner switch
+    {
+        null => false,
+        _ when owner.StartsWith(NodeOwnerPrefix, StringComparison.Ordinal) => IsNodeOwnerGone(owner),
+        _ when owner.StartsWith(ClientOwnerPrefix, StringComparison.Ordinal) => IsClientOwnerGone(owner, now),
+        _ => true,
+    };
+
+    private void ReleaseGoneOwners()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var gone = _state.Live.Values.Where(a => !a.Detached && IsOwnerGone(a.Owner, now)).ToList();
+        foreach (var owner in _heartbeats.Keys.Where(o => IsClientOwnerGone(o, now)).ToList())
+            _heartbeats.Remove(owner);
+        if (gone.Count > 0)
+            PersistDeaths(gone, Deaths(gone), applied: false, requester: null);
+    }
 
     private void Open(OpenActor open)
     {
+        if (_replies.Find(open.RequestId) is { } answered)
+        {
+            Sender.Tell(answered);
+            return;
+        }
+
         var problem = Names.ValidateActorName(open.Name) ?? (open.Key is null ? null : Names.ValidateAccountKey(open.Key));
         if (problem is not null)
         {
@@ -109,7 +179,8 @@ public sealed class NameRegistry : ReceivePersistentActor
 
         if (_pending.TryGetValue(open.Name, out var pending))
         {
-            if (open.GetIfExists) pending.Waiters.Add(Sender);
+            if (open.GetIfExists || (open.RequestId is not null && open.RequestId == pending.Request.RequestId))
+                pending.Waiters.Add(Sender);
             else Sender.Tell(AlreadyExists(open.Name));
             return;
         }
@@ -138,6 +209,7 @@ public sealed class NameRegistry : ReceivePersistentActor
         if (result.Reply is not AccountReply reply)
         {
             _pending.Remove(result.Name);
+            _replies.Add(pending.Request.RequestId, result.Reply);
             pending.ReplyAll(result.Reply);
             return;
         }
@@ -159,6 +231,7 @@ public sealed class NameRegistry : ReceivePersistentActor
         {
             _pending.Remove(result.Name);
             _state = _state.Apply(evt);
+            _replies.Add(open.RequestId, info);
             pending.ReplyAll(info);
             MaybeSnapshot();
         });
@@ -166,6 +239,12 @@ public sealed class NameRegistry : ReceivePersistentActor
 
     private void Kill(KillActor kill)
     {
+        if (_replies.Find(kill.RequestId) is { } answered)
+        {
+            Sender.Tell(answered);
+            return;
+        }
+
         if (_state.Find(kill.Name) is not { } actor)
         {
             Sender.Tell(Rejected.NotFound(kill.Name));
@@ -185,6 +264,7 @@ public sealed class NameRegistry : ReceivePersistentActor
             _state = _state.Apply(evt);
             MaybeSnapshot();
             var dead = actor with { State = ActorState.Dead, DeathCause = evt.Cause, DiedAt = evt.At };
+            _replies.Add(kill.RequestId, dead);
             // Answer once the account has ended the incarnation, so a handle from before the kill is already dead.
             CloseAccount(actor.Key, actor.Id, actor.Name, kill.Cause).PipeTo(requester, success: () => dead);
         });
@@ -211,7 +291,9 @@ public sealed class NameRegistry : ReceivePersistentActor
     /// </summary>
     private void ReleaseOrphans()
     {
-        var orphans = _state.Live.Values.Where(a => !a.Detached && IsOwnerGone(a.Owner)).ToList();
+        var orphans = _state.Live.Values
+            .Where(a => !a.Detached && a.Owner is { } owner && owner.StartsWith(NodeOwnerPrefix, StringComparison.Ordinal) && IsNodeOwnerGone(owner))
+            .ToList();
         if (orphans.Count == 0) return;
         var deaths = Deaths(orphans);
         foreach (var death in deaths) _state = _state.Apply(death);
@@ -294,16 +376,39 @@ public sealed class NameRegistry : ReceivePersistentActor
     private sealed record CreationResult(string Name, object Reply);
 
     private sealed record OrphansReleased(IReadOnlyList<ActorInfo> Actors, IReadOnlyList<ActorDeathRecorded> Deaths);
+
+    /// <summary>The answers to the latest requests by id, so a client's retry is answered, not done twice.</summary>
+    private sealed class RecentReplies(int capacity)
+    {
+        private readonly Dictionary<string, object> _byId = new(StringComparer.Ordinal);
+        private readonly Queue<string> _order = new();
+
+        public object? Find(string? requestId) => requestId is not null && _byId.TryGetValue(requestId, out var reply) ? reply : null;
+
+        public void Add(string? requestId, object reply)
+        {
+            if (requestId is null || !_byId.TryAdd(requestId, reply)) return;
+            _order.Enqueue(requestId);
+            if (_order.Count > capacity) _byId.Remove(_order.Dequeue());
+        }
+    }
+
+    private sealed record CheckOwners
+    {
+        public static readonly CheckOwners Instance = new();
+    }
 }
 
 public static class NameRegistryHostingExtensions
 {
-    /// <summary>Starts the registry of named actors on this node, registered as <see cref="NameRegistryKey"/>.</summary>
+    /// <summary>
+    /// Runs the registry of named actors as a cluster singleton (on the oldest node) and registers its proxy as
+    /// <see cref="NameRegistryKey"/> on every node.
+    /// </summary>
     public static AkkaConfigurationBuilder WithNameRegistry(this AkkaConfigurationBuilder builder) =>
-        builder.WithActors((system, registry) =>
-        {
-            var accounts = registry.Get<AccountRegionKey>();
-            var props = NameRegistry.SupervisedPropsFor(accounts, RegistrySettings.From(system));
-            registry.Register<NameRegistryKey>(system.ActorOf(props, "name-registry"));
-        });
+        builder.WithSingleton<NameRegistryKey>(
+            BankConstants.RegistrySingletonName,
+            (system, registry, _) => NameRegistry.SupervisedPropsFor(registry.Get<AccountRegionKey>(), RegistrySettings.From(system)),
+            new ClusterSingletonOptions(),
+            createProxyToo: true);
 }

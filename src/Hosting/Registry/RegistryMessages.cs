@@ -41,7 +41,8 @@ public sealed record ActorInfo(
 
 /// <summary>
 /// Get or create the named actor. Without a key a fresh one is made; with the key of an existing account its state
-/// is restored. A live name fails with AlreadyExists unless <paramref name="GetIfExists"/>.
+/// is restored. A live name fails with AlreadyExists unless <paramref name="GetIfExists"/>. A retry with the same
+/// <paramref name="RequestId"/> gets the first attempt's answer.
 /// </summary>
 public sealed record OpenActor(
     string Name,
@@ -50,7 +51,8 @@ public sealed record OpenActor(
     decimal MinimalBalance,
     bool Detached,
     bool GetIfExists,
-    string? Owner) : IBankMessage;
+    string? Owner,
+    string? RequestId = null) : IBankMessage;
 
 public sealed record GetActor(string Name) : IBankMessage;
 
@@ -58,7 +60,7 @@ public sealed record GetActor(string Name) : IBankMessage;
 /// Stops the named actor with the given death cause; the name is freed and the journal kept. With an
 /// <paramref name="Id"/>, only that incarnation: a stale handle cannot kill the name's next holder.
 /// </summary>
-public sealed record KillActor(string Name, string Cause, string? Id = null) : IBankMessage;
+public sealed record KillActor(string Name, string Cause, string? Id = null, string? RequestId = null) : IBankMessage;
 
 public sealed record ListActors : IBankMessage
 {
@@ -71,6 +73,9 @@ public sealed record ActorList(IReadOnlyList<ActorInfo> Actors) : IBankMessage;
 public sealed record OwnerEnded(string Owner) : IBankMessage;
 
 public sealed record OwnerReleased(string Owner, int Stopped) : IBankMessage;
+
+/// <summary>A client session is alive; its owner's actors stay alive while these keep coming.</summary>
+public sealed record OwnerHeartbeat(string Owner) : IBankMessage;
 
 // Events of the registry's journal.
 

@@ -6,6 +6,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Gateway;
 using Bank.Hosting.Registry;
 
 namespace Bank.Hosting.Serialization;
@@ -45,6 +46,11 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["actor-info"] = typeof(ActorInfo),
         ["actor-list"] = typeof(ActorList),
         ["owner-released"] = typeof(OwnerReleased),
+        ["owner-heartbeat"] = typeof(OwnerHeartbeat),
+        // gateway messages (wire)
+        ["get-history"] = typeof(GetHistory),
+        ["history"] = typeof(History),
+        ["history-entry"] = typeof(HistoryEntry),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();

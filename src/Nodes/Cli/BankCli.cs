@@ -1,5 +1,6 @@
 using Bank.Domain;
 using Bank.Hosting;
+using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 
 namespace Bank.Nodes.Cli;
@@ -10,70 +11,83 @@ public static class BankCli
     public const string Help = """
         bank: Ray-style stateful remote actors on an Akka.NET cluster.
 
-        Usage:
+        Nodes:
           bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]
-                                    the "Remote Actors" chapter's scripts, end to end, on an embedded
-                                    one-node cluster; its journal is SQLite in DIR/bank.db (default ./data)
-                                    or the PostgreSQL database of the connection string
-          bank --help               this text
-          bank --version            the version
+                the "Remote Actors" chapter's scripts, end to end, on an embedded one-node cluster; its journal is
+                SQLite in DIR/bank.db (default ./data) or the PostgreSQL database of the connection string
+          bank start --head [--port 4053] [--data DIR] [--journal sqlite|postgres] [--connection STRING]
+                the seed node of a cluster, until Ctrl+C or SIGTERM (it then leaves gracefully)
+          bank start --address HOST:PORT [--port 0] --journal postgres --connection STRING
+                a worker that joins the cluster of that seed; workers share the head's PostgreSQL journal
+          both take [--hostname 127.0.0.1]
+
+        Accounts (reach the cluster at --address HOST:PORT, else $BANK_ADDRESS, else 127.0.0.1:4053):
+          bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists]
+                a named, detached Account actor (a one-shot command cannot own an actor that outlives it: it lives
+                until `bank kill`); the same --key restores that account's state; --get-if-exists returns the live
+                actor of that name instead of failing
+          bank balance NAME | bank deposit NAME AMOUNT | bank withdraw NAME AMOUNT
+          bank get NAME          prints Actor(Account, <id of this incarnation>)
+          bank kill NAME         stops it: the name is freed, the journal kept
+          bank list              every actor: name, state, node, restarts, detached, balance, death cause
+          bank history NAME      the account's events, oldest first
+
+        Every command takes --json and then prints exactly one JSON object on stdout (errors too).
+          bank --help | bank --version
 
         Exit codes: 0 ok, 1 rule violation or actor error, 2 usage error, 3 no such actor, 4 cluster unreachable,
         130 interrupted (Ctrl+C or SIGTERM).
         """;
 
-    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
     {
+        var output = new Output(stdout, stderr, args.Contains("--json"));
+        var words = args.Where(a => a != "--json").ToList();
         try
         {
-            if (args.Count == 0)
-            {
-                error.WriteLine("error: no command given; run 'bank --help'");
-                return ExitCodes.Usage;
-            }
+            if (words.Count == 0)
+                throw new UsageException("no command given; run 'bank --help'");
 
-            var rest = args.Skip(1).ToList();
-            return args[0] switch
+            var rest = words.Skip(1).ToList();
+            return words[0] switch
             {
-                "--help" or "-h" or "help" => Print(output, Help),
-                "--version" => Print(output, typeof(BankCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"),
-                "demo" => await new DemoCommand(output).RunAsync(rest),
+                "--help" or "-h" or "help" => Print(stdout, Help),
+                "--version" => Print(stdout, typeof(BankCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"),
+                "demo" => await new DemoCommand(stdout).RunAsync(rest),
+                "start" => await new StartCommand(output).RunAsync(rest),
+                var command when ClientCommands.Usages.ContainsKey(command) => await new ClientCommands(output).RunAsync(command, rest),
                 var unknown => throw new UsageException($"unknown command '{TextEcho.OneLine(unknown)}'; run 'bank --help'"),
             };
         }
         catch (UsageException usage)
         {
-            error.WriteLine($"error: {usage.Message}");
-            return ExitCodes.Usage;
+            return output.Error(ErrorKind.Usage, usage.Message, ExitCodes.Usage);
         }
         catch (BankException bank)
         {
-            error.WriteLine($"error: {bank.Message}");
-            return bank.Kind switch
+            return output.Error(bank.Kind, OneLine(bank.Message), bank.Kind switch
             {
-                Hosting.Accounts.ErrorKind.Usage => ExitCodes.Usage,
-                Hosting.Accounts.ErrorKind.ActorNotFound => ExitCodes.NotFound,
-                Hosting.Accounts.ErrorKind.ClusterUnreachable => ExitCodes.Unreachable,
+                ErrorKind.Usage => ExitCodes.Usage,
+                ErrorKind.ActorNotFound => ExitCodes.NotFound,
+                ErrorKind.ClusterUnreachable => ExitCodes.Unreachable,
                 _ => ExitCodes.Failure,
-            };
+            });
         }
         catch (OperationCanceledException)
         {
-            error.WriteLine("error: interrupted; the node left the cluster");
-            return ExitCodes.Interrupted;
+            return output.Error(ErrorKind.ActorDied, "interrupted; the node left the cluster", ExitCodes.Interrupted);
         }
         catch (JournalUnavailableException journal)
         {
-            error.WriteLine($"error: {OneLine(journal.Message)}");
-            return ExitCodes.Failure;
+            return output.Error(ErrorKind.ClusterUnreachable, OneLine(journal.Message), ExitCodes.Failure);
         }
         catch (Exception unexpected)
         {
             // No stack trace reaches a user; BANK_DEBUG=1 shows it to whoever investigates.
-            error.WriteLine($"error: {OneLine(unexpected.GetBaseException().Message)}");
+            var code = output.Error(ErrorKind.ActorDied, OneLine(unexpected.GetBaseException().Message), ExitCodes.Failure);
             if (Environment.GetEnvironmentVariable("BANK_DEBUG") == "1")
-                error.WriteLine(unexpected);
-            return ExitCodes.Failure;
+                stderr.WriteLine(unexpected);
+            return code;
         }
     }
 
@@ -84,5 +98,4 @@ public static class BankCli
     }
 
     private static string OneLine(string text) => text.ReplaceLineEndings(" ");
-
 }

@@ -1,0 +1,169 @@
+using System.Collections.Immutable;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Cluster.Tools.Client;
+using Akka.Configuration;
+using Bank.Hosting.Accounts;
+using Bank.Hosting.Configuration;
+using Bank.Hosting.Registry;
+using Bank.Hosting.Serialization;
+
+namespace Bank.Hosting.Client;
+
+/// <summary>
+/// A client of a Bank cluster from another process: a small actor system that reaches the nodes' gateways through
+/// ClusterClient. Open sessions on it (<see cref="OpenSession"/>); each call carries a request id and is retried on
+/// silence, and accounts apply a request id once, so a retry never applies twice.
+/// </summary>
+public sealed class BankClient : IAsyncDisposable
+{
+    private readonly ActorSystem _system;
+
+    private BankClient(ActorSystem system, ClusterClientGateway gateway)
+    {
+        _system = system;
+        Gateway = gateway;
+    }
+
+    public IBankGateway Gateway { get; }
+
+    /// <summary>Connects to the cluster through one or more contact points (HOST:PORT of any node).</summary>
+    /// <exception cref="BankException">ClusterUnreachable when no contact point accepts a connection.</exception>
+    public static async Task<BankClient> ConnectAsync(IReadOnlyList<string> contacts, CancellationToken cancellationToken = default)
+    {
+        if (contacts.Count == 0) throw new ArgumentException("at least one contact point is needed", nameof(contacts));
+        var endpoints = contacts.Select(ParseContact).ToList();
+        await EnsureListeningAsync(endpoints, cancellationToken);
+
+        var config = ConfigurationFactory.ParseString($$"""
+            akka {
+              loglevel = ERROR
+              stdout-loglevel = ERROR
+              log-dead-letters = 0
+              log-dead-letters-during-shutdown = off
+              actor.provider = remote
+              remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+              actor {
+                serializers.{{BankConstants.SerializerName}} = "{{TypeName(typeof(BankSerializer))}}"
+                serialization-bindings {
+                  {{string.Join("\n", BankSerializer.BoundTypes.Select(t => $"\"{TypeName(t)}\" = {BankConstants.SerializerName}"))}}
+                }
+              }
+              cluster.client.establishing-get-contacts-interval = 1s
+            }
+            """)
+            .WithFallback(BankHocon.Defaults)
+            .WithFallback(ClusterClientReceptionist.DefaultConfig());
+        var system = ActorSystem.Create("bank-client", config);
+        var settings = ClusterClientSettings.Create(system).WithInitialContacts(endpoints
+            .Select(e => ActorPath.Parse($"akka.tcp://{BankConstants.ActorSystemName}@{e.Host}:{e.Port}/system/receptionist"))
+            .ToImmutableHashSet());
+        var clusterClient = system.ActorOf(ClusterClient.Props(settings), "cluster-client");
+        return new BankClient(system, new ClusterClientGateway(system, clusterClient, string.Join(",", contacts)));
+    }
+
+    public BankSession OpenSession() => new(Gateway);
+
+    private static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
+
+    public async ValueTask DisposeAsync() => await _system.Terminate();
+
+    /// <summary>Parses HOST:PORT; the one-line message says what is wrong.</summary>
+    public static (string Host, int Port) ParseContact(string contact)
+    {
+        var colon = contact.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(contact[(colon + 1)..], out var port) || port is <= 0 or > 65535)
+            throw new BankException(ErrorKind.Usage, "BadAddress",
+                $"'{Domain.TextEcho.OneLine(contact)}' is not a cluster address: use HOST:PORT, e.g. 127.0.0.1:4053");
+        return (contact[..colon], port);
+    }
+
+    /// <summary>A cluster that is down is reported at once, rather than after ClusterClient's quiet retries.</summary>
+    private static async Task EnsureListeningAsync(IReadOnlyList<(string Host, int Port)> endpoints, CancellationToken cancellationToken)
+    {
+        foreach (var (host, port) in endpoints)
+        {
+            using var probe = new TcpClient();
+            try
+            {
+                await probe.ConnectAsync(host, port, cancellationToken).AsTask().WaitAsync(TimeSpan.FromSeconds(3), cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is SocketException or TimeoutException)
+            {
+            }
+        }
+
+        throw new BankException(ErrorKind.ClusterUnreachable, nameof(ErrorKind.ClusterUnreachable),
+            $"no Bank node is listening at {string.Join(", ", endpoints.Select(e => $"{e.Host}:{e.Port}"))}; start one with 'bank start --head'");
+    }
+}
+
+/// <summary>
+/// Sends requests through ClusterClient to the gateway on some node. On silence it resends the same message (same
+/// request id) up to <c>bank.client.attempts</c> times before the call fails with ClusterUnreachable.
+/// </summary>
+public sealed class ClusterClientGateway : IBankGateway
+{
+    private readonly ActorSystem _system;
+    private readonly IActorRef _clusterClient;
+    private readonly string _where;
+    private readonly TimeSpan _timeout;
+    private readonly int _attempts;
+    private readonly TimeSpan _heartbeatInterval;
+
+    public ClusterClientGateway(ActorSystem system, IActorRef clusterClient, string where)
+    {
+        _system = system;
+        _clusterClient = clusterClient;
+        _where = where;
+        var config = system.Settings.Config;
+        _timeout = config.GetTimeSpan("bank.client.ask-timeout", TimeSpan.FromSeconds(15));
+        _attempts = Math.Max(1, config.GetInt("bank.client.attempts", 3));
+        _heartbeatInterval = config.GetTimeSpan("bank.client.heartbeat-interval", TimeSpan.FromSeconds(2));
+    }
+
+    public string OwnerFor(string session) => NameRegistry.ClientOwner(session);
+
+    public IDisposable KeepAlive(string owner)
+    {
+        var beat = new ClusterClient.Send(BankConstants.GatewayPath, new OwnerHeartbeat(owner));
+        return new CancelOnDispose(_system.Scheduler.ScheduleTellRepeatedlyCancelable(
+            TimeSpan.Zero, _heartbeatInterval, _clusterClient, beat, ActorRefs.NoSender));
+    }
+
+    public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
+        SendAsync(request, cancellationToken);
+
+    public Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
+        SendAsync(request, cancellationToken);
+
+    private async Task<object> SendAsync(IBankMessage request, CancellationToken cancellationToken)
+    {
+        var perAttempt = TimeSpan.FromTicks(_timeout.Ticks / _attempts);
+        for (var attempt = 1; attempt <= _attempts; attempt++)
+        {
+            try
+            {
+                return await _clusterClient.Ask<object>(
+                    new ClusterClient.Send(BankConstants.GatewayPath, request, localAffinity: false), perAttempt, cancellationToken);
+            }
+            catch (AskTimeoutException) when (attempt < _attempts)
+            {
+                // Silence: the request or its answer may be lost. The same message goes again; its id makes it safe.
+            }
+            catch (AskTimeoutException)
+            {
+                break;
+            }
+        }
+
+        throw new BankException(ErrorKind.ClusterUnreachable, "Timeout",
+            $"no answer from the cluster at {_where} within {_timeout.TotalSeconds:0.#} s");
+    }
+
+    private sealed class CancelOnDispose(ICancelable cancelable) : IDisposable
+    {
+        public void Dispose() => cancelable.Cancel();
+    }
+}
