@@ -126,7 +126,8 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     /// <summary>A node-local owner is gone when its node (that address with that uid) is no longer a member.</summary>
     private bool IsNodeOwnerGone(string owner)
     {
-        var slash = owner.IndexOf('/');
+        // The session id follows the last '/': the address itself contains "akka.tcp://".
+        var slash = owner.LastIndexOf('/');
         var node = slash < 0 ? owner[NodeOwnerPrefix.Length..] : owner[NodeOwnerPrefix.Length..slash];
         var cluster = Cluster.Get(Context.System);
         if (node == $"{cluster.SelfUniqueAddress.Address}#{cluster.SelfUniqueAddress.Uid}") return false;
