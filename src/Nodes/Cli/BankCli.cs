@@ -46,6 +46,12 @@ public static class BankCli
             error.WriteLine($"error: {usage.Message}");
             return ExitCodes.Usage;
         }
+        catch (BankException stopping) when (stopping.Code == "ShuttingDown")
+        {
+            // The node was asked to stop (Ctrl+C, SIGTERM) while the command used it.
+            error.WriteLine("error: interrupted; the node left the cluster");
+            return ExitCodes.Interrupted;
+        }
         catch (BankException bank)
         {
             error.WriteLine($"error: {bank.Message}");
