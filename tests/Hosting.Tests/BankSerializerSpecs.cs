@@ -1,5 +1,6 @@
 using System.Runtime.Serialization;
 using System.Text;
+using System.Text.Json;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Registry;
@@ -77,6 +78,13 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["actor-list"] = typeof(ActorList),
         ["owner-released"] = typeof(OwnerReleased),
     };
+
+    /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event; written today, read for ever.</summary>
+    private const string PublishedActorRegistered =
+        """{"actor":{"name":"Spender","key":"7654321","id":"fedcba9876543210fedcba9876543210","state":"ALIVE","death_cause":null,"detached":false,"owner":"12345/session","node":"akka.tcp://bank@127.0.0.1:4053","restarts":0,"created_at":"2026-01-02T03:04:05.678+01:00","died_at":null}}""";
+
+    private static readonly ActorRegistered Registered =
+        new(Dead with { State = ActorState.Alive, DeathCause = null, Restarts = 0, DiedAt = null });
 
     public static TheoryData<string> Manifests => [.. BankSerializer.Manifests.Keys];
 
@@ -160,6 +168,47 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
             Decode("actor-died", """{"name":"Account","id":"abc","cause":"KILLED","at":"2026-01-02T03:04:05+00:00"}"""));
         Assert.Equal(new AccountRequest("k", "i", new Withdraw(5m)),
             Decode("account-request", """{"key":"k","incarnation":"i","command":{"$c":"withdraw","amount":5}}"""));
+    }
+
+    [Fact]
+    public void Every_event_and_message_type_of_the_bank_assemblies_has_a_manifest()
+    {
+        var types = new[] { typeof(AccountState).Assembly, typeof(IBankMessage).Assembly }
+            .SelectMany(assembly => assembly.GetTypes())
+            .Where(type => type is { IsClass: true, IsAbstract: false, ContainsGenericParameters: false })
+            .Where(type => typeof(IAccountEvent).IsAssignableFrom(type) || typeof(IBankMessage).IsAssignableFrom(type))
+            .Append(typeof(AccountState))
+            .ToList();
+        // The search itself works: it finds an account event and a registry message.
+        Assert.Contains(typeof(Deposited), types);
+        Assert.Contains(typeof(OwnerReleased), types);
+
+        Assert.Empty(types.Except(BankSerializer.Manifests.Values).Select(type => type.FullName));
+    }
+
+    [Theory]
+    [InlineData("deposited", """{"amount":5}""")]
+    [InlineData("account-opened", """{"balance":99,"minimal_balance":20}""")]
+    [InlineData("account-closed", """{"balance":66}""")]
+    [InlineData("actor-died", """{"name":"Account","id":"abc","cause":"KILLED"}""")]
+    [InlineData("account-request", """{"key":"k","incarnation":"i","command":{"$c":"withdraw"}}""")]
+    public void Stored_json_with_a_missing_field_fails_to_deserialize(string manifest, string json)
+    {
+        Assert.ThrowsAny<JsonException>(() => Decode(manifest, json));
+    }
+
+    [Fact]
+    public void ActorRegistered_is_written_as_the_published_json()
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(Registered);
+
+        Assert.Equal(PublishedActorRegistered, Encoding.UTF8.GetString(serializer.ToBinary(Registered)));
+    }
+
+    [Fact]
+    public void ActorRegistered_is_read_from_the_published_json()
+    {
+        Assert.Equal(Registered, Decode("actor-registered", PublishedActorRegistered));
     }
 
     [Fact]

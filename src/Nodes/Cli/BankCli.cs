@@ -63,6 +63,12 @@ public static class BankCli
         {
             return output.Error(ErrorKind.Usage, usage.Message, ExitCodes.Usage);
         }
+        catch (BankException stopping) when (stopping.Code == "ShuttingDown")
+        {
+            // The node was asked to stop (Ctrl+C, SIGTERM) while the command used it.
+            error.WriteLine("error: interrupted; the node left the cluster");
+            return ExitCodes.Interrupted;
+        }
         catch (BankException bank)
         {
             return output.Error(bank.Kind, OneLine(bank.Message), bank.Kind switch

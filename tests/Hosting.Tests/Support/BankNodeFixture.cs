@@ -48,3 +48,13 @@ public sealed class SnapshotEveryTenFixture : BankNodeFixture
         builder.AddHocon("bank.accounts.snapshot-every = 10", HoconAddMode.Prepend);
     }
 }
+
+/// <summary>A node whose registry comes back within 200 ms when it stops, so a test can watch its supervisor at work.</summary>
+public sealed class FastRegistryRestartFixture : BankNodeFixture
+{
+    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
+    {
+        base.ConfigureAkka(builder, provider);
+        builder.AddHocon("bank.registry { min-backoff = 100ms, max-backoff = 200ms }", HoconAddMode.Prepend);
+    }
+}

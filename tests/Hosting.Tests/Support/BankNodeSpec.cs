@@ -28,8 +28,11 @@ public abstract class BankNodeSpec<TFixture> : TestKitBase, IClassFixture<TFixtu
 
     protected IActorRef NameRegistry => ActorRegistry.Get<NameRegistryKey>();
 
-    protected BankSession NewSession() =>
-        new(new LocalGateway(Sys, NameRegistry, Accounts, Sys.Settings.Config.GetTimeSpan("bank.client.ask-timeout")));
+    protected BankSession NewSession() => new(NewGateway());
+
+    /// <summary>The gateway a session of this node uses; a shorter <paramref name="timeout"/> suits polling.</summary>
+    protected LocalGateway NewGateway(TimeSpan? timeout = null) =>
+        new(Sys, NameRegistry, Accounts, timeout ?? Sys.Settings.Config.GetTimeSpan("bank.client.ask-timeout"));
 
     /// <summary>A name or key no other test in the class uses.</summary>
     protected static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}";

@@ -1,0 +1,47 @@
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace Bank.Nodes.Tests;
+
+/// <summary>What a complete `bank demo` prints: the lines DESIGN.md section 4 promises, in order.</summary>
+public static partial class DemoTranscript
+{
+    /// <summary>The INFO lines in order; ids are matched by shape.</summary>
+    public static readonly string[] Expected =
+    [
+        "INFO :: Current Balance: 99.0",
+        "INFO :: Balance after Withdraw: 33.0",
+        "INFO :: Balance after Deposit: 66.0",
+        "INFO :: Balance after Deposit: 99.0",
+        "INFO :: Actor(Account, *)",
+        "INFO :: Actor killed",
+        "INFO :: ray.get_actor('Account') failed: no actor named 'Account'",
+        "INFO :: Current balance 99.0",
+        "INFO :: New balance 66.0",
+        "INFO :: Actor(Account, *)",
+        "INFO :: Account actor killed",
+        "INFO :: Current balance 66.0",
+        "INFO :: Actor(Account, *)",
+    ];
+
+    /// <summary>
+    /// The run succeeded, wrote nothing to stderr, printed every INFO line in order, and its persistence walkthrough
+    /// shows two different actor ids for the one account it killed and reopened.
+    /// </summary>
+    public static void AssertComplete(BankProcess.Result result, string run)
+    {
+        Assert.True(result.ExitCode == 0, $"{run} run exited {result.ExitCode}: {result.Stderr}");
+        Assert.True(result.Stderr.Length == 0, $"{run} run wrote to stderr (warnings or errors): {result.Stderr}");
+        var infoLines = result.Lines.Where(l => l.StartsWith("INFO ::", StringComparison.Ordinal)).ToArray();
+        Assert.True(Expected.Length == infoLines.Length, $"{run} run printed:\n{result.Stdout}");
+        for (var i = 0; i < Expected.Length; i++)
+            Assert.Matches("^" + Regex.Escape(Expected[i]).Replace(@"\*", "[0-9a-f]{32}") + "$", infoLines[i]);
+
+        var ids = result.Lines.Select(l => ActorId().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(3, ids.Length);
+        Assert.NotEqual(ids[1], ids[2]);
+    }
+
+    [GeneratedRegex(@"^INFO :: Actor\(Account, ([0-9a-f]{32})\)$")]
+    private static partial Regex ActorId();
+}
