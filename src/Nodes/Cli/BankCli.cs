@@ -66,8 +66,7 @@ public static class BankCli
         catch (BankException stopping) when (stopping.Code == "ShuttingDown")
         {
             // The node was asked to stop (Ctrl+C, SIGTERM) while the command used it.
-            error.WriteLine("error: interrupted; the node left the cluster");
-            return ExitCodes.Interrupted;
+            return output.Error(ErrorKind.ClusterUnreachable, "interrupted; the node left the cluster", ExitCodes.Interrupted);
         }
         catch (BankException bank)
         {

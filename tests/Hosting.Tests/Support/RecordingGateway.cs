@@ -13,6 +13,8 @@ public sealed class RecordingGateway(IBankGateway inner) : IBankGateway
 
     public string OwnerFor(string session) => inner.OwnerFor(session);
 
+    public IDisposable KeepAlive(string owner) => inner.KeepAlive(owner);
+
     public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default)
     {
         _registryRequests.Enqueue(request);
