@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Gateway;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Serialization;
 using Bank.Hosting.Tests.Support;
@@ -24,6 +25,8 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
 
     private static readonly ActorInfo Dead = new("Spender", "7654321", "fedcba9876543210fedcba9876543210", ActorState.Dead,
         DeathCauses.OwnerDied, false, "12345/session", "akka.tcp://bank@127.0.0.1:4053", 2, Created, Created.AddMinutes(5));
+
+    private static readonly HistoryEntry HistoryEntryValue = new(2, "deposited", 33m, 132m, Created);
 
     /// <summary>One value of every type the serializer writes.</summary>
     private static readonly object[] Samples =
@@ -50,6 +53,10 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         Dead,
         new ActorList([Alive, Dead]),
         new OwnerReleased("12345/session", 2),
+        new OwnerHeartbeat("client:0123456789abcdef0123456789abcdef"),
+        new GetHistory("Account"),
+        HistoryEntryValue,
+        new History("Account", "1234567", [HistoryEntryValue]),
     ];
 
     /// <summary>The manifests written into journals and onto the wire today. Never rename or reuse one.</summary>
@@ -77,6 +84,10 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["actor-info"] = typeof(ActorInfo),
         ["actor-list"] = typeof(ActorList),
         ["owner-released"] = typeof(OwnerReleased),
+        ["owner-heartbeat"] = typeof(OwnerHeartbeat),
+        ["get-history"] = typeof(GetHistory),
+        ["history"] = typeof(History),
+        ["history-entry"] = typeof(HistoryEntry),
     };
 
     /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event; written today, read for ever.</summary>
@@ -241,6 +252,11 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         {
             case ActorList list:
                 Assert.Equal(list.Actors, ((ActorList)actual).Actors);
+                break;
+            case History history:
+                var decoded = (History)actual;
+                Assert.Equal((history.Name, history.Key), (decoded.Name, decoded.Key));
+                Assert.Equal(history.Events, decoded.Events);
                 break;
             case RegistrySnapshot snapshot:
                 Assert.Equal(snapshot.Live, ((RegistrySnapshot)actual).Live);

@@ -49,7 +49,9 @@ public class RegistrySupervisionSpecs(FastRegistryRestartFixture fixture) : Bank
     /// <summary>The persistent registry itself: the child named "registry" of the supervisor the node registers.</summary>
     private async Task<IActorRef> RegistryChildAsync()
     {
-        Sys.ActorSelection(NameRegistry.Path / "registry").Tell(new Identify("registry"), TestActor);
+        // The registry runs as a cluster singleton: manager /user/name-registry, singleton (its backoff supervisor)
+        // name-registry inside it, and the registry itself as the supervisor's child.
+        Sys.ActorSelection("/user/name-registry/name-registry/registry").Tell(new Identify("registry"), TestActor);
         var identity = await ExpectMsgAsync<ActorIdentity>();
         return identity.Subject ?? throw new InvalidOperationException($"no actor at {NameRegistry.Path / "registry"}");
     }
