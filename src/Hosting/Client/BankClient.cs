@@ -145,8 +145,9 @@ public sealed class ClusterClientGateway : IBankGateway
         {
             try
             {
+                // Local affinity: the gateway on the node this client is connected to, never a random (maybe dead) one.
                 return await _clusterClient.Ask<object>(
-                    new ClusterClient.Send(BankConstants.GatewayPath, request, localAffinity: false), perAttempt, cancellationToken);
+                    new ClusterClient.Send(BankConstants.GatewayPath, request, localAffinity: true), perAttempt, cancellationToken);
             }
             catch (AskTimeoutException) when (attempt < _attempts)
             {

@@ -1,0 +1,256 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Bank.Nodes.Tests;
+
+/// <summary>
+/// One head node (`bank start --head`, embedded SQLite, a free loopback port) as a real process, shared by the specs of
+/// <see cref="ClusterCliSpecs"/>, with the accounts they use; the last spec stops it with SIGTERM.
+/// </summary>
+public sealed class HeadNodeFixture : IAsyncLifetime
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
+
+    public NodeProcess Head { get; private set; } = null!;
+
+    public BankCommands Bank { get; private set; } = null!;
+
+    /// <summary>The accounts the specs use, opened at once before they run (a client command takes a second or two).</summary>
+    public static readonly IReadOnlyDictionary<string, int> Accounts = new Dictionary<string, int>
+    {
+        ["a"] = 1, ["carol"] = 100, ["dave"] = 10, ["erin"] = 7, ["frank"] = 8, ["gina"] = 100, ["henry"] = 10,
+    };
+
+    /// <summary>What `bank open NAME --balance B --json` printed for each of <see cref="Accounts"/>.</summary>
+    public IReadOnlyDictionary<string, JsonObject> Opened { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = NodeProcess.FreePort();
+        Head = await NodeProcess.StartAsync($"head on port {port}",
+            "start", "--head", "--port", port.ToString(), "--data", _data);
+        try
+        {
+            Bank = new BankCommands(Head.Address);
+            var opened = await Task.WhenAll(Accounts.Select(async a =>
+                (a.Key, Json: await Bank.JsonAsync("open", a.Key, "--balance", a.Value.ToString()))));
+            Opened = opened.ToDictionary(o => o.Key, o => o.Json);
+        }
+        catch
+        {
+            await Head.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            // Normally the last spec has stopped it already (and checked how); this is for runs of a few specs.
+            if (!Head.HasExited) await Head.StopAsync();
+        }
+        finally
+        {
+            await Head.DisposeAsync();
+            if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
+        }
+    }
+}
+
+/// <summary>
+/// The account commands of `bank` as a user runs them: real client processes against a real head node, their text,
+/// their --json objects, their one-line errors and exit codes (DESIGN.md section 4).
+/// </summary>
+[Collection(ClusterCollection.Name)]
+[TestCaseOrderer(RunsLastOrderer.TypeName, RunsLastOrderer.AssemblyName)]
+public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutputHelper output) : IClassFixture<HeadNodeFixture>
+{
+    private readonly BankCommands _bank = fixture.Bank;
+
+    private string Node => $"akka.tcp://bank@{fixture.Head.Address}";
+
+    [Fact]
+    public async Task Open_prints_the_actor_and_json_gives_its_fields()
+    {
+        var text = _bank.OkAsync("open", "alice", "--balance", "100");
+        var json = _bank.JsonAsync("open", "bob", "--balance", "10", "--minimal", "5");
+
+        Assert.Matches(ActorLine(), await text);
+        var bob = await json;
+        Assert.Equal("bob", (string?)bob["name"]);
+        Assert.Matches("^[0-9a-f]{32}$", (string?)bob["key"]);
+        Assert.Matches("^[0-9a-f]{32}$", (string?)bob["id"]);
+        Assert.Equal("ALIVE", (string?)bob["state"]);
+        Assert.Equal(Node, (string?)bob["node"]);
+        Assert.True((bool?)bob["detached"]);
+    }
+
+    [Fact]
+    public async Task Deposit_withdraw_and_balance_print_the_balance_as_text_and_as_a_json_number()
+    {
+        Assert.Equal("150.0", await _bank.OkAsync("deposit", "carol", "50"));
+
+        var withdrawn = await _bank.JsonAsync("withdraw", "carol", "30.5");
+        Assert.Equal(["balance", "name"], withdrawn.Select(p => p.Key).Order());
+        Assert.Equal("carol", (string?)withdrawn["name"]);
+        Assert.Equal(JsonValueKind.Number, withdrawn["balance"]!.GetValueKind());
+        Assert.Equal(119.5m, withdrawn["balance"]!.GetValue<decimal>());
+
+        var text = _bank.OkAsync("balance", "carol");
+        var json = _bank.JsonAsync("balance", "carol");
+        Assert.Equal("119.5", await text);
+        Assert.Equal(119.5m, (await json)["balance"]!.GetValue<decimal>());
+    }
+
+    [Fact]
+    public async Task A_rule_violation_exits_1_with_one_line_and_leaves_the_balance_alone()
+    {
+        var text = _bank.RunAsync("withdraw", "dave", "1000");
+        var json = _bank.RunAsync("withdraw", "dave", "1000", "--json");
+
+        Assert.Equal("error: Withdrawal is not supported by current balance",
+            BankCommands.AssertOneLineError(await text, 1, "withdraw too much"));
+        Assert.Equal(("RuleViolation", "Withdrawal is not supported by current balance"),
+            BankCommands.AssertJsonError(await json, 1, "withdraw too much --json"));
+        Assert.Equal("10.0", await _bank.OkAsync("balance", "dave"));
+    }
+
+    [Fact]
+    public async Task Names_are_unique_while_alive_get_if_exists_returns_the_live_actor_and_kill_frees_the_name()
+    {
+        var opened = fixture.Opened["a"];
+        var unknownText = _bank.RunAsync("get", "x");
+        var unknownJson = _bank.RunAsync("get", "x", "--json");
+        var againText = _bank.RunAsync("open", "a", "--balance", "1");
+        var againJson = _bank.RunAsync("open", "a", "--balance", "1", "--json");
+        var getIfExists = _bank.JsonAsync("open", "a", "--balance", "999", "--get-if-exists");
+        var get = _bank.OkAsync("get", "a");
+
+        Assert.Equal("error: no actor named 'x'", BankCommands.AssertOneLineError(await unknownText, 3, "get of an unknown name"));
+        Assert.Equal(("ActorNotFound", "no actor named 'x'"), BankCommands.AssertJsonError(await unknownJson, 3, "get x --json"));
+        Assert.Equal("error: Actor with name 'a' already exists", BankCommands.AssertOneLineError(await againText, 1, "open of a live name"));
+        Assert.Equal(("AlreadyExists", "Actor with name 'a' already exists"), BankCommands.AssertJsonError(await againJson, 1, "open a --json"));
+        var same = await getIfExists;
+        Assert.Equal((string?)opened["id"], (string?)same["id"]);
+        Assert.Equal((string?)opened["key"], (string?)same["key"]);
+        Assert.Equal($"Actor(Account, {(string?)opened["id"]})", await get);
+
+        Assert.Matches($"^Killed Actor\\(Account, {(string?)opened["id"]}\\)", await _bank.OkAsync("kill", "a"));
+        Assert.Equal("error: no actor named 'a'", BankCommands.AssertOneLineError(await _bank.RunAsync("get", "a"), 3, "get after kill"));
+    }
+
+    [Fact]
+    public async Task List_shows_name_state_node_and_balance_of_live_and_dead_actors()
+    {
+        await _bank.OkAsync("kill", "frank");
+
+        var textRun = _bank.RunAsync("list");
+        var jsonRun = _bank.JsonAsync("list");
+
+        var text = await textRun;
+        BankCommands.AssertOk(text, ["list"]);
+        Assert.Matches(@"^NAME\s+STATE\s+NODE\s+RESTARTS\s+DETACHED\s+BALANCE\s+DEATH CAUSE\s+ID$", text.Lines[0]);
+        Assert.Matches($@"^erin\s+ALIVE\s+{Regex.Escape(Node)}\s+0\s+yes\s+7\.0\s+-\s+{(string?)fixture.Opened["erin"]["id"]}$",
+            Assert.Single(text.Lines, l => l.StartsWith("erin ", StringComparison.Ordinal)));
+        Assert.Matches($@"^frank\s+DEAD\s+{Regex.Escape(Node)}\s+0\s+yes\s+-\s+KILLED\s+{(string?)fixture.Opened["frank"]["id"]}$",
+            Assert.Single(text.Lines, l => l.StartsWith("frank ", StringComparison.Ordinal)));
+
+        var actors = Assert.IsType<JsonArray>((await jsonRun)["actors"]);
+        var erin = Assert.IsType<JsonObject>(Assert.Single(actors, a => (string?)a!["name"] == "erin"));
+        foreach (var field in new[] { "name", "key", "id", "state", "node", "restarts", "detached", "balance", "death_cause", "resources" })
+            Assert.True(erin.ContainsKey(field), $"bank list --json has no '{field}' for an actor: {erin.ToJsonString()}");
+        Assert.Equal((string?)fixture.Opened["erin"]["key"], (string?)erin["key"]);
+        Assert.Equal((string?)fixture.Opened["erin"]["id"], (string?)erin["id"]);
+        Assert.Equal("ALIVE", (string?)erin["state"]);
+        Assert.Equal(Node, (string?)erin["node"]);
+        Assert.Equal(0, (int?)erin["restarts"]);
+        Assert.True((bool?)erin["detached"]);
+        Assert.Equal(JsonValueKind.Number, erin["balance"]!.GetValueKind());
+        Assert.Equal(7m, erin["balance"]!.GetValue<decimal>());
+        Assert.Null(erin["death_cause"]);
+
+        var frank = Assert.IsType<JsonObject>(Assert.Single(actors, a => (string?)a!["name"] == "frank"));
+        Assert.Equal("DEAD", (string?)frank["state"]);
+        Assert.Equal("KILLED", (string?)frank["death_cause"]);
+        Assert.Null(frank["balance"]);
+    }
+
+    [Fact]
+    public async Task History_lists_the_events_oldest_first_with_amounts_and_balances()
+    {
+        await _bank.OkAsync("deposit", "gina", "50");
+        await _bank.OkAsync("withdraw", "gina", "30");
+
+        var textRun = _bank.RunAsync("history", "gina");
+        var jsonRun = _bank.JsonAsync("history", "gina");
+
+        var text = await textRun;
+        BankCommands.AssertOk(text, ["history"]);
+        Assert.Equal(4, text.Lines.Length);
+        Assert.Matches(@"^SEQ\s+EVENT\s+AMOUNT\s+BALANCE\s+AT$", text.Lines[0]);
+        Assert.Matches(@"^1\s+opened\s+100\.0\s+100\.0\s+\d{4}-", text.Lines[1]);
+        Assert.Matches(@"^2\s+deposited\s+50\.0\s+150\.0\s+\d{4}-", text.Lines[2]);
+        Assert.Matches(@"^3\s+withdrawn\s+30\.0\s+120\.0\s+\d{4}-", text.Lines[3]);
+
+        var json = await jsonRun;
+        Assert.Equal("gina", (string?)json["name"]);
+        var events = Assert.IsType<JsonArray>(json["events"]).Select(e => (
+            Seq: (long)e!["seq"]!, Type: (string)e["type"]!, Amount: e["amount"]!.GetValue<decimal>(), Balance: e["balance"]!.GetValue<decimal>()));
+        Assert.Equal([(1L, "opened", 100m, 100m), (2L, "deposited", 50m, 150m), (3L, "withdrawn", 30m, 120m)], events);
+    }
+
+    /// <summary>Issue 3 point 7: each mistake gets its one documented line and exit code, never a stack trace.</summary>
+    [Fact]
+    public async Task Bad_input_gives_one_line_and_the_documented_exit_code()
+    {
+        var nowhere = new BankCommands($"127.0.0.1:{NodeProcess.FreePort()}");
+        var longName = new string('n', 10_000);
+
+        var negative = _bank.RunAsync("deposit", "henry", "-5");
+        var nan = _bank.RunAsync("deposit", "henry", "NaN");
+        var huge = _bank.RunAsync("withdraw", "henry", "1e400");
+        var empty = _bank.RunAsync("open", "", "--balance", "1");
+        var tooLong = _bank.RunAsync("open", longName, "--balance", "1");
+        var unknownFlag = _bank.RunAsync("balance", "henry", "--bogus");
+        var noCluster = nowhere.RunAsync("balance", "henry");
+        var nanJson = _bank.RunAsync("deposit", "henry", "NaN", "--json");
+        var noClusterJson = nowhere.RunAsync("balance", "henry", "--json");
+
+        Assert.Equal("error: Cannot deposit negative amount", BankCommands.AssertOneLineError(await negative, 1, "a negative amount"));
+        Assert.Equal("error: AMOUNT: 'NaN' is not a finite amount", BankCommands.AssertOneLineError(await nan, 2, "NaN"));
+        Assert.Equal("error: AMOUNT: Amount must be finite and at most 2^63 in magnitude", BankCommands.AssertOneLineError(await huge, 2, "1e400"));
+        Assert.Equal("error: Actor name must not be empty", BankCommands.AssertOneLineError(await empty, 2, "an empty name"));
+        Assert.Equal("error: Actor name is 10000 characters long; the limit is 128",
+            BankCommands.AssertOneLineError(await tooLong, 2, "a 10,000-character name"));
+        Assert.Equal("error: unknown option '--bogus'", BankCommands.AssertOneLineError(await unknownFlag, 2, "an unknown flag"));
+        Assert.Equal($"error: no Bank node is listening at {nowhere.Address}; start one with 'bank start --head'",
+            BankCommands.AssertOneLineError(await noCluster, 4, "no cluster running"));
+        Assert.Equal(("Usage", "AMOUNT: 'NaN' is not a finite amount"), BankCommands.AssertJsonError(await nanJson, 2, "NaN --json"));
+        Assert.Equal("ClusterUnreachable", BankCommands.AssertJsonError(await noClusterJson, 4, "no cluster --json").Kind);
+
+        Assert.Equal("10.0", await _bank.OkAsync("balance", "henry"));
+    }
+
+    /// <summary>Runs after the other specs: the head that served them all leaves on SIGTERM and exits 0.</summary>
+    [Fact]
+    [RunsLast]
+    public async Task Sigterm_makes_the_head_leave_the_cluster_and_exit_0_and_clients_then_get_exit_4()
+    {
+        var head = fixture.Head;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var code = await head.StopAsync();
+        output.WriteLine($"the head exited {code} {clock.Elapsed.TotalSeconds:0.0} s after SIGTERM; it wrote {head.Stderr.Length} characters to stderr");
+
+        Assert.True(code == 0, $"the head exited {code} on SIGTERM{head.Tail()}");
+        Assert.Contains("Leaving the cluster...", head.Stdout);
+        Assert.Equal($"error: no Bank node is listening at {head.Address}; start one with 'bank start --head'",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("balance", "carol"), 4, "balance after the head stopped"));
+    }
+
+    [GeneratedRegex("^Actor\\(Account, [0-9a-f]{32}\\)$")]
+    private static partial Regex ActorLine();
+}

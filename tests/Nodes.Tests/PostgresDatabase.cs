@@ -1,0 +1,62 @@
+using Npgsql;
+using Xunit;
+
+namespace Bank.Nodes.Tests;
+
+/// <summary>
+/// A fresh PostgreSQL database for one test, created through the connection string in BANK_TEST_POSTGRES (its role
+/// needs CREATEDB) and dropped afterwards, so runs never see each other's journals.
+/// </summary>
+public sealed class PostgresDatabase : IAsyncDisposable
+{
+    public const string Variable = "BANK_TEST_POSTGRES";
+
+    public const string SkipReason =
+        "BANK_TEST_POSTGRES is not set: these tests start a head and a worker sharing a PostgreSQL journal; set it to an " +
+        "Npgsql connection string of a role with CREATEDB (.ci/run installs PostgreSQL and sets it)";
+
+    private readonly string _admin;
+
+    private PostgresDatabase(string admin, string name, string connectionString)
+    {
+        _admin = admin;
+        Name = name;
+        ConnectionString = connectionString;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The connection string of the new database, for `--connection`.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>Skips the calling test, with the reason, where BANK_TEST_POSTGRES is not set.</summary>
+    public static string RequireConnectionString()
+    {
+        var connection = Environment.GetEnvironmentVariable(Variable);
+        Skip.If(string.IsNullOrEmpty(connection), SkipReason);
+        return connection!;
+    }
+
+    public static async Task<PostgresDatabase> CreateAsync(string connectionString)
+    {
+        var name = "bank_test_" + Guid.NewGuid().ToString("N");
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Database = name, Pooling = false };
+        return new PostgresDatabase(connectionString, name, builder.ConnectionString);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await using var connection = new NpgsqlConnection(_admin);
+        await connection.OpenAsync();
+        // FORCE ends the connections a killed node may have left behind (PostgreSQL 13 and later).
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
