@@ -22,6 +22,12 @@ public sealed class CliSpecs
     [InlineData(new[] { "demo", "extra" }, "error: unexpected argument 'extra'; usage: bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]")]
     [InlineData(new[] { "demo", "--journal", "oracle" }, "error: --journal must be sqlite or postgres, not 'oracle'")]
     [InlineData(new[] { "demo", "--journal", "postgres" }, "error: --journal postgres needs --connection \"Host=...;Database=...;Username=...;Password=...\"")]
+    [InlineData(new[] { "start" }, "error: say --head for the seed node or --address HOST:PORT to join one; usage: " + StartCommand.Usage)]
+    [InlineData(new[] { "start", "--address", "127.0.0.1:notaport", "--journal", "postgres", "--connection", "Host=x" },
+        "error: '127.0.0.1:notaport' is not a cluster address: use HOST:PORT, e.g. 127.0.0.1:4053")]
+    [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--data", "/tmp/bank-cli-spec" },
+        "error: a worker shares the cluster's journal: start the head and every worker with --journal postgres --connection STRING (SQLite serves one process)")]
+    [InlineData(new[] { "start", "--head", "--port", "99999" }, "error: --port must be a number from 0 to 65535, not '99999'")]
     public async Task Usage_errors_print_one_line_and_exit_2(string[] args, string expected)
     {
         var (code, output, error) = await RunAsync(args);
@@ -66,6 +72,28 @@ public sealed class CliSpecs
         finally
         {
             File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_head_on_a_port_in_use_is_refused_in_one_line_with_exit_2()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            var data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
+
+            var (code, _, error) = await RunAsync("start", "--head", "--port", port.ToString(), "--data", data);
+
+            Assert.Equal(ExitCodes.Usage, code);
+            Assert.Equal($"error: port {port} is already in use on 127.0.0.1; pick another with --port", error.TrimEnd('\n', '\r'));
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+        finally
+        {
+            listener.Stop();
         }
     }
 }

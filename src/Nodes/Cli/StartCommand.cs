@@ -43,10 +43,11 @@ public sealed class StartCommand(Output output)
             seeds = [seed];
         }
 
-        var (persistence, where) = JournalOptions.From(parsed);
-        if (!head && persistence.Journal == JournalKind.Sqlite)
+        var journal = parsed.Value("journal") ?? Hosting.Configuration.BankHocon.Defaults.GetString("bank.persistence.journal", "sqlite");
+        if (!head && journal == "sqlite")
             throw new UsageException(
                 "a worker shares the cluster's journal: start the head and every worker with --journal postgres --connection STRING (SQLite serves one process)");
+        var (persistence, where) = JournalOptions.From(parsed);
         EnsurePortFree(hostname, port);
 
         await using var node = await BankHost.StartAsync(new BankNodeOptions
