@@ -109,25 +109,6 @@ public class AccountRecoverySpecs(SnapshotEveryTenFixture fixture) : BankNodeSpe
         Unwatch(account);
     }
 
-    private async Task<AccountReply> CallAsync(IActorRef account, string key, string incarnation, IAccountCommand command)
-    {
-        account.Tell(new AccountRequest(key, incarnation, command), TestActor);
-        return await ExpectMsgAsync<AccountReply>();
-    }
-
-    private async Task<AccountRecoveryInfo> ProbeAsync(IActorRef account, string key)
-    {
-        account.Tell(new AccountProbe(key), TestActor);
-        return await ExpectMsgAsync<AccountRecoveryInfo>();
-    }
-
-    private async Task StopAsync(IActorRef account)
-    {
-        Watch(account);
-        account.Tell(PoisonPill.Instance);
-        await ExpectTerminatedAsync(account);
-    }
-
     /// <summary>Asks the node's snapshot store, as recovery would, for the account's newest snapshot.</summary>
     private async Task<long?> NewestSnapshotSequenceNrAsync(string key)
     {

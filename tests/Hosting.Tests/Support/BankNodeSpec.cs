@@ -2,6 +2,8 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
+using Bank.Domain;
+using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 using Xunit;
 
@@ -33,6 +35,29 @@ public abstract class BankNodeSpec<TFixture> : TestKitBase, IClassFixture<TFixtu
     /// <summary>The gateway a session of this node uses; a shorter <paramref name="timeout"/> suits polling.</summary>
     protected LocalGateway NewGateway(TimeSpan? timeout = null) =>
         new(Sys, NameRegistry, Accounts, timeout ?? Sys.Settings.Config.GetTimeSpan("bank.client.ask-timeout"));
+
+    /// <summary>Sends a command to an account (a shard region or an account actor) and expects its success reply.</summary>
+    protected async Task<AccountReply> CallAsync(IActorRef account, string key, string incarnation, IAccountCommand command)
+    {
+        account.Tell(new AccountRequest(key, incarnation, command), TestActor);
+        return await ExpectMsgAsync<AccountReply>();
+    }
+
+    /// <summary>How the account's current instance recovered.</summary>
+    protected async Task<AccountRecoveryInfo> ProbeAsync(IActorRef account, string key)
+    {
+        account.Tell(new AccountProbe(key), TestActor);
+        return await ExpectMsgAsync<AccountRecoveryInfo>();
+    }
+
+    /// <summary>Stops an account actor and waits until it is gone.</summary>
+    protected async Task StopAsync(IActorRef account)
+    {
+        Watch(account);
+        account.Tell(PoisonPill.Instance);
+        await ExpectTerminatedAsync(account);
+        Unwatch(account);
+    }
 
     /// <summary>A name or key no other test in the class uses.</summary>
     protected static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
