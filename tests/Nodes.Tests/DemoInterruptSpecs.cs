@@ -9,7 +9,7 @@ public sealed class DemoInterruptSpecs : IDisposable
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
     private readonly string _data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
 
-    [UnixFact]
+    [Fact]
     public async Task SIGTERM_during_the_demo_ends_it_with_exit_130_and_one_line_saying_the_node_left_the_cluster()
     {
         await using var demo = BankProcess.Start("demo", "--data", _data);
@@ -33,15 +33,5 @@ public sealed class DemoInterruptSpecs : IDisposable
     public void Dispose()
     {
         if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
-    }
-}
-
-/// <summary>A fact that needs POSIX signals; skipped on Windows.</summary>
-public sealed class UnixFactAttribute : FactAttribute
-{
-    public UnixFactAttribute()
-    {
-        if (OperatingSystem.IsWindows())
-            Skip = "POSIX signals only";
     }
 }

@@ -330,16 +330,25 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     private Task CloseAccount(string key, string id, string name, string cause)
     {
         var log = _log;
-        return _accounts
-            .Ask<object>(new AccountRequest(key, id, new CloseAccount(cause, id)), _settings.AskTimeout)
-            .ContinueWith(t =>
+        var closing = _accounts.Ask<object>(new AccountRequest(key, id, new CloseAccount(cause, id)), _settings.AskTimeout);
+        return ConfirmAsync();
+
+        // Runs off the actor's thread: it touches no actor state, only the captured logger.
+        async Task ConfirmAsync()
+        {
+            string? problem;
+            try
             {
-                var problem = t.IsCompletedSuccessfully
-                    ? (t.Result as Rejected)?.Message
-                    : t.Exception?.GetBaseException().Message ?? "cancelled";
-                if (problem is not null)
-                    log.Warning("Account {Key} of actor {Name} did not confirm its close: {Reason}", key, name, problem);
-            }, TaskScheduler.Default);
+                problem = (await closing as Rejected)?.Message;
+            }
+            catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
+            {
+                problem = e.Message;
+            }
+
+            if (problem is not null)
+                log.Warning("Account {Key} of actor {Name} did not confirm its close: {Reason}", key, name, problem);
+        }
     }
 
     private void MaybeSnapshot()
