@@ -24,15 +24,12 @@ public class AccountRecoverySpecs(SnapshotEveryTenFixture fixture) : BankNodeSpe
     [Fact]
     public async Task Stopped_account_started_again_with_the_same_key_has_the_same_balance()
     {
-        var key = Unique("restart");
-        var incarnation = Unique("id");
-        var first = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
-        await CallAsync(first, key, incarnation, new OpenAccount(100m, 0m, incarnation));
+        var (first, key, incarnation) = await OpenAccountActorAsync("restart", 100m);
         Assert.Equal(142m, (await CallAsync(first, key, incarnation, new Deposit(42m))).Balance);
         var firstInstance = await ProbeAsync(first, key);
 
         await StopAsync(first);
-        var second = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
+        var second = StartAccount(key);
 
         var balance = await CallAsync(second, key, incarnation, GetBalance.Instance);
         Assert.Equal(142m, balance.Balance);
@@ -43,10 +40,7 @@ public class AccountRecoverySpecs(SnapshotEveryTenFixture fixture) : BankNodeSpe
     [Fact]
     public async Task Account_recovers_from_its_newest_snapshot_and_replays_only_the_later_events()
     {
-        var key = Unique("snapshot");
-        var incarnation = Unique("id");
-        var first = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
-        await CallAsync(first, key, incarnation, new OpenAccount(100m, 0m, incarnation));
+        var (first, key, incarnation) = await OpenAccountActorAsync("snapshot", 100m);
         for (var i = 1; i <= 24; i++)
             Assert.Equal(100m + i, (await CallAsync(first, key, incarnation, new Deposit(1m))).Balance);
         // Snapshots are saved asynchronously: the one at event 20 must be stored before the restart can use it.
@@ -55,7 +49,7 @@ public class AccountRecoverySpecs(SnapshotEveryTenFixture fixture) : BankNodeSpe
             TimeSpan.FromSeconds(10));
 
         await StopAsync(first);
-        var second = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
+        var second = StartAccount(key);
 
         var recovery = await ProbeAsync(second, key);
         Assert.Equal(25, recovery.LastSequenceNr);
@@ -68,15 +62,12 @@ public class AccountRecoverySpecs(SnapshotEveryTenFixture fixture) : BankNodeSpe
     [Fact]
     public async Task Account_with_fewer_events_than_the_snapshot_interval_recovers_by_replaying_them_all()
     {
-        var key = Unique("replay");
-        var incarnation = Unique("id");
-        var first = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
-        await CallAsync(first, key, incarnation, new OpenAccount(100m, 0m, incarnation));
+        var (first, key, incarnation) = await OpenAccountActorAsync("replay", 100m);
         for (var i = 1; i <= 5; i++)
             await CallAsync(first, key, incarnation, new Deposit(2m));
 
         await StopAsync(first);
-        var second = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
+        var second = StartAccount(key);
 
         var recovery = await ProbeAsync(second, key);
         Assert.Equal(6, recovery.LastSequenceNr);
@@ -89,10 +80,7 @@ public class AccountRecoverySpecs(SnapshotEveryTenFixture fixture) : BankNodeSpe
     [Fact]
     public async Task Rule_violation_persists_nothing_and_does_not_restart_the_account()
     {
-        var key = Unique("violation");
-        var incarnation = Unique("id");
-        var account = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
-        await CallAsync(account, key, incarnation, new OpenAccount(100m, 10m, incarnation));
+        var (account, key, incarnation) = await OpenAccountActorAsync("violation", 100m, 10m);
         var before = await ProbeAsync(account, key);
         Watch(account);
 

@@ -26,8 +26,6 @@ public sealed class SnapshotEveryFiveFixture : BankNodeFixture
 /// </summary>
 public class DuplicateDeliverySpecs(SnapshotEveryFiveFixture fixture) : BankNodeSpec<SnapshotEveryFiveFixture>(fixture)
 {
-    private AccountSettings Settings => AccountSettings.From(Sys);
-
     [Fact]
     public async Task A_deposit_delivered_twice_with_one_request_id_is_applied_once()
     {
@@ -91,15 +89,12 @@ public class DuplicateDeliverySpecs(SnapshotEveryFiveFixture fixture) : BankNode
     [Fact]
     public async Task A_retry_after_the_account_restarted_is_not_applied_again()
     {
-        var key = Unique("restart");
-        var incarnation = Unique("id");
-        var first = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
-        await CallAsync(first, key, incarnation, new OpenAccount(100m, 0m, incarnation));
+        var (first, key, incarnation) = await OpenAccountActorAsync("restart", 100m);
         Assert.Equal(110m, (await CallAsync(first, key, incarnation, new Deposit(10m, "req-1"))).Balance);
         var applied = await ProbeAsync(first, key);
 
         await StopAsync(first);
-        var second = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
+        var second = StartAccount(key);
         var retry = await CallAsync(second, key, incarnation, new Deposit(10m, "req-1"));
 
         Assert.Equal(110m, retry.Balance);
@@ -112,10 +107,7 @@ public class DuplicateDeliverySpecs(SnapshotEveryFiveFixture fixture) : BankNode
     [Fact]
     public async Task A_retry_of_a_call_recorded_in_a_snapshot_is_not_applied_again_after_recovery_from_it()
     {
-        var key = Unique("snapshot");
-        var incarnation = Unique("id");
-        var first = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
-        await CallAsync(first, key, incarnation, new OpenAccount(100m, 0m, incarnation));
+        var (first, key, incarnation) = await OpenAccountActorAsync("snapshot", 100m);
         for (var i = 1; i <= 12; i++)
             await CallAsync(first, key, incarnation, new Deposit(i, $"req-{i}"));
         // Events 1 (open) to 13; snapshots at 5 and 10, saved asynchronously: the one at 10 must be stored first.
@@ -124,7 +116,7 @@ public class DuplicateDeliverySpecs(SnapshotEveryFiveFixture fixture) : BankNode
             TimeSpan.FromSeconds(10));
 
         await StopAsync(first);
-        var second = Sys.ActorOf(AccountActor.PropsFor(key, Settings));
+        var second = StartAccount(key);
         var recovery = await ProbeAsync(second, key);
         Assert.Equal(10, recovery.SnapshotSequenceNr);
         Assert.Equal(3, recovery.EventsReplayed);

@@ -36,6 +36,20 @@ public abstract class BankNodeSpec<TFixture> : TestKitBase, IClassFixture<TFixtu
     protected LocalGateway NewGateway(TimeSpan? timeout = null) =>
         new(Sys, NameRegistry, Accounts, timeout ?? Sys.Settings.Config.GetTimeSpan("bank.client.ask-timeout"));
 
+    /// <summary>An account actor of its own, outside sharding, so a test can stop and start it at will.</summary>
+    protected IActorRef StartAccount(string key) => Sys.ActorOf(AccountActor.PropsFor(key, AccountSettings.From(Sys)));
+
+    /// <summary>Starts an account actor under a fresh key and opens it with a fresh incarnation.</summary>
+    protected async Task<(IActorRef Account, string Key, string Incarnation)> OpenAccountActorAsync(
+        string prefix, decimal balance, decimal minimalBalance = 0m)
+    {
+        var key = Unique(prefix);
+        var incarnation = Unique("id");
+        var account = StartAccount(key);
+        await CallAsync(account, key, incarnation, new OpenAccount(balance, minimalBalance, incarnation));
+        return (account, key, incarnation);
+    }
+
     /// <summary>Sends a command to an account (a shard region or an account actor) and expects its success reply.</summary>
     protected async Task<AccountReply> CallAsync(IActorRef account, string key, string incarnation, IAccountCommand command)
     {
