@@ -9,10 +9,20 @@ namespace Bank.Domain;
 [JsonDerivedType(typeof(Withdraw), "withdraw")]
 [JsonDerivedType(typeof(GetBalance), "balance")]
 [JsonDerivedType(typeof(CloseAccount), "close")]
+[JsonDerivedType(typeof(Refund), "refund")]
+[JsonDerivedType(typeof(RecordRestarts), "record-restarts")]
+[JsonDerivedType(typeof(FindApplied), "find-applied")]
 public interface IAccountCommand;
 
-/// <summary>Opens the account, or reopens it with its restored state under a new incarnation.</summary>
-public sealed record OpenAccount(decimal Balance, decimal MinimalBalance, string Incarnation) : IAccountCommand;
+/// <summary>
+/// Opens the account, or reopens it with its restored state under a new incarnation. The incarnation's supervision
+/// (max restarts, max task retries) is journaled with it, so it holds wherever and whenever the account wakes.
+/// </summary>
+public sealed record OpenAccount(decimal Balance, decimal MinimalBalance, string Incarnation, int MaxRestarts = 0, int MaxTaskRetries = 0)
+    : IAccountCommand
+{
+    public Supervision Supervision => new(MaxRestarts, MaxTaskRetries);
+}
 
 /// <param name="RequestId">The caller's id for this call: a retried call with the same id is applied once.</param>
 public sealed record Deposit(decimal Amount, string? RequestId = null) : IAccountCommand;
@@ -30,3 +40,18 @@ public sealed record GetBalance : IAccountCommand
 /// A close for an earlier incarnation does nothing: it must never end a newer one.
 /// </summary>
 public sealed record CloseAccount(string Reason, string Incarnation) : IAccountCommand;
+
+/// <summary>
+/// Gives money back to an account whatever its incarnation, open or closed: a transfer whose target refused the
+/// deposit returns the withdrawn amount to its source, even if the source was killed meanwhile. Applied once per id.
+/// </summary>
+public sealed record Refund(decimal Amount, string RequestId) : IAccountCommand;
+
+/// <summary>The account's supervisor restarted it after crashes: the count of restarts of this incarnation is now <paramref name="Restarts"/>.</summary>
+public sealed record RecordRestarts(int Restarts, string Cause) : IAccountCommand;
+
+/// <summary>
+/// Did this account apply the call with <paramref name="RequestId"/>? Answered by any incarnation, open or closed, from
+/// the latest remembered ids: a transfer asks it when a step's answer was lost with the actor that gave it.
+/// </summary>
+public sealed record FindApplied(string RequestId) : IAccountCommand;

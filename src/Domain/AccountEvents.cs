@@ -5,10 +5,16 @@ namespace Bank.Domain;
 /// <summary>Facts the account has accepted; they are journaled and replayed. Add new types, never change these.</summary>
 public interface IAccountEvent;
 
-public sealed record AccountOpened(decimal Balance, decimal MinimalBalance, string Incarnation) : IAccountEvent;
+/// <param name="MaxRestarts">Ray's max_restarts of this incarnation; absent in journals written before supervision (0).</param>
+/// <param name="MaxTaskRetries">Ray's max_task_retries of this incarnation; absent in older journals (0).</param>
+public sealed record AccountOpened(decimal Balance, decimal MinimalBalance, string Incarnation, int MaxRestarts = 0, int MaxTaskRetries = 0)
+    : IAccountEvent;
 
-/// <summary>A closed or abandoned account was opened again: same balance, new incarnation.</summary>
-public sealed record AccountReopened(string Incarnation, decimal Balance) : IAccountEvent;
+/// <summary>A closed or abandoned account was opened again: same balance, new incarnation, that incarnation's supervision.</summary>
+public sealed record AccountReopened(string Incarnation, decimal Balance, int MaxRestarts = 0, int MaxTaskRetries = 0) : IAccountEvent;
+
+/// <summary>The incarnation was restarted after a crash; <paramref name="Restarts"/> counts its restarts so far.</summary>
+public sealed record AccountRestarted(int Restarts, string Cause) : IAccountEvent;
 
 /// <param name="RequestId">The id of the call that made it, kept so that a retry of that call is not applied again.</param>
 public sealed record Deposited(

@@ -43,6 +43,12 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
     /// <summary>The latest applied calls, oldest first: a retry of one of them is answered, not applied again.</summary>
     public ImmutableList<AppliedRequest> AppliedRequests { get; init; } = [];
 
+    /// <summary>Max restarts and max task retries of the current incarnation.</summary>
+    public Supervision Supervision { get; init; } = Supervision.Default;
+
+    /// <summary>How often the current incarnation has been restarted after a crash.</summary>
+    public int Restarts { get; init; }
+
     public Decision Decide(IAccountCommand command) => command switch
     {
         OpenAccount open => DecideOpen(open),
@@ -50,6 +56,13 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         Withdraw { RequestId: { } id } when Applied(id) is { } done => Duplicate(done),
         Deposit deposit => DecideDeposit(deposit.Amount, deposit.RequestId),
         Withdraw withdraw => DecideWithdraw(withdraw.Amount, withdraw.RequestId),
+        Refund refund => DecideRefund(refund),
+        FindApplied find => Status == AccountStatus.New ? Decision.Reject(Rules.NotOpen)
+            : Applied(find.RequestId) is { } found ? Decision.Duplicate(found.Balance)
+            : Decision.Reject(Rules.NotApplied),
+        RecordRestarts restarts => Status == AccountStatus.Open && restarts.Restarts > Restarts
+            ? Decision.Accept(new AccountRestarted(restarts.Restarts, restarts.Cause))
+            : Decision.Nothing,
         GetBalance => RequireOpen() is { } notOpen ? Decision.Reject(notOpen) : Decision.Nothing,
         CloseAccount close => Status == AccountStatus.Open && close.Incarnation == Incarnation
             ? Decision.Accept(new AccountClosed(close.Reason, Balance))
@@ -59,8 +72,18 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
 
     public AccountState Apply(IAccountEvent evt) => evt switch
     {
-        AccountOpened opened => new AccountState(AccountStatus.Open, opened.Balance, opened.MinimalBalance, opened.Incarnation),
-        AccountReopened reopened => this with { Status = AccountStatus.Open, Incarnation = reopened.Incarnation },
+        AccountOpened opened => new AccountState(AccountStatus.Open, opened.Balance, opened.MinimalBalance, opened.Incarnation)
+        {
+            Supervision = new Supervision(opened.MaxRestarts, opened.MaxTaskRetries),
+        },
+        AccountReopened reopened => this with
+        {
+            Status = AccountStatus.Open,
+            Incarnation = reopened.Incarnation,
+            Supervision = new Supervision(reopened.MaxRestarts, reopened.MaxTaskRetries),
+            Restarts = 0,
+        },
+        AccountRestarted restarted => this with { Restarts = restarted.Restarts },
         Deposited deposited => this with { Balance = deposited.Balance, AppliedRequests = Remember(deposited.RequestId, deposited.Balance) },
         Withdrawn withdrawn => this with { Balance = withdrawn.Balance, AppliedRequests = Remember(withdrawn.RequestId, withdrawn.Balance) },
         AccountClosed => this with { Status = AccountStatus.Closed },
@@ -81,6 +104,8 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
 
     private Decision DecideOpen(OpenAccount open)
     {
+        if (open.Supervision.Validate() is { } badSupervision)
+            return Decision.Reject(Rules.InvalidSupervision(badSupervision));
         switch (Status)
         {
             case AccountStatus.Open when open.Incarnation == Incarnation:
@@ -88,14 +113,14 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
             case AccountStatus.Open:
             case AccountStatus.Closed:
                 // The key already has a history: the state is restored, the requested starting balance is ignored.
-                return Decision.Accept(new AccountReopened(open.Incarnation, Balance));
+                return Decision.Accept(new AccountReopened(open.Incarnation, Balance, open.MaxRestarts, open.MaxTaskRetries));
         }
 
         if ((Check(open.Balance) ?? Check(open.MinimalBalance)) is { } invalid)
             return Decision.Reject(invalid);
         if (open.Balance < open.MinimalBalance)
             return Decision.Reject(Rules.StartingBalanceBelowMinimal);
-        return Decision.Accept(new AccountOpened(open.Balance, open.MinimalBalance, open.Incarnation));
+        return Decision.Accept(new AccountOpened(open.Balance, open.MinimalBalance, open.Incarnation, open.MaxRestarts, open.MaxTaskRetries));
     }
 
     /// <summary>The applied call with that id, if the account still remembers it.</summary>
@@ -125,6 +150,25 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         var balance = Balance + amount;
         return Money.IsWithinLimit(balance)
             ? Decision.Accept(new Deposited(amount, balance, requestId))
+            : Decision.Reject(Rules.BalanceLimitExceeded);
+    }
+
+    /// <summary>A refund is a deposit that any incarnation accepts, open or closed: money owed is never refused.</summary>
+    private Decision DecideRefund(Refund refund)
+    {
+        if (Status == AccountStatus.New)
+            return Decision.Reject(Rules.NotOpen);
+        if (Applied(refund.RequestId) is { } done)
+            return Decision.Duplicate(done.Balance);
+        if (Check(refund.Amount) is { } invalid)
+            return Decision.Reject(invalid);
+        if (refund.Amount < 0m)
+            return Decision.Reject(Rules.NegativeDeposit);
+        if (refund.Amount == 0m)
+            return Decision.Nothing;
+        var balance = Balance + refund.Amount;
+        return Money.IsWithinLimit(balance)
+            ? Decision.Accept(new Deposited(refund.Amount, balance, refund.RequestId))
             : Decision.Reject(Rules.BalanceLimitExceeded);
     }
 

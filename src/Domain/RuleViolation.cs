@@ -38,4 +38,10 @@ public static class Rules
 
     public static readonly RuleViolation StaleIncarnation =
         new(nameof(StaleIncarnation), "The caller's actor is an earlier incarnation of this account");
+
+    public static readonly RuleViolation NotApplied =
+        new(nameof(NotApplied), "The account has not applied that request");
+
+    /// <summary>Supervision options that cannot be used together, in Ray's words where Ray has them.</summary>
+    public static RuleViolation InvalidSupervision(string message) => new(nameof(InvalidSupervision), message);
 }

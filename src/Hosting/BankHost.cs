@@ -46,7 +46,9 @@ public sealed class BankHost : IAsyncDisposable
                 {
                     loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
                     loggers.ClearLoggers();
-                    loggers.AddLoggerFactory();
+                    loggers.AddLogger<FilteringLoggerFactoryLogger>();
+                    // A crash injected with `bank chaos crash` was asked for: the supervisor notes it at INFO instead.
+                    loggers.WithLogFilter(filter => filter.ExcludeMessageContaining(Accounts.InjectedCrash.Marker));
                 })
                 .WithBankNode(options with { Persistence = persistence }), WarningsToStderr, cancellationToken);
             node._dataFolderLock = folderLock;

@@ -8,6 +8,7 @@ using Bank.Hosting.Configuration;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Serialization;
+using Bank.Hosting.Transfers;
 
 namespace Bank.Hosting;
 
@@ -26,6 +27,12 @@ public sealed record BankNodeOptions
 
     /// <summary>Journal and snapshot store; when null, what <c>bank.persistence</c> in hocon/persistence.hocon says.</summary>
     public BankPersistenceOptions? Persistence { get; init; }
+
+    /// <summary>Accept `bank chaos crash` and `bank chaos kill-node` (--allow-fault-injection): for tests and demos.</summary>
+    public bool AllowFaultInjection { get; init; }
+
+    /// <summary>What `bank chaos kill-node` does to this node; null kills its process at once, like kill -9.</summary>
+    public Action? KillNode { get; init; }
 }
 
 public static class BankNodeHostingExtensions
@@ -34,12 +41,18 @@ public static class BankNodeHostingExtensions
     public static AkkaConfigurationBuilder WithBankNode(this AkkaConfigurationBuilder builder, BankNodeOptions options) =>
         builder
             .WithBankHocon()
+            .WithFaultInjection(options.AllowFaultInjection)
             .WithBankSerialization()
             .WithBankCluster(options)
             .WithBankPersistence(options.Persistence ?? BankPersistenceOptions.FromConfig(BankHocon.Defaults))
             .WithAccounts()
+            .WithTransfers()
             .WithNameRegistry()
-            .WithGateway();
+            .WithGateway(options.KillNode);
+
+    /// <summary>Turns <c>bank.chaos.allow-fault-injection</c> on for this node (it is off in hocon/bank.hocon).</summary>
+    public static AkkaConfigurationBuilder WithFaultInjection(this AkkaConfigurationBuilder builder, bool allowed) =>
+        allowed ? builder.AddHocon("bank.chaos.allow-fault-injection = on", HoconAddMode.Prepend) : builder;
 
     public static AkkaConfigurationBuilder WithBankSerialization(this AkkaConfigurationBuilder builder) =>
         builder.WithCustomSerializer(BankConstants.SerializerName, BankSerializer.BoundTypes,

@@ -8,6 +8,9 @@ public static class BankConstants
     /// <summary>Shard type name of the Account entities.</summary>
     public const string AccountShardType = "account";
 
+    /// <summary>Shard type name of the transfer sagas.</summary>
+    public const string TransferShardType = "transfer";
+
     /// <summary>Persistence id of the registry of named actors.</summary>
     public const string RegistryPersistenceId = "bank-name-registry";
 
@@ -32,3 +35,6 @@ public sealed class AccountRegionKey;
 
 /// <summary>ActorRegistry key of the registry of named actors.</summary>
 public sealed class NameRegistryKey;
+
+/// <summary>ActorRegistry key of the transfer saga shard region.</summary>
+public sealed class TransferRegionKey;

@@ -6,6 +6,7 @@ using Bank.Hosting.Accounts;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Serialization;
+using Bank.Hosting.Transfers;
 using Bank.Hosting.Tests.Support;
 using Xunit;
 using AkkaSerialization = Akka.Serialization.Serialization;
@@ -27,6 +28,10 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         DeathCauses.OwnerDied, false, "12345/session", "akka.tcp://bank@127.0.0.1:4053", 2, Created, Created.AddMinutes(5));
 
     private static readonly HistoryEntry HistoryEntryValue = new(2, "deposited", 33m, 132m, Created);
+
+    private static readonly TransferParty Alice = new("Alice", "k-alice", "inc-a");
+
+    private static readonly TransferParty Bob = new("Bob", "k-bob", "inc-b");
 
     /// <summary>One value of every type the serializer writes.</summary>
     private static readonly object[] Samples =
@@ -57,7 +62,27 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         new GetHistory("Account"),
         HistoryEntryValue,
         new History("Account", "1234567", [HistoryEntryValue]),
+        new AccountRestarted(2, "InjectedCrash: boom"),
+        new ActorRestartRecorded("Account", Alive.Id, 2),
+        new InjectCrash("1234567", "inc-1", 3),
+        new CrashInjected("1234567", 3, "akka.tcp://bank@127.0.0.1:4053"),
+        new ActorRestarting("1234567", "inc-1", 1, "InjectedCrash: boom"),
+        new ActorRestartCompleted("1234567", "inc-1", 1),
+        new ActorFailed("1234567", "inc-1", 5, "InjectedCrash: boom"),
+        new ActorFailureRecorded("1234567", "inc-1"),
+        new TransferStarted(Alice, Bob, 10m),
+        new TransferDebited(90m),
+        new TransferCredited(110m),
+        new TransferRefused(new Rejected(ErrorKind.RuleViolation, "InsufficientBalance", "Withdrawal is not supported by current balance")),
+        new TransferReverting(new Rejected(ErrorKind.ActorDied, "Closed", "this actor of account 'k' is dead: Account is closed")),
+        new TransferReverted(100m),
+        new TransferMoney("t-1", Alice, Bob, 10m),
+        new Transferred("t-1", "Alice", "Bob", 10m, 90m, 110m),
+        new CrashActor("Account", 3),
+        new KillNode("127.0.0.1:4053"),
+        new NodeKilled("127.0.0.1:4053"),
     ];
+
 
     /// <summary>The manifests written into journals and onto the wire today. Never rename or reuse one.</summary>
     private static readonly IReadOnlyDictionary<string, Type> PublishedManifests = new Dictionary<string, Type>
@@ -88,18 +113,41 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["get-history"] = typeof(GetHistory),
         ["history"] = typeof(History),
         ["history-entry"] = typeof(HistoryEntry),
+        ["account-restarted"] = typeof(AccountRestarted),
+        ["actor-restart-recorded"] = typeof(ActorRestartRecorded),
+        ["inject-crash"] = typeof(InjectCrash),
+        ["crash-injected"] = typeof(CrashInjected),
+        ["actor-restarting"] = typeof(ActorRestarting),
+        ["actor-restart-completed"] = typeof(ActorRestartCompleted),
+        ["actor-failed"] = typeof(ActorFailed),
+        ["actor-failure-recorded"] = typeof(ActorFailureRecorded),
+        ["transfer-started"] = typeof(TransferStarted),
+        ["transfer-debited"] = typeof(TransferDebited),
+        ["transfer-credited"] = typeof(TransferCredited),
+        ["transfer-refused"] = typeof(TransferRefused),
+        ["transfer-reverting"] = typeof(TransferReverting),
+        ["transfer-reverted"] = typeof(TransferReverted),
+        ["transfer-money"] = typeof(TransferMoney),
+        ["transferred"] = typeof(Transferred),
+        ["crash-actor"] = typeof(CrashActor),
+        ["kill-node"] = typeof(KillNode),
+        ["node-killed"] = typeof(NodeKilled),
     };
 
-    /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event; written today, read for ever.</summary>
+    /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event before supervision: read for ever.</summary>
     private const string PublishedActorRegistered =
         """{"actor":{"name":"Spender","key":"7654321","id":"fedcba9876543210fedcba9876543210","state":"ALIVE","death_cause":null,"detached":false,"owner":"12345/session","node":"akka.tcp://bank@127.0.0.1:4053","restarts":0,"created_at":"2026-01-02T03:04:05.678+01:00","died_at":null}}""";
+
+    /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event today, with the actor's supervision.</summary>
+    private const string PublishedActorRegisteredWithSupervision =
+        """{"actor":{"name":"Spender","key":"7654321","id":"fedcba9876543210fedcba9876543210","state":"ALIVE","death_cause":null,"detached":false,"owner":"12345/session","node":"akka.tcp://bank@127.0.0.1:4053","restarts":0,"created_at":"2026-01-02T03:04:05.678+01:00","died_at":null,"max_restarts":5,"max_task_retries":-1}}""";
 
     private static readonly ActorRegistered Registered =
         new(Dead with { State = ActorState.Alive, DeathCause = null, Restarts = 0, DiedAt = null });
 
     public static TheoryData<string> Manifests => [.. BankSerializer.Manifests.Keys];
 
-    public static TheoryData<string> Commands => ["open", "deposit", "withdraw", "balance", "close"];
+    public static TheoryData<string> Commands => ["open", "deposit", "withdraw", "balance", "close", "refund", "record-restarts", "find-applied"];
 
     [Fact]
     public void Manifests_are_the_published_ones_bound_to_the_same_types()
@@ -139,6 +187,9 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
             "withdraw" => new Withdraw(7m),
             "balance" => GetBalance.Instance,
             "close" => new CloseAccount(DeathCauses.Exited, Alive.Id),
+            "refund" => new Refund(10m, "transfer:t-1:refund"),
+            "record-restarts" => new RecordRestarts(3, "InjectedCrash: boom"),
+            "find-applied" => new FindApplied("transfer:t-1:withdraw"),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command, "unknown command"),
         };
         var request = new AccountRequest("1234567", "inc-1", sample);
@@ -211,15 +262,28 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
     [Fact]
     public void ActorRegistered_is_written_as_the_published_json()
     {
-        var serializer = Sys.Serialization.FindSerializerFor(Registered);
+        var registered = new ActorRegistered(Registered.Actor with { MaxRestarts = 5, MaxTaskRetries = -1 });
+        var serializer = Sys.Serialization.FindSerializerFor(registered);
 
-        Assert.Equal(PublishedActorRegistered, Encoding.UTF8.GetString(serializer.ToBinary(Registered)));
+        Assert.Equal(PublishedActorRegisteredWithSupervision, Encoding.UTF8.GetString(serializer.ToBinary(registered)));
+        Assert.Equal(registered, Decode("actor-registered", PublishedActorRegisteredWithSupervision));
     }
 
     [Fact]
-    public void ActorRegistered_is_read_from_the_published_json()
+    public void ActorRegistered_from_before_supervision_is_read_with_no_restarts()
     {
         Assert.Equal(Registered, Decode("actor-registered", PublishedActorRegistered));
+    }
+
+    [Fact]
+    public void Account_events_from_before_supervision_read_as_no_restarts_and_no_retries()
+    {
+        var opened = Assert.IsType<AccountOpened>(Decode("account-opened", """{"balance":99,"minimal_balance":20,"incarnation":"abc"}"""));
+        var state = AccountState.Empty.Apply(opened);
+
+        Assert.Equal(Supervision.Default, state.Supervision);
+        Assert.Equal(new AccountOpened(99m, 20m, "abc", 5, -1),
+            Decode("account-opened", """{"balance":99,"minimal_balance":20,"incarnation":"abc","max_restarts":5,"max_task_retries":-1}"""));
     }
 
     [Fact]

@@ -22,6 +22,10 @@ public static partial class DemoTranscript
         "INFO :: Account actor killed",
         "INFO :: Current balance 66.0",
         "INFO :: Actor(Account, *)",
+        "INFO :: Current balance 100.0",
+        "INFO :: Injected 3 crashes: the account throws on its next 3 calls",
+        "INFO :: Balance after Deposit: 150.0",
+        "INFO :: Restarted 3 times of 5; current balance 150.0",
     ];
 
     /// <summary>

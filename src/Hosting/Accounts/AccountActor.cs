@@ -1,17 +1,16 @@
 using Akka.Actor;
-using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Event;
-using Akka.Hosting;
 using Akka.Persistence;
 using Bank.Domain;
-using Bank.Hosting.Configuration;
 
 namespace Bank.Hosting.Accounts;
 
 /// <summary>
 /// One account, event-sourced. The rules live in <see cref="AccountState"/>; this actor checks the caller's incarnation,
-/// persists what the state decides, replies, and snapshots every N events.
+/// persists what the state decides, replies, and snapshots every N events. In a node it runs under a BackoffSupervisor
+/// inside an <see cref="AccountSupervisor"/>, which sends it <see cref="SupervisedCall"/>s; a bare
+/// <see cref="AccountRequest"/> is answered to its sender.
 /// </summary>
 public sealed class AccountActor : ReceivePersistentActor
 {
@@ -20,14 +19,17 @@ public sealed class AccountActor : ReceivePersistentActor
     private readonly AccountSettings _settings;
     private readonly string _instanceId = Guid.NewGuid().ToString("N");
     private readonly string _node;
+    private readonly IActorRef? _supervisor;
     private AccountState _state = AccountState.Empty;
     private long _snapshotSequenceNr;
     private int _eventsReplayed;
 
-    public AccountActor(string key, AccountSettings settings)
+    /// <param name="supervisor">The <see cref="AccountSupervisor"/> to tell when this instance has recovered, if any.</param>
+    public AccountActor(string key, AccountSettings settings, IActorRef? supervisor = null)
     {
         _key = key;
         _settings = settings;
+        _supervisor = supervisor;
         _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
         PersistenceId = PersistenceIdFor(key);
 
@@ -43,8 +45,12 @@ public sealed class AccountActor : ReceivePersistentActor
             _state = _state.Apply(evt);
             _eventsReplayed++;
         });
+        // The supervisor learns the incarnation's supervision from the journal; the BackoffSupervisor passes it up.
+        // Told straight to the supervisor, before any command can crash this instance: it always learns of a start first.
+        Recover<RecoveryCompleted>(_ => _supervisor?.Tell(new AccountStarted(Self, _state.Incarnation, _state.Supervision, _state.Restarts)));
 
-        Command<AccountRequest>(Handle);
+        Command<AccountRequest>(request => Handle(request, Sender, seq: null, crash: false));
+        Command<SupervisedCall>(call => Handle(call.Request, Sender, call.Seq, call.Crash));
         Command<AccountProbe>(_ => Sender.Tell(new AccountRecoveryInfo(
             _key, _instanceId, LastSequenceNr, _snapshotSequenceNr, _eventsReplayed, _state.Status)));
         Command<SaveSnapshotSuccess>(success =>
@@ -61,45 +67,57 @@ public sealed class AccountActor : ReceivePersistentActor
 
     public static string PersistenceIdFor(string key) => BankConstants.AccountPersistenceIdPrefix + key;
 
-    public static Props PropsFor(string key, AccountSettings settings) => Props.Create(() => new AccountActor(key, settings));
+    public static Props PropsFor(string key, AccountSettings settings, IActorRef? supervisor = null) =>
+        Props.Create(() => new AccountActor(key, settings, supervisor));
 
-    private void Handle(AccountRequest request)
+    private void Handle(AccountRequest request, IActorRef sender, long? seq, bool crash)
     {
-        // Open starts an incarnation and close names the one it ends; every other call must come from the current one.
-        if (request.Command is not (OpenAccount or CloseAccount) && _state.CheckCaller(request.Incarnation) is { } refusal)
+        void Answer(object reply)
         {
-            Sender.Tell(Refuse(refusal));
+            // Injected faults strike after the work is done and before the answer leaves, the worst moment for a retry.
+            if (crash) throw new InjectedCrash(_key);
+            sender.Tell(seq is { } s ? new SupervisedAnswer(s, reply) : reply);
+        }
+
+        // Open starts an incarnation, close names the one it ends, a refund is owed to any; the rest need the current one.
+        if (request.Command is not (OpenAccount or CloseAccount or Refund or RecordRestarts or FindApplied)
+            && _state.CheckCaller(request.Incarnation) is { } refusal)
+        {
+            Answer(Refuse(refusal));
             return;
         }
 
         var decision = _state.Decide(request.Command);
         if (decision.Violation is { } violation)
         {
-            Sender.Tell(Rejected.Rule(violation));
+            // A rule violation is an answer, never a failure: it does not restart the actor or use up its restarts.
+            Answer(Rejected.Rule(violation));
             return;
         }
 
         if (decision.AlreadyApplied is { } balance)
         {
             // A retry of a call this account already applied: the caller gets what the first delivery returned.
-            Sender.Tell(Reply() with { Balance = balance });
+            Answer(Reply() with { Balance = balance });
             return;
         }
 
         if (decision.Events.Count == 0)
         {
-            Sender.Tell(Reply());
+            Answer(Reply());
             return;
         }
 
-        var sender = Sender;
         var last = decision.Events[^1];
         PersistAll(decision.Events, evt =>
         {
             _state = _state.Apply(evt);
             MaybeSnapshot();
+            // A new incarnation brings its own supervision; the supervisor must know it before the next crash.
+            if (evt is AccountOpened or AccountReopened)
+                _supervisor?.Tell(new AccountStarted(Self, _state.Incarnation, _state.Supervision, _state.Restarts));
             if (!ReferenceEquals(evt, last)) return;
-            sender.Tell(Reply());
+            Answer(Reply());
             // A closed incarnation has nothing left to do; the next call wakes the account from its journal.
             if (evt is AccountClosed)
                 Context.Parent.Tell(new Passivate(PoisonPill.Instance));
@@ -118,28 +136,5 @@ public sealed class AccountActor : ReceivePersistentActor
     }
 
     private AccountReply Reply() =>
-        new(_key, _state.Incarnation, _state.Balance, _state.MinimalBalance, LastSequenceNr, _node);
-}
-
-/// <summary>Cluster Sharding routes account messages by their key; the shard is a hash of it.</summary>
-public sealed class AccountMessageExtractor(int maxNumberOfShards) : HashCodeMessageExtractor(maxNumberOfShards)
-{
-    public override string? EntityId(object message) => message is IAccountEnvelope envelope ? envelope.Key : null;
-}
-
-public static class AccountHostingExtensions
-{
-    /// <summary>Starts the Account shard region on this node, registered as <see cref="AccountRegionKey"/>.</summary>
-    public static AkkaConfigurationBuilder WithAccounts(this AkkaConfigurationBuilder builder, string? role = null)
-    {
-        return builder.WithShardRegion<AccountRegionKey>(
-            BankConstants.AccountShardType,
-            (system, _, _) =>
-            {
-                var settings = AccountSettings.From(system);
-                return key => AccountActor.PropsFor(key, settings);
-            },
-            new AccountMessageExtractor(BankHocon.Defaults.GetInt("bank.accounts.number-of-shards", 100)),
-            new ShardOptions { Role = role });
-    }
+        new(_key, _state.Incarnation, _state.Balance, _state.MinimalBalance, LastSequenceNr, _node, _state.Restarts);
 }

@@ -1,6 +1,8 @@
 using Bank.Domain;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Gateway;
 using Bank.Hosting.Registry;
+using Bank.Hosting.Transfers;
 
 namespace Bank.Hosting.Client;
 
@@ -15,6 +17,12 @@ public sealed record AccountOptions(decimal Balance, decimal MinimalBalance)
 
     /// <summary>Return the live actor of that name instead of failing with AlreadyExists.</summary>
     public bool GetIfExists { get; init; }
+
+    /// <summary>Ray's max_restarts: restarts after crashes before the actor is DEAD (MAX_RESTARTS_EXCEEDED); -1 unlimited.</summary>
+    public int MaxRestarts { get; init; }
+
+    /// <summary>Ray's max_task_retries: resends of a call that was in flight during a crash; -1 unlimited. Needs restarts.</summary>
+    public int MaxTaskRetries { get; init; }
 }
 
 /// <summary>
@@ -41,8 +49,10 @@ public sealed class BankSession : IAsyncDisposable
     public async Task<ActorInfo> OpenAsync(string name, AccountOptions options, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+        if (new Supervision(options.MaxRestarts, options.MaxTaskRetries).Validate() is { } badSupervision)
+            throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage), badSupervision);
         var request = new OpenActor(name, options.Key, options.Balance, options.MinimalBalance, options.Detached,
-            options.GetIfExists, options.Detached ? null : Owner, NewRequestId());
+            options.GetIfExists, options.Detached ? null : Owner, NewRequestId(), options.MaxRestarts, options.MaxTaskRetries);
         return Expect<ActorInfo>(await _gateway.AskRegistryAsync(request, cancellationToken));
     }
 
@@ -62,6 +72,36 @@ public sealed class BankSession : IAsyncDisposable
 
     public Task<decimal> WithdrawAsync(ActorInfo actor, decimal amount, CancellationToken cancellationToken = default) =>
         CallAsync(actor, new Withdraw(amount, NewRequestId()), cancellationToken);
+
+    /// <summary>A deposit under the caller's own request id: sending it again, however often, applies it once.</summary>
+    public Task<decimal> DepositAsync(ActorInfo actor, decimal amount, string requestId, CancellationToken cancellationToken = default) =>
+        CallAsync(actor, new Deposit(amount, requestId), cancellationToken);
+
+    /// <summary>A withdrawal under the caller's own request id: sending it again, however often, applies it once.</summary>
+    public Task<decimal> WithdrawAsync(ActorInfo actor, decimal amount, string requestId, CancellationToken cancellationToken = default) =>
+        CallAsync(actor, new Withdraw(amount, requestId), cancellationToken);
+
+    /// <summary>
+    /// Moves money between two accounts, exactly once: a saga withdraws from <paramref name="from"/>, deposits to
+    /// <paramref name="to"/>, and refunds <paramref name="from"/> if <paramref name="to"/> refuses. Sending the same
+    /// <paramref name="transferId"/> again returns the first outcome; a rule violation comes back with its exact text.
+    /// </summary>
+    public async Task<Transferred> TransferAsync(ActorInfo from, ActorInfo to, decimal amount, string? transferId = null,
+        CancellationToken cancellationToken = default)
+    {
+        var request = new TransferMoney(transferId ?? NewRequestId(), Party(from), Party(to), amount);
+        return Expect<Transferred>(await _gateway.AskRegistryAsync(request, cancellationToken));
+
+        static TransferParty Party(ActorInfo actor) => new(actor.Name, actor.Key, actor.Id);
+    }
+
+    /// <summary>Fault injection: the named actor throws on its next <paramref name="times"/> calls (needs --allow-fault-injection).</summary>
+    public async Task<CrashInjected> CrashAsync(string name, int times = 1, CancellationToken cancellationToken = default) =>
+        Expect<CrashInjected>(await _gateway.AskRegistryAsync(new CrashActor(name, times), cancellationToken));
+
+    /// <summary>Fault injection: the node at HOST:PORT dies at once, like kill -9 (needs --allow-fault-injection).</summary>
+    public async Task<NodeKilled> KillNodeAsync(string address, CancellationToken cancellationToken = default) =>
+        Expect<NodeKilled>(await _gateway.AskRegistryAsync(new KillNode(address), cancellationToken));
 
     /// <summary>Ray's <c>ray.kill(actor)</c>: the actor stops, its name is freed, its journal is kept.</summary>
     public async Task<ActorInfo> KillAsync(string name, CancellationToken cancellationToken = default) =>
@@ -100,7 +140,9 @@ public sealed class BankSession : IAsyncDisposable
     {
         var reply = await _gateway.AskAccountAsync(new AccountRequest(actor.Key, actor.Id, command), cancellationToken);
         if (reply is Rejected { Kind: ErrorKind.ActorDied or ErrorKind.ActorNotFound } gone)
-            throw new BankException(ErrorKind.ActorDied, gone.Code, $"actor '{actor.Name}' ({actor.Id}) is dead");
+            throw new BankException(ErrorKind.ActorDied, gone.Code, gone.Code is "TaskFailed" or DeathCauses.MaxRestartsExceeded
+                ? $"actor '{actor.Name}' ({actor.Id}): {gone.Message}"
+                : $"actor '{actor.Name}' ({actor.Id}) is dead");
         return Expect<AccountReply>(reply);
     }
 

@@ -13,6 +13,7 @@ public interface IBankGateway
     /// <summary>Keeps the owner alive in the registry until disposed (heartbeats, where the owner needs them).</summary>
     IDisposable KeepAlive(string owner);
 
+    /// <summary>Registry requests, and those the node's gateway answers itself (<see cref="Gateway.IGatewayRequest"/>).</summary>
     Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default);
 
     Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default);
@@ -36,8 +37,8 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
     }
 
     public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
-        request is Gateway.GetHistory
-            // History is read by the node's gateway, which owns the journal query.
+        request is Gateway.IGatewayRequest
+            // History, transfers and fault injection are the node's gateway's business, as for clients outside.
             ? AskAsync(system.ActorSelection(BankConstants.GatewayPath), request, cancellationToken)
             : AskAsync(registry, request, cancellationToken);
 

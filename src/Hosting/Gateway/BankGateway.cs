@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Tools.Client;
 using Akka.Hosting;
@@ -8,6 +9,7 @@ using Akka.Streams;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Registry;
+using Bank.Hosting.Transfers;
 
 namespace Bank.Hosting.Gateway;
 
@@ -21,12 +23,18 @@ public sealed class BankGateway : ReceiveActor
     private readonly IActorRef _registry;
     private readonly IActorRef _accounts;
     private readonly TimeSpan _timeout;
+    private readonly Action _killNode;
+    private readonly bool _faultInjection;
+    private readonly Address _self;
 
-    public BankGateway(IActorRef registry, IActorRef accounts, TimeSpan timeout)
+    public BankGateway(IActorRef registry, IActorRef accounts, IActorRef transfers, TimeSpan timeout, Action killNode)
     {
         _registry = registry;
         _accounts = accounts;
         _timeout = timeout;
+        _killNode = killNode;
+        _faultInjection = AccountSettings.From(Context.System).AllowFaultInjection;
+        _self = Cluster.Get(Context.System).SelfAddress;
 
         Receive<AccountRequest>(request =>
         {
@@ -42,6 +50,9 @@ public sealed class BankGateway : ReceiveActor
         Receive<ListActors>(m => _registry.Forward(m));
         Receive<OwnerEnded>(m => _registry.Forward(m));
         Receive<OwnerHeartbeat>(m => _registry.Forward(m));
+        Receive<TransferMoney>(m => transfers.Forward(m));
+        Receive<CrashActor>(Crash);
+        Receive<KillNode>(Kill);
         Receive<GetHistory>(get =>
         {
             // Captured here: the async read below runs outside the actor's context.
@@ -50,8 +61,85 @@ public sealed class BankGateway : ReceiveActor
         });
     }
 
-    public static Props PropsFor(IActorRef registry, IActorRef accounts, TimeSpan timeout) =>
-        Props.Create(() => new BankGateway(registry, accounts, timeout));
+    public static Props PropsFor(IActorRef registry, IActorRef accounts, IActorRef transfers, TimeSpan timeout, Action killNode) =>
+        Props.Create(() => new BankGateway(registry, accounts, transfers, timeout, killNode));
+
+    /// <summary>Finds the live actor behind the name, then tells its account to crash on its next calls.</summary>
+    private void Crash(CrashActor crash)
+    {
+        if (!_faultInjection)
+        {
+            Sender.Tell(AccountSupervisor.FaultInjectionRefused(_self.ToString()));
+            return;
+        }
+
+        var (registry, accounts, timeout) = (_registry, _accounts, _timeout);
+        CrashAsync().PipeTo(Sender);
+
+        async Task<object> CrashAsync()
+        {
+            var found = await registry.Ask<object>(new GetActor(crash.Name), timeout);
+            if (found is not ActorInfo actor) return found;
+            return await accounts.Ask<object>(new InjectCrash(actor.Key, actor.Id, crash.Times), timeout);
+        }
+    }
+
+    /// <summary>Kills this node's process if it is the one named, else passes the request to that node's gateway.</summary>
+    private void Kill(KillNode kill)
+    {
+        if (!_faultInjection)
+        {
+            Sender.Tell(AccountSupervisor.FaultInjectionRefused(_self.ToString()));
+            return;
+        }
+
+        if (ParseNode(kill.Address) is not { } target)
+        {
+            Sender.Tell(new Rejected(ErrorKind.Usage, "BadAddress",
+                $"'{TextEcho.OneLine(kill.Address)}' is not a node address: use HOST:PORT, as `bank cluster show` or `bank list` print it"));
+            return;
+        }
+
+        if (target.Equals(_self))
+        {
+            Sender.Tell(new NodeKilled(kill.Address));
+            // Long enough for the answer to leave; then the process dies without leaving the cluster, like kill -9.
+            Context.System.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(300), _killNode);
+            return;
+        }
+
+        if (!Cluster.Get(Context.System).State.Members.Any(m => m.Address.Equals(target)))
+        {
+            Sender.Tell(new Rejected(ErrorKind.ActorNotFound, "NoSuchNode", $"no node at {kill.Address} in the cluster"));
+            return;
+        }
+
+        Context.ActorSelection(new RootActorPath(target) / "user" / BankConstants.GatewayPath.Split('/')[^1])
+            .Ask<object>(kill, _timeout)
+            .PipeTo(Sender, failure: e => new Rejected(ErrorKind.ClusterUnreachable, "Timeout",
+                $"the node at {kill.Address} did not answer: {e.Message}"));
+    }
+
+    /// <summary>HOST:PORT or a full akka.tcp://bank@HOST:PORT address.</summary>
+    private static Address? ParseNode(string text)
+    {
+        if (text.Contains("://", StringComparison.Ordinal))
+        {
+            try
+            {
+                return Address.Parse(text);
+            }
+            catch (Exception e) when (e is UriFormatException or ArgumentException)
+            {
+                return null;
+            }
+        }
+
+        var colon = text.LastIndexOf(':');
+        return colon > 0 && int.TryParse(text[(colon + 1)..], out var port) && port is > 0 and <= 65535
+            ? new Address("akka.tcp", BankConstants.ActorSystemName, text[..colon], port)
+            : null;
+    }
 
     /// <summary>Finds the account behind the name in the registry, then reads its events from the journal.</summary>
     private async Task<object> ReadHistoryAsync(string name, SqlReadJournal journal, IMaterializer materializer)
@@ -80,8 +168,9 @@ public sealed class BankGateway : ReceiveActor
         {
             AccountOpened e => new HistoryEntry(envelope.SequenceNr, "opened", e.Balance, e.Balance, at),
             AccountReopened e => new HistoryEntry(envelope.SequenceNr, "reopened", null, e.Balance, at),
-            Deposited e => new HistoryEntry(envelope.SequenceNr, "deposited", e.Amount, e.Balance, at),
-            Withdrawn e => new HistoryEntry(envelope.SequenceNr, "withdrawn", e.Amount, e.Balance, at),
+            Deposited e => new HistoryEntry(envelope.SequenceNr, "deposited", e.Amount, e.Balance, at, e.RequestId),
+            Withdrawn e => new HistoryEntry(envelope.SequenceNr, "withdrawn", e.Amount, e.Balance, at, e.RequestId),
+            AccountRestarted e => new HistoryEntry(envelope.SequenceNr, "restarted", null, 0m, at),
             AccountClosed e => new HistoryEntry(envelope.SequenceNr, "closed:" + e.Reason, null, e.Balance, at),
             _ => null,
         };
@@ -91,15 +180,20 @@ public sealed class BankGateway : ReceiveActor
 public static class BankGatewayHostingExtensions
 {
     /// <summary>Starts this node's gateway and offers it to ClusterClients through the receptionist.</summary>
-    public static AkkaConfigurationBuilder WithGateway(this AkkaConfigurationBuilder builder) =>
+    /// <param name="killNode">What `bank chaos kill-node` does to this node; by default its process dies at once.</param>
+    public static AkkaConfigurationBuilder WithGateway(this AkkaConfigurationBuilder builder, Action? killNode = null) =>
         builder
             .WithClusterClientReceptionist()
             .WithActors((system, registry) =>
             {
                 var timeout = system.Settings.Config.GetTimeSpan("bank.client.ask-timeout", TimeSpan.FromSeconds(15));
                 var gateway = system.ActorOf(
-                    BankGateway.PropsFor(registry.Get<NameRegistryKey>(), registry.Get<AccountRegionKey>(), timeout),
+                    BankGateway.PropsFor(registry.Get<NameRegistryKey>(), registry.Get<AccountRegionKey>(),
+                        registry.Get<TransferRegionKey>(), timeout, killNode ?? KillThisProcess),
                     BankConstants.GatewayPath.TrimStart('/').Split('/')[^1]);
                 ClusterClientReceptionist.Get(system).RegisterService(gateway);
             });
+
+    /// <summary>SIGKILL to this process: no graceful leave, exactly what `kill -9` does.</summary>
+    private static void KillThisProcess() => System.Diagnostics.Process.GetCurrentProcess().Kill();
 }

@@ -2,10 +2,23 @@ using Bank.Hosting.Accounts;
 
 namespace Bank.Hosting.Gateway;
 
-/// <summary>The events of the account behind a name (the live actor, else the latest dead one), oldest first.</summary>
-public sealed record GetHistory(string Name) : IBankMessage;
+/// <summary>Requests the node's gateway answers itself, for a client outside the cluster or a session inside a node.</summary>
+public interface IGatewayRequest : IBankMessage;
 
-/// <summary>One journaled event of an account, for `bank history`.</summary>
-public sealed record HistoryEntry(long Seq, string Type, decimal? Amount, decimal Balance, DateTimeOffset At) : IBankMessage;
+/// <summary>The events of the account behind a name (the live actor, else the latest dead one), oldest first.</summary>
+public sealed record GetHistory(string Name) : IGatewayRequest;
+
+/// <summary>One journaled event of an account, for `bank history`; deposits and withdrawals carry their call's request id.</summary>
+public sealed record HistoryEntry(long Seq, string Type, decimal? Amount, decimal Balance, DateTimeOffset At, string? RequestId = null)
+    : IBankMessage;
 
 public sealed record History(string Name, string Key, IReadOnlyList<HistoryEntry> Events) : IBankMessage;
+
+/// <summary>`bank chaos crash NAME --times N`: the named actor throws on its next N calls. Needs --allow-fault-injection.</summary>
+public sealed record CrashActor(string Name, int Times) : IGatewayRequest;
+
+/// <summary>`bank chaos kill-node ADDRESS`: that node's process dies at once, like kill -9. Needs --allow-fault-injection.</summary>
+public sealed record KillNode(string Address) : IGatewayRequest;
+
+/// <summary>The node at <paramref name="Address"/> is about to die.</summary>
+public sealed record NodeKilled(string Address) : IBankMessage;

@@ -50,6 +50,8 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, DateTimeOffset> _heartbeats = new(StringComparer.Ordinal);
     private readonly RecentReplies _replies = new(1024);
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    // Actors (by incarnation id) whose supervisor is restarting them, with the restart count: shown as RESTARTING.
+    private readonly Dictionary<string, int> _restarting = new(StringComparer.Ordinal);
     private RegistryState _state;
     private long _lastSnapshotSequenceNr;
 
@@ -68,13 +70,17 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
         });
         Recover<ActorRegistered>(e => _state = _state.Apply(e));
         Recover<ActorDeathRecorded>(e => _state = _state.Apply(e));
+        Recover<ActorRestartRecorded>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ => ReleaseOrphans());
 
         Command<OpenActor>(Open);
         Command<CreationResult>(Created);
-        Command<GetActor>(get => Sender.Tell(_state.Find(get.Name) ?? (object)Rejected.NotFound(get.Name)));
+        Command<GetActor>(get => Sender.Tell(_state.Find(get.Name) is { } found ? Shown(found) : Rejected.NotFound(get.Name)));
         Command<KillActor>(Kill);
-        Command<ListActors>(_ => Sender.Tell(new ActorList([.. PendingInfos(), .. _state.All()])));
+        Command<ListActors>(_ => Sender.Tell(new ActorList([.. PendingInfos(), .. _state.All().Select(Shown)])));
+        Command<ActorRestarting>(Restarting);
+        Command<ActorRestartCompleted>(RestartCompleted);
+        Command<ActorFailed>(Failed);
         Command<OwnerEnded>(EndOwner);
         Command<OwnerHeartbeat>(beat => _heartbeats[beat.Owner] = DateTimeOffset.UtcNow);
         Command<CheckOwners>(_ => ReleaseGoneOwners());
@@ -165,7 +171,8 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
             return;
         }
 
-        var problem = Names.ValidateActorName(open.Name) ?? (open.Key is null ? null : Names.ValidateAccountKey(open.Key));
+        var problem = Names.ValidateActorName(open.Name) ?? (open.Key is null ? null : Names.ValidateAccountKey(open.Key))
+            ?? new Supervision(open.MaxRestarts, open.MaxTaskRetries).Validate();
         if (problem is not null)
         {
             Sender.Tell(new Rejected(ErrorKind.Usage, nameof(ErrorKind.Usage), problem));
@@ -198,7 +205,8 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
         _pending[open.Name] = new PendingCreation(open, key, id, Sender, []);
         var name = open.Name;
         _accounts
-            .Ask<object>(new AccountRequest(key, id, new OpenAccount(open.Balance, open.MinimalBalance, id)), _settings.AskTimeout)
+            .Ask<object>(new AccountRequest(key, id,
+                new OpenAccount(open.Balance, open.MinimalBalance, id, open.MaxRestarts, open.MaxTaskRetries)), _settings.AskTimeout)
             .PipeTo(Self,
                 success: reply => new CreationResult(name, reply),
                 failure: ex => new CreationResult(name, Unreachable(ex)));
@@ -227,7 +235,7 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
         }
 
         var info = new ActorInfo(open.Name, pending.Key, pending.Id, ActorState.Alive, null, open.Detached,
-            open.Detached ? null : open.Owner, reply.Node, 0, DateTimeOffset.UtcNow, null);
+            open.Detached ? null : open.Owner, reply.Node, 0, DateTimeOffset.UtcNow, null, open.MaxRestarts, open.MaxTaskRetries);
         Persist(new ActorRegistered(info), evt =>
         {
             _pending.Remove(result.Name);
@@ -268,6 +276,59 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
             _replies.Add(kill.RequestId, dead);
             // Answer once the account has ended the incarnation, so a handle from before the kill is already dead.
             CloseAccount(actor.Key, actor.Id, actor.Name, kill.Cause).PipeTo(requester, success: () => dead);
+        });
+    }
+
+    /// <summary>The actor's state as `bank list` shows it: RESTARTING while its supervisor restarts it.</summary>
+    private ActorInfo Shown(ActorInfo actor) =>
+        actor.State == ActorState.Alive && _restarting.TryGetValue(actor.Id, out var restarts)
+            ? actor with { State = ActorState.Restarting, Restarts = Math.Max(actor.Restarts, restarts) }
+            : actor;
+
+    private ActorInfo? LiveByKey(string key, string id) =>
+        _state.NameUsingKey(key) is { } name && _state.Find(name) is { } actor && actor.Id == id ? actor : null;
+
+    private void Restarting(ActorRestarting restarting)
+    {
+        if (LiveByKey(restarting.Key, restarting.Id) is { } actor)
+            _restarting[actor.Id] = restarting.Restarts;
+    }
+
+    private void RestartCompleted(ActorRestartCompleted completed)
+    {
+        if (LiveByKey(completed.Key, completed.Id) is not { } actor) return;
+        _restarting.Remove(actor.Id);
+        if (actor.Restarts >= completed.Restarts) return;
+        Persist(new ActorRestartRecorded(actor.Name, actor.Id, completed.Restarts), evt =>
+        {
+            _state = _state.Apply(evt);
+            MaybeSnapshot();
+        });
+    }
+
+    /// <summary>The actor used up its restarts: DEAD with MAX_RESTARTS_EXCEEDED; its supervisor journals the close.</summary>
+    private void Failed(ActorFailed failed)
+    {
+        var ack = new ActorFailureRecorded(failed.Key, failed.Id);
+        if (LiveByKey(failed.Key, failed.Id) is not { } actor)
+        {
+            Sender.Tell(ack);
+            return;
+        }
+
+        _restarting.Remove(actor.Id);
+        var supervisor = Sender;
+        var now = DateTimeOffset.UtcNow;
+        PersistAll(new object[]
+        {
+            new ActorRestartRecorded(actor.Name, actor.Id, failed.Restarts),
+            new ActorDeathRecorded(actor.Name, actor.Id, DeathCauses.MaxRestartsExceeded, now),
+        }, evt =>
+        {
+            _state = _state.Apply(evt);
+            if (evt is not ActorDeathRecorded) return;
+            MaybeSnapshot();
+            supervisor.Tell(ack);
         });
     }
 

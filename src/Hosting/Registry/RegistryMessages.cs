@@ -33,7 +33,9 @@ public sealed record ActorInfo(
     string Node,
     int Restarts,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? DiedAt) : IBankMessage
+    DateTimeOffset? DiedAt,
+    int MaxRestarts = 0,
+    int MaxTaskRetries = 0) : IBankMessage
 {
     /// <summary>Ray prints a handle as <c>Actor(Account, id)</c>.</summary>
     public override string ToString() => $"Actor(Account, {Id})";
@@ -42,7 +44,8 @@ public sealed record ActorInfo(
 /// <summary>
 /// Get or create the named actor. Without a key a fresh one is made; with the key of an existing account its state
 /// is restored. A live name fails with AlreadyExists unless <paramref name="GetIfExists"/>. A retry with the same
-/// <paramref name="RequestId"/> gets the first attempt's answer.
+/// <paramref name="RequestId"/> gets the first attempt's answer. <paramref name="MaxRestarts"/> and
+/// <paramref name="MaxTaskRetries"/> are Ray's options of the same names (-1 unlimited).
 /// </summary>
 public sealed record OpenActor(
     string Name,
@@ -52,7 +55,9 @@ public sealed record OpenActor(
     bool Detached,
     bool GetIfExists,
     string? Owner,
-    string? RequestId = null) : IBankMessage;
+    string? RequestId = null,
+    int MaxRestarts = 0,
+    int MaxTaskRetries = 0) : IBankMessage;
 
 public sealed record GetActor(string Name) : IBankMessage;
 
@@ -84,3 +89,19 @@ public sealed record ActorRegistered(ActorInfo Actor) : IBankMessage;
 public sealed record ActorDeathRecorded(string Name, string Id, string Cause, DateTimeOffset At) : IBankMessage;
 
 public sealed record RegistrySnapshot(IReadOnlyList<ActorInfo> Live, IReadOnlyList<ActorInfo> Dead) : IBankMessage;
+
+// Supervision reports from an account's supervisor, by account key and incarnation.
+
+/// <summary>The actor crashed and is being restarted after a backoff: RESTARTING until it is back.</summary>
+public sealed record ActorRestarting(string Key, string Id, int Restarts, string Cause) : IBankMessage;
+
+/// <summary>The actor is back after its <paramref name="Restarts"/>th restart: ALIVE.</summary>
+public sealed record ActorRestartCompleted(string Key, string Id, int Restarts) : IBankMessage;
+
+/// <summary>The actor crashed with no restarts left: DEAD with MAX_RESTARTS_EXCEEDED. Acknowledged with <see cref="ActorFailureRecorded"/>.</summary>
+public sealed record ActorFailed(string Key, string Id, int Restarts, string Cause) : IBankMessage;
+
+public sealed record ActorFailureRecorded(string Key, string Id) : IBankMessage;
+
+/// <summary>Journaled by the registry: the actor's restart count, shown by `bank list`.</summary>
+public sealed record ActorRestartRecorded(string Name, string Id, int Restarts) : IBankMessage;

@@ -32,6 +32,11 @@ public sealed record RegistryState(
             Dead = Trim(Dead.Add(actor with { State = ActorState.Dead, DeathCause = died.Cause, DiedAt = died.At })),
         },
         ActorDeathRecorded => this,
+        ActorRestartRecorded restarted when Live.TryGetValue(restarted.Name, out var actor) && actor.Id == restarted.Id => this with
+        {
+            Live = Live.SetItem(actor.Name, actor with { Restarts = restarted.Restarts }),
+        },
+        ActorRestartRecorded => this,
         _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown registry event"),
     };
 

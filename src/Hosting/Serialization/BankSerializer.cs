@@ -8,6 +8,7 @@ using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Registry;
+using Bank.Hosting.Transfers;
 
 namespace Bank.Hosting.Serialization;
 
@@ -27,16 +28,20 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["withdrawn"] = typeof(Withdrawn),
         ["account-closed"] = typeof(AccountClosed),
         ["account-state"] = typeof(AccountState),
+        ["account-restarted"] = typeof(AccountRestarted),
         // registry events and snapshot (journal)
         ["actor-registered"] = typeof(ActorRegistered),
         ["actor-died"] = typeof(ActorDeathRecorded),
         ["registry-snapshot"] = typeof(RegistrySnapshot),
+        ["actor-restart-recorded"] = typeof(ActorRestartRecorded),
         // account messages (wire)
         ["account-request"] = typeof(AccountRequest),
         ["account-reply"] = typeof(AccountReply),
         ["account-probe"] = typeof(AccountProbe),
         ["account-recovery-info"] = typeof(AccountRecoveryInfo),
         ["rejected"] = typeof(Rejected),
+        ["inject-crash"] = typeof(InjectCrash),
+        ["crash-injected"] = typeof(CrashInjected),
         // registry messages (wire)
         ["open-actor"] = typeof(OpenActor),
         ["get-actor"] = typeof(GetActor),
@@ -47,10 +52,26 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["actor-list"] = typeof(ActorList),
         ["owner-released"] = typeof(OwnerReleased),
         ["owner-heartbeat"] = typeof(OwnerHeartbeat),
+        ["actor-restarting"] = typeof(ActorRestarting),
+        ["actor-restart-completed"] = typeof(ActorRestartCompleted),
+        ["actor-failed"] = typeof(ActorFailed),
+        ["actor-failure-recorded"] = typeof(ActorFailureRecorded),
+        // transfer saga events (journal) and messages (wire)
+        ["transfer-started"] = typeof(TransferStarted),
+        ["transfer-debited"] = typeof(TransferDebited),
+        ["transfer-credited"] = typeof(TransferCredited),
+        ["transfer-refused"] = typeof(TransferRefused),
+        ["transfer-reverting"] = typeof(TransferReverting),
+        ["transfer-reverted"] = typeof(TransferReverted),
+        ["transfer-money"] = typeof(TransferMoney),
+        ["transferred"] = typeof(Transferred),
         // gateway messages (wire)
         ["get-history"] = typeof(GetHistory),
         ["history"] = typeof(History),
         ["history-entry"] = typeof(HistoryEntry),
+        ["crash-actor"] = typeof(CrashActor),
+        ["kill-node"] = typeof(KillNode),
+        ["node-killed"] = typeof(NodeKilled),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();

@@ -19,18 +19,27 @@ public static class BankCli
                 the seed node of a cluster, until Ctrl+C or SIGTERM (it then leaves gracefully)
           bank start --address HOST:PORT [--port 0] --journal postgres --connection STRING
                 a worker that joins the cluster of that seed; workers share the head's PostgreSQL journal
-          both take [--hostname 127.0.0.1]
+          both take [--hostname 127.0.0.1] and [--allow-fault-injection], which lets `bank chaos` crash actors and kill
+          the node (for tests and demos; refused otherwise)
 
         Accounts (reach the cluster at --address HOST:PORT, else $BANK_ADDRESS, else 127.0.0.1:4053):
-          bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists]
+          bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists] [--max-restarts N] [--max-task-retries N]
                 a named, detached Account actor (a one-shot command cannot own an actor that outlives it: it lives
                 until `bank kill`); the same --key restores that account's state; --get-if-exists returns the live
-                actor of that name instead of failing
+                actor of that name instead of failing. As in Ray, --max-restarts (default 0, -1 unlimited) restarts it
+                after a crash, with exponential backoff, before it is DEAD (MAX_RESTARTS_EXCEEDED); --max-task-retries
+                (default 0, -1 unlimited; needs restarts) resends a call that was in flight during a crash
           bank balance NAME | bank deposit NAME AMOUNT | bank withdraw NAME AMOUNT
           bank get NAME          prints Actor(Account, <id of this incarnation>)
           bank kill NAME         stops it: the name is freed, the journal kept
           bank list              every actor: name, state, node, restarts, detached, balance, death cause
           bank history NAME      the account's events, oldest first
+          bank transfer FROM TO AMOUNT
+                moves money exactly once (a saga: withdraw, deposit, refund if TO refuses); rule texts as for withdraw
+
+        Fault injection (nodes started with --allow-fault-injection):
+          bank chaos crash NAME [--times N]   the actor throws on its next N calls (default 1)
+          bank chaos kill-node ADDRESS        that node's process dies at once, like kill -9
 
         Every command takes --json and then prints exactly one JSON object on stdout (errors too).
           bank --help | bank --version

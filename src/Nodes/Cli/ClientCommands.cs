@@ -16,7 +16,7 @@ public sealed class ClientCommands(Output output)
 
     public static readonly IReadOnlyDictionary<string, string> Usages = new Dictionary<string, string>
     {
-        ["open"] = "bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists]",
+        ["open"] = "bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists] [--max-restarts N] [--max-task-retries N]",
         ["balance"] = "bank balance NAME",
         ["deposit"] = "bank deposit NAME AMOUNT",
         ["withdraw"] = "bank withdraw NAME AMOUNT",
@@ -24,23 +24,40 @@ public sealed class ClientCommands(Output output)
         ["kill"] = "bank kill NAME",
         ["list"] = "bank list",
         ["history"] = "bank history NAME",
+        ["transfer"] = "bank transfer FROM TO AMOUNT",
+        ["chaos"] = "bank chaos crash NAME [--times N] | bank chaos kill-node ADDRESS",
     };
 
     public async Task<int> RunAsync(string command, IReadOnlyList<string> args)
     {
         var usage = Usages[command];
-        var parsed = command == "open"
-            ? Arguments.Parse(args, ["address", "balance", "minimal", "key"], ["get-if-exists", "detached"])
-            : Arguments.Parse(args, ["address"], []);
-        parsed.ExpectPositionals(command switch { "list" => 0, "deposit" or "withdraw" => 2, _ => 1 }, usage);
-        var name = parsed.Positionals.Count > 0 ? parsed.Positionals[0] : null;
-        if (name is not null && Names.ValidateActorName(name) is { } badName)
-            throw new UsageException(badName);
-        var amount = command is "deposit" or "withdraw" ? ParseAmount(parsed.Positionals[1], "AMOUNT") : 0m;
+        var parsed = command switch
+        {
+            "open" => Arguments.Parse(args, ["address", "balance", "minimal", "key", "max-restarts", "max-task-retries"], ["get-if-exists", "detached"]),
+            "chaos" => Arguments.Parse(args, ["address", "times"], []),
+            _ => Arguments.Parse(args, ["address"], []),
+        };
+        if (command == "chaos")
+            return await ChaosAsync(parsed, usage);
+        parsed.ExpectPositionals(command switch { "list" => 0, "deposit" or "withdraw" => 2, "transfer" => 3, _ => 1 }, usage);
+        var names = command == "transfer" ? parsed.Positionals.Take(2).ToList() : parsed.Positionals.Take(1).ToList();
+        foreach (var each in names)
+            if (Names.ValidateActorName(each) is { } badName)
+                throw new UsageException(badName);
+        var name = names.FirstOrDefault();
+        var amount = command switch
+        {
+            "deposit" or "withdraw" => ParseAmount(parsed.Positionals[1], "AMOUNT"),
+            "transfer" => ParseAmount(parsed.Positionals[2], "AMOUNT"),
+            _ => 0m,
+        };
+        var supervision = command == "open"
+            ? new Supervision(ParseCount(parsed.Value("max-restarts"), "--max-restarts"), ParseCount(parsed.Value("max-task-retries"), "--max-task-retries"))
+            : Supervision.Default;
+        if (supervision.Validate() is { } badSupervision)
+            throw new UsageException(badSupervision);
 
-        var contacts = (parsed.Value("address") ?? Environment.GetEnvironmentVariable("BANK_ADDRESS") ?? DefaultAddress)
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        await using var client = await BankClient.ConnectAsync(contacts);
+        await using var client = await BankClient.ConnectAsync(Contacts(parsed));
         await using var session = client.OpenSession();
 
         switch (command)
@@ -53,6 +70,8 @@ public sealed class ClientCommands(Output output)
                     Key = parsed.Value("key"),
                     Detached = true,
                     GetIfExists = parsed.Has("get-if-exists"),
+                    MaxRestarts = supervision.MaxRestarts,
+                    MaxTaskRetries = supervision.MaxTaskRetries,
                 };
                 if (options.Key is { } key && Names.ValidateAccountKey(key) is { } badKey)
                     throw new UsageException(badKey);
@@ -81,10 +100,71 @@ public sealed class ClientCommands(Output output)
             case "history":
                 await HistoryAsync(session, name!);
                 break;
+            case "transfer":
+                var from = await session.GetActorAsync(names[0]);
+                var to = await session.GetActorAsync(names[1]);
+                var done = await session.TransferAsync(from, to, amount);
+                if (output.Json)
+                    output.Object(new JsonObject
+                    {
+                        ["from"] = done.From, ["to"] = done.To, ["amount"] = done.Amount,
+                        ["from_balance"] = done.FromBalance, ["to_balance"] = done.ToBalance, ["transfer_id"] = done.TransferId,
+                    });
+                else
+                    output.Line($"Transferred {Money.Format(done.Amount)} from {done.From} to {done.To}: " +
+                                $"{done.From} {Money.Format(done.FromBalance)}, {done.To} {Money.Format(done.ToBalance)}");
+                break;
         }
 
         return ExitCodes.Ok;
     }
+
+    /// <summary>`bank chaos crash NAME [--times N]` and `bank chaos kill-node ADDRESS`, for nodes started with --allow-fault-injection.</summary>
+    private async Task<int> ChaosAsync(Arguments parsed, string usage)
+    {
+        var action = parsed.Positionals.Count > 0 ? parsed.Positionals[0] : throw new UsageException($"missing argument; usage: {usage}");
+        if (action is not ("crash" or "kill-node"))
+            throw new UsageException($"unknown chaos action '{TextEcho.OneLine(action)}'; usage: {usage}");
+        parsed.ExpectPositionals(2, usage);
+        var target = parsed.Positionals[1];
+        if (action == "crash" && Names.ValidateActorName(target) is { } badName)
+            throw new UsageException(badName);
+        if (action == "kill-node" && parsed.Has("times"))
+            throw new UsageException($"--times goes with crash; usage: {usage}");
+        var times = parsed.Value("times") is { } text
+            ? int.TryParse(text, out var n) && n is >= 1 and <= 1_000_000 ? n
+                : throw new UsageException($"--times must be a whole number from 1 to 1000000, not '{TextEcho.OneLine(text)}'")
+            : 1;
+
+        await using var client = await BankClient.ConnectAsync(Contacts(parsed));
+        await using var session = client.OpenSession();
+        if (action == "crash")
+        {
+            var injected = await session.CrashAsync(target, times);
+            if (output.Json)
+                output.Object(new JsonObject { ["name"] = target, ["times"] = injected.Times, ["node"] = injected.Node });
+            else
+                output.Line($"'{target}' will crash on its next {injected.Times} call(s), on {injected.Node}");
+        }
+        else
+        {
+            var killed = await session.KillNodeAsync(target);
+            if (output.Json) output.Object(new JsonObject { ["killed"] = killed.Address });
+            else output.Line($"Killed the node at {killed.Address}: its process exits without leaving the cluster");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static string[] Contacts(Arguments parsed) =>
+        (parsed.Value("address") ?? Environment.GetEnvironmentVariable("BANK_ADDRESS") ?? DefaultAddress)
+        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>A restart or retry budget: -1 (unlimited) or a whole number from 0.</summary>
+    private static int ParseCount(string? text, string what) =>
+        text is null ? 0
+        : int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= -1 ? n
+        : throw new UsageException($"{what} must be -1 (unlimited) or a whole number from 0, not '{TextEcho.OneLine(text)}'");
 
     private static decimal ParseAmount(string text, string what) =>
         Money.TryParse(text, out var amount, out var error) ? amount : throw new UsageException($"{what}: {error}");

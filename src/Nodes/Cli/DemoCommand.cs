@@ -23,6 +23,8 @@ public sealed class DemoCommand(TextWriter output)
         {
             Port = 0,
             Persistence = persistence,
+            // The retry walkthrough crashes its account on purpose.
+            AllowFaultInjection = true,
         });
 
         // Ctrl+C or SIGTERM cancels the walkthrough in progress; the node still leaves the cluster cleanly.
@@ -31,6 +33,7 @@ public sealed class DemoCommand(TextWriter output)
         await BasicWalkthroughAsync(node.Gateway, stopping);
         await DetachedWalkthroughAsync(node.Gateway, stopping);
         await PersistenceWalkthroughAsync(node.Gateway, stopping);
+        await RetryWalkthroughAsync(node.Gateway, stopping);
         output.WriteLine();
         output.WriteLine("Demo finished: the cluster is leaving; the journal stays in " + where);
         return ExitCodes.Ok;
@@ -99,6 +102,23 @@ public sealed class DemoCommand(TextWriter output)
         var second = await session.OpenAsync("Account", options, ct);
         Info($"Current balance {Money.Format(await session.BalanceAsync(second, ct))}");
         Info((await session.GetActorAsync("Account", ct)).ToString());
+    }
+
+    /// <summary>
+    /// Restarts and task retries: with max_restarts=5 and max_task_retries=-1 the account survives three crashes in a
+    /// row, each striking after the deposit was journaled; the call is retried after each restart and applied once.
+    /// </summary>
+    private async Task RetryWalkthroughAsync(IBankGateway gateway, CancellationToken ct)
+    {
+        Heading("Restarts and task retries: Account.options(max_restarts=5, max_task_retries=-1)");
+        await using var session = new BankSession(gateway);
+        var account = await session.OpenAsync("Account", new AccountOptions(100m, 0m) { MaxRestarts = 5, MaxTaskRetries = -1 }, ct);
+        Info($"Current balance {Money.Format(await session.BalanceAsync(account, ct))}");
+        var crashes = await session.CrashAsync("Account", 3, ct);
+        Info($"Injected {crashes.Times} crashes: the account throws on its next {crashes.Times} calls");
+        Info($"Balance after Deposit: {Money.Format(await session.DepositAsync(account, 50m, ct))}");
+        var status = await session.StatusAsync(account, ct);
+        Info($"Restarted {status.Restarts} times of 5; current balance {Money.Format(status.Balance)}");
     }
 
     private void Heading(string text)

@@ -46,6 +46,8 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
         ["node"] = actor.Node,
         ["detached"] = actor.Detached,
         ["restarts"] = actor.Restarts,
+        ["max_restarts"] = actor.MaxRestarts,
+        ["max_task_retries"] = actor.MaxTaskRetries,
         ["death_cause"] = actor.DeathCause,
     };
 

@@ -13,13 +13,13 @@ namespace Bank.Nodes.Cli;
 public sealed class StartCommand(Output output)
 {
     public const string Usage =
-        "bank start --head [--port 4053] | --address HOST:PORT [--port 0]; both: [--hostname 127.0.0.1] [--data DIR] [--journal sqlite|postgres] [--connection STRING]";
+        "bank start --head [--port 4053] | --address HOST:PORT [--port 0]; both: [--hostname 127.0.0.1] [--data DIR] [--journal sqlite|postgres] [--connection STRING] [--allow-fault-injection]";
 
     public const int DefaultHeadPort = 4053;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var parsed = Arguments.Parse(args, ["port", "address", "hostname", "data", "journal", "connection"], ["head"]);
+        var parsed = Arguments.Parse(args, ["port", "address", "hostname", "data", "journal", "connection"], ["head", "allow-fault-injection"]);
         parsed.ExpectPositionals(0, Usage);
         var head = parsed.Has("head");
         if (head == parsed.Has("address"))
@@ -56,6 +56,7 @@ public sealed class StartCommand(Output output)
             Port = port,
             Seeds = seeds,
             Persistence = persistence,
+            AllowFaultInjection = parsed.Has("allow-fault-injection"),
         });
         var address = node.System.Settings.Config.GetString("akka.remote.dot-netty.tcp.hostname") is { } host
             ? $"{host}:{Akka.Cluster.Cluster.Get(node.System).SelfAddress.Port}"
@@ -66,6 +67,8 @@ public sealed class StartCommand(Output output)
         {
             output.Line($"Bank {(head ? "head" : "worker")} node up at {address}; journal: {where}");
             output.Line($"Clients reach the cluster with --address {address} (or BANK_ADDRESS). Ctrl+C leaves the cluster.");
+            if (parsed.Has("allow-fault-injection"))
+                output.Line("Fault injection is on: `bank chaos crash` and `bank chaos kill-node` are accepted by this node.");
         }
 
         await output.Stdout.FlushAsync();
