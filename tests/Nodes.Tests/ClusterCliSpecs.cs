@@ -22,6 +22,7 @@ public sealed class HeadNodeFixture : IAsyncLifetime
     public static readonly IReadOnlyDictionary<string, int> Accounts = new Dictionary<string, int>
     {
         ["a"] = 1, ["carol"] = 100, ["dave"] = 10, ["erin"] = 7, ["frank"] = 8, ["gina"] = 100, ["henry"] = 10,
+        ["tina"] = 100, ["tom"] = 5,
     };
 
     /// <summary>What `bank open NAME --balance B --json` printed for each of <see cref="Accounts"/>.</summary>
@@ -233,6 +234,56 @@ public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutput
         Assert.Equal("ClusterUnreachable", BankCommands.AssertJsonError(await noClusterJson, 4, "no cluster --json").Kind);
 
         Assert.Equal("10.0", await _bank.OkAsync("balance", "henry"));
+    }
+
+    /// <summary>Issue 4 point 4: a transfer moves money once and prints both balances; the rule texts are withdraw's.</summary>
+    [Fact]
+    public async Task Transfer_moves_money_prints_both_balances_and_refuses_what_the_source_cannot_cover()
+    {
+        Assert.Equal("Transferred 30.0 from tina to tom: tina 70.0, tom 35.0", await _bank.OkAsync("transfer", "tina", "tom", "30"));
+
+        var json = await _bank.JsonAsync("transfer", "tom", "tina", "5");
+        Assert.Equal(("tom", "tina"), ((string?)json["from"], (string?)json["to"]));
+        Assert.Equal((5m, 30m, 75m), (json["amount"]!.GetValue<decimal>(), json["from_balance"]!.GetValue<decimal>(), json["to_balance"]!.GetValue<decimal>()));
+
+        Assert.Equal("error: Withdrawal is not supported by current balance",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("transfer", "tom", "tina", "1000"), 1, "a transfer tom cannot cover"));
+        Assert.Equal("error: Cannot withdraw negative amount",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("transfer", "tom", "tina", "-1"), 1, "a negative transfer"));
+        Assert.Equal("error: no actor named 'nobody'",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("transfer", "tom", "nobody", "1"), 3, "a transfer to nobody"));
+        Assert.Equal(["30.0", "75.0"], await Task.WhenAll(_bank.OkAsync("balance", "tom"), _bank.OkAsync("balance", "tina")));
+    }
+
+    /// <summary>Issue 4 point 1: Ray's supervision options on open, and Ray's own words for the combination it refuses.</summary>
+    [Fact]
+    public async Task Open_takes_max_restarts_and_max_task_retries_and_refuses_retries_without_restarts()
+    {
+        var opened = await _bank.JsonAsync("open", "supervised", "--balance", "1", "--max-restarts", "3", "--max-task-retries", "-1");
+        Assert.Equal((3, -1), ((int)opened["max_restarts"]!, (int)opened["max_task_retries"]!));
+
+        Assert.Equal("error: max_task_retries cannot be set if max_restarts is 0.",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("open", "unsupervised", "--balance", "1", "--max-task-retries", "2"), 2, "retries without restarts"));
+        Assert.Equal("error: --max-restarts must be -1 (unlimited) or a whole number from 0, not 'lots'",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("open", "unsupervised", "--balance", "1", "--max-restarts", "lots"), 2, "a word for a number"));
+        Assert.Equal("error: --max-restarts must be -1 (unlimited) or a whole number from 0, not '-7'",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("open", "unsupervised", "--balance", "1", "--max-restarts", "-7"), 2, "a negative budget"));
+    }
+
+    /// <summary>Issue 4 point 3: this head runs without --allow-fault-injection, so chaos is refused and nothing is hurt.</summary>
+    [Fact]
+    public async Task Chaos_is_refused_by_a_node_started_without_fault_injection()
+    {
+        var crash = BankCommands.AssertOneLineError(await _bank.RunAsync("chaos", "crash", "erin"), 2, "chaos crash without the flag");
+        Assert.Equal($"error: fault injection is off on node {Node}: start the nodes with --allow-fault-injection", crash);
+        var kill = BankCommands.AssertJsonError(await _bank.RunAsync("chaos", "kill-node", fixture.Head.Address, "--json"), 2, "kill-node without the flag");
+        Assert.Equal(("Usage", $"fault injection is off on node {Node}: start the nodes with --allow-fault-injection"), kill);
+        Assert.StartsWith("error: unknown chaos action 'explode'",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("chaos", "explode", "erin"), 2, "an unknown chaos action"));
+        Assert.Equal("error: --times must be a whole number from 1 to 1000000, not '0'",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("chaos", "crash", "erin", "--times", "0"), 2, "zero crashes"));
+        Assert.Equal("7.0", await _bank.OkAsync("balance", "erin"));
+        Assert.False(fixture.Head.HasExited);
     }
 
     /// <summary>Runs after the other specs: the head that served them all leaves on SIGTERM and exits 0.</summary>

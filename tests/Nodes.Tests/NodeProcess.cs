@@ -133,6 +133,22 @@ public sealed class NodeProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Waits for the process to end by itself and returns its exit code (137 for a SIGKILL).</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan limit)
+    {
+        using var timeout = new CancellationTokenSource(limit);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{Description} did not exit within {limit.TotalSeconds} s{Tail()}");
+        }
+
+        return _process.ExitCode;
+    }
+
     /// <summary>kill -9: the node vanishes without leaving the cluster.</summary>
     public async Task KillAsync()
     {

@@ -159,8 +159,8 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
             case Rejected { Kind: ErrorKind.ActorDied or ErrorKind.ActorNotFound, Code: not "TaskFailed" } died
                 when _unsure is null && _reverting is null:
                 // The account is gone; the step's fate is in its journal, which any incarnation answers from.
-                _unsure = died;
-                Continue();
+                if (debiting) Persist(new TransferRefused(died), Finished);
+                else PersistReverting(died);
                 return;
             default:
                 // No answer, an account that is moving or restarting, a call lost in a crash: the same step goes again

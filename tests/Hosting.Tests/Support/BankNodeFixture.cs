@@ -58,3 +58,27 @@ public sealed class FastRegistryRestartFixture : BankNodeFixture
         builder.AddHocon("bank.registry { min-backoff = 100ms, max-backoff = 200ms }", HoconAddMode.Prepend);
     }
 }
+
+/// <summary>
+/// A node started with --allow-fault-injection, whose crashed accounts come back after 100-400 ms, so that tests can
+/// crash accounts with `bank chaos crash` and see their restarts quickly.
+/// </summary>
+public class FaultInjectionFixture : BankNodeFixture
+{
+    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
+    {
+        base.ConfigureAkka(builder, provider);
+        builder.WithFaultInjection(true);
+        builder.AddHocon("bank.accounts.supervision { min-backoff = 100ms, max-backoff = 400ms }", HoconAddMode.Prepend);
+    }
+}
+
+/// <summary>Fault injection with a 3 s backoff before every restart, so a test can see an actor in the RESTARTING state.</summary>
+public sealed class SlowRestartFixture : FaultInjectionFixture
+{
+    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
+    {
+        base.ConfigureAkka(builder, provider);
+        builder.AddHocon("bank.accounts.supervision { min-backoff = 3s, max-backoff = 3s, random-factor = 0 }", HoconAddMode.Prepend);
+    }
+}
