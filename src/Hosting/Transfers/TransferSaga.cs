@@ -7,6 +7,7 @@ using Akka.Persistence;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Configuration;
+using Bank.Hosting.Registry;
 
 namespace Bank.Hosting.Transfers;
 
@@ -159,8 +160,11 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
             case Rejected { Kind: ErrorKind.ActorDied or ErrorKind.ActorNotFound, Code: not "TaskFailed" } died
                 when _unsure is null && _reverting is null:
                 // The account is gone; the step's fate is in its journal, which any incarnation answers from.
-                if (debiting) Persist(new TransferRefused(died), Finished);
-                else PersistReverting(died);
+                var party = debiting ? _started!.From : _started!.To;
+                _unsure = died with { Message = died.Code == DeathCauses.MaxRestartsExceeded
+                    ? $"actor '{party.Name}' ({party.Id}): {died.Message}"
+                    : $"actor '{party.Name}' ({party.Id}) is dead" };
+                Continue();
                 return;
             default:
                 // No answer, an account that is moving or restarting, a call lost in a crash: the same step goes again
