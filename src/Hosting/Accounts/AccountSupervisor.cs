@@ -45,6 +45,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
     private long _seq;
     private bool _closed;
     private bool _failureRecorded;
+    private bool _passivating;
     private ICancelable? _failureReport;
 
     public AccountSupervisor(string key, AccountSettings settings)
@@ -118,6 +119,10 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         {
             switch (request.Command)
             {
+                // Passivation is under way: the shard holds the call and gives it to the next instance of the entity.
+                case OpenAccount or Refund or FindApplied when _passivating:
+                    Context.Parent.Forward(request);
+                    break;
                 // A new incarnation may be opened on the key once the dead one's close is journaled.
                 case OpenAccount open when open.Incarnation != _incarnation:
                     if (_closed) Revive(request);
@@ -274,7 +279,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
             call.ReplyTo.Tell(died);
         _calls.Clear();
         _crashesToInject = 0;
-        _closed = _failureRecorded = false;
+        _closed = _failureRecorded = _passivating = false;
         Become(Dead);
 
         _closer = Context.ActorOf(AccountActor.PropsFor(_key, _settings), $"closing-{++_generation}");
@@ -295,8 +300,9 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
 
     private void PassivateWhenSettled()
     {
-        if (_closed && _failureRecorded)
-            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        if (!_closed || !_failureRecorded || _passivating) return;
+        _passivating = true;
+        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 
     /// <summary>A new incarnation is opened on the key of a dead one: supervision starts over.</summary>
