@@ -4,36 +4,8 @@ using Xunit.Abstractions;
 
 namespace Bank.Nodes.Tests;
 
-/// <summary>A head started with --allow-fault-injection (embedded SQLite, a free loopback port), for the chaos commands.</summary>
-public sealed class FaultInjectionHeadFixture : IAsyncLifetime
-{
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
-
-    public NodeProcess Head { get; private set; } = null!;
-
-    public BankCommands Bank { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        var port = NodeProcess.FreePort();
-        Head = await NodeProcess.StartAsync($"head with fault injection on port {port}",
-            "start", "--head", "--port", port.ToString(), "--data", _data, "--allow-fault-injection");
-        Bank = new BankCommands(Head.Address);
-    }
-
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            if (!Head.HasExited) await Head.StopAsync();
-        }
-        finally
-        {
-            await Head.DisposeAsync();
-            if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
-        }
-    }
-}
+/// <summary>A head started with --allow-fault-injection, for the chaos commands.</summary>
+public sealed class FaultInjectionHeadFixture() : HeadProcessFixture("--allow-fault-injection");
 
 /// <summary>
 /// `bank chaos` against a real head process started with --allow-fault-injection (issue 4 point 3): crashed actors come

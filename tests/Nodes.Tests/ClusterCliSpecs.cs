@@ -8,9 +8,9 @@ namespace Bank.Nodes.Tests;
 
 /// <summary>
 /// One head node (`bank start --head`, embedded SQLite, a free loopback port) as a real process, shared by the specs of
-/// <see cref="ClusterCliSpecs"/>, with the accounts they use; the last spec stops it with SIGTERM.
+/// a class. The class's last spec usually stops or kills it; disposing stops what still runs and deletes its data.
 /// </summary>
-public sealed class HeadNodeFixture : IAsyncLifetime
+public abstract class HeadProcessFixture(params string[] extraArgs) : IAsyncLifetime
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
 
@@ -18,27 +18,15 @@ public sealed class HeadNodeFixture : IAsyncLifetime
 
     public BankCommands Bank { get; private set; } = null!;
 
-    /// <summary>The accounts the specs use, opened at once before they run (a client command takes a second or two).</summary>
-    public static readonly IReadOnlyDictionary<string, int> Accounts = new Dictionary<string, int>
-    {
-        ["a"] = 1, ["carol"] = 100, ["dave"] = 10, ["erin"] = 7, ["frank"] = 8, ["gina"] = 100, ["henry"] = 10,
-        ["tina"] = 100, ["tom"] = 5,
-    };
-
-    /// <summary>What `bank open NAME --balance B --json` printed for each of <see cref="Accounts"/>.</summary>
-    public IReadOnlyDictionary<string, JsonObject> Opened { get; private set; } = null!;
-
     public async Task InitializeAsync()
     {
         var port = NodeProcess.FreePort();
-        Head = await NodeProcess.StartAsync($"head on port {port}",
-            "start", "--head", "--port", port.ToString(), "--data", _data);
+        Head = await NodeProcess.StartAsync($"head on port {port} {string.Join(" ", extraArgs)}".TrimEnd(),
+            ["start", "--head", "--port", port.ToString(), "--data", _data, .. extraArgs]);
         try
         {
             Bank = new BankCommands(Head.Address);
-            var opened = await Task.WhenAll(Accounts.Select(async a =>
-                (a.Key, Json: await Bank.JsonAsync("open", a.Key, "--balance", a.Value.ToString()))));
-            Opened = opened.ToDictionary(o => o.Key, o => o.Json);
+            await StartedAsync();
         }
         catch
         {
@@ -46,6 +34,9 @@ public sealed class HeadNodeFixture : IAsyncLifetime
             throw;
         }
     }
+
+    /// <summary>What the specs need on the head before they run.</summary>
+    protected virtual Task StartedAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
@@ -59,6 +50,27 @@ public sealed class HeadNodeFixture : IAsyncLifetime
             await Head.DisposeAsync();
             if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
         }
+    }
+}
+
+/// <summary>The head of <see cref="ClusterCliSpecs"/>, with the accounts they use.</summary>
+public sealed class HeadNodeFixture : HeadProcessFixture
+{
+    /// <summary>The accounts the specs use, opened at once before they run (a client command takes a second or two).</summary>
+    public static readonly IReadOnlyDictionary<string, int> Accounts = new Dictionary<string, int>
+    {
+        ["a"] = 1, ["carol"] = 100, ["dave"] = 10, ["erin"] = 7, ["frank"] = 8, ["gina"] = 100, ["henry"] = 10,
+        ["tina"] = 100, ["tom"] = 5,
+    };
+
+    /// <summary>What `bank open NAME --balance B --json` printed for each of <see cref="Accounts"/>.</summary>
+    public IReadOnlyDictionary<string, JsonObject> Opened { get; private set; } = null!;
+
+    protected override async Task StartedAsync()
+    {
+        var opened = await Task.WhenAll(Accounts.Select(async a =>
+            (a.Key, Json: await Bank.JsonAsync("open", a.Key, "--balance", a.Value.ToString()))));
+        Opened = opened.ToDictionary(o => o.Key, o => o.Json);
     }
 }
 
