@@ -6,6 +6,7 @@ using Akka.Remote.Hosting;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Configuration;
 using Bank.Hosting.Gateway;
+using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Serialization;
 using Bank.Hosting.Transfers;
@@ -48,6 +49,7 @@ public static class BankNodeHostingExtensions
             .WithAccounts()
             .WithTransfers()
             .WithNameRegistry()
+            .WithInspection()
             .WithGateway(options.KillNode);
 
     /// <summary>Turns <c>bank.chaos.allow-fault-injection</c> on for this node (it is off in hocon/bank.hocon).</summary>

@@ -1,6 +1,7 @@
 using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Gateway;
+using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Transfers;
 
@@ -117,6 +118,26 @@ public sealed class BankSession : IAsyncDisposable
 
     public async Task<IReadOnlyList<ActorInfo>> ListAsync(CancellationToken cancellationToken = default) =>
         Expect<ActorList>(await _gateway.AskRegistryAsync(ListActors.Instance, cancellationToken)).Actors;
+
+    /// <summary>`bank cluster show`: the members, their status, roles and reachability, leader and oldest.</summary>
+    public async Task<ClusterView> ClusterViewAsync(CancellationToken cancellationToken = default) =>
+        Expect<ClusterView>(await _gateway.AskRegistryAsync(GetClusterView.Instance, cancellationToken));
+
+    /// <summary>`bank cluster leave|down ADDRESS`, `bank cluster down-unreachable` (see <see cref="ChangeMembership"/>).</summary>
+    public async Task<MembershipChanged> ChangeMembershipAsync(string action, string? address, CancellationToken cancellationToken = default) =>
+        Expect<MembershipChanged>(await _gateway.AskRegistryAsync(new ChangeMembership(action, address), cancellationToken));
+
+    /// <summary>`bank cluster tail`: membership events after <paramref name="after"/> (0: all the node remembers); waits a few seconds for one.</summary>
+    public async Task<MembershipEvents> MembershipEventsAsync(long after, CancellationToken cancellationToken = default) =>
+        Expect<MembershipEvents>(await _gateway.AskRegistryAsync(new GetMembershipEvents(after), cancellationToken));
+
+    /// <summary>`bank shards`: every node's shard regions with shard and entity counts, and the entity ids if asked.</summary>
+    public async Task<ShardsView> ShardsAsync(string? type = null, bool entities = false, CancellationToken cancellationToken = default) =>
+        Expect<ShardsView>(await _gateway.AskRegistryAsync(new GetShards(type, entities), cancellationToken));
+
+    /// <summary>`bank actor hierarchy`: a node's actors under <paramref name="path"/>, to <paramref name="depth"/> levels.</summary>
+    public async Task<ActorTree> ActorTreeAsync(string path = "/", int depth = 3, string? node = null, CancellationToken cancellationToken = default) =>
+        Expect<ActorTree>(await _gateway.AskRegistryAsync(new GetActorTree(path, depth, node), cancellationToken));
 
     /// <summary>Ends the session: actors it opened that are not detached die with OWNER_DIED.</summary>
     public async ValueTask DisposeAsync()

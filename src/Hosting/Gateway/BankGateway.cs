@@ -8,6 +8,7 @@ using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Transfers;
 
@@ -27,7 +28,7 @@ public sealed class BankGateway : ReceiveActor
     private readonly bool _faultInjection;
     private readonly Address _self;
 
-    public BankGateway(IActorRef registry, IActorRef accounts, IActorRef transfers, TimeSpan timeout, Action killNode)
+    public BankGateway(IActorRef registry, IActorRef accounts, IActorRef transfers, IActorRef inspector, TimeSpan timeout, Action killNode)
     {
         _registry = registry;
         _accounts = accounts;
@@ -51,6 +52,11 @@ public sealed class BankGateway : ReceiveActor
         Receive<OwnerEnded>(m => _registry.Forward(m));
         Receive<OwnerHeartbeat>(m => _registry.Forward(m));
         Receive<TransferMoney>(m => transfers.Forward(m));
+        Receive<GetClusterView>(m => inspector.Forward(m));
+        Receive<ChangeMembership>(m => inspector.Forward(m));
+        Receive<GetMembershipEvents>(m => inspector.Forward(m));
+        Receive<GetShards>(m => inspector.Forward(m));
+        Receive<GetActorTree>(m => inspector.Forward(m));
         Receive<CrashActor>(Crash);
         Receive<KillNode>(Kill);
         Receive<GetHistory>(get =>
@@ -61,8 +67,9 @@ public sealed class BankGateway : ReceiveActor
         });
     }
 
-    public static Props PropsFor(IActorRef registry, IActorRef accounts, IActorRef transfers, TimeSpan timeout, Action killNode) =>
-        Props.Create(() => new BankGateway(registry, accounts, transfers, timeout, killNode));
+    public static Props PropsFor(IActorRef registry, IActorRef accounts, IActorRef transfers, IActorRef inspector, TimeSpan timeout,
+        Action killNode) =>
+        Props.Create(() => new BankGateway(registry, accounts, transfers, inspector, timeout, killNode));
 
     /// <summary>Finds the live actor behind the name, then tells its account to crash on its next calls.</summary>
     private void Crash(CrashActor crash)
@@ -189,7 +196,7 @@ public static class BankGatewayHostingExtensions
                 var timeout = system.Settings.Config.GetTimeSpan("bank.client.ask-timeout", TimeSpan.FromSeconds(15));
                 var gateway = system.ActorOf(
                     BankGateway.PropsFor(registry.Get<NameRegistryKey>(), registry.Get<AccountRegionKey>(),
-                        registry.Get<TransferRegionKey>(), timeout, killNode ?? KillThisProcess),
+                        registry.Get<TransferRegionKey>(), registry.Get<InspectorKey>(), timeout, killNode ?? KillThisProcess),
                     BankConstants.GatewayPath.TrimStart('/').Split('/')[^1]);
                 ClusterClientReceptionist.Get(system).RegisterService(gateway);
             });

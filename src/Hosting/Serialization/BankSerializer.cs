@@ -7,6 +7,7 @@ using Akka.Serialization;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Gateway;
+using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Transfers;
 
@@ -72,6 +73,23 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["crash-actor"] = typeof(CrashActor),
         ["kill-node"] = typeof(KillNode),
         ["node-killed"] = typeof(NodeKilled),
+        // inspection messages (wire)
+        ["get-cluster-view"] = typeof(GetClusterView),
+        ["member-view"] = typeof(MemberView),
+        ["cluster-view"] = typeof(ClusterView),
+        ["change-membership"] = typeof(ChangeMembership),
+        ["membership-changed"] = typeof(MembershipChanged),
+        ["get-membership-events"] = typeof(GetMembershipEvents),
+        ["membership-event"] = typeof(MembershipEvent),
+        ["membership-events"] = typeof(MembershipEvents),
+        ["get-shards"] = typeof(GetShards),
+        ["get-local-shards"] = typeof(GetLocalShards),
+        ["shard-view"] = typeof(ShardView),
+        ["region-view"] = typeof(RegionView),
+        ["shards-view"] = typeof(ShardsView),
+        ["get-actor-tree"] = typeof(GetActorTree),
+        ["actor-node"] = typeof(ActorNode),
+        ["actor-tree"] = typeof(ActorTree),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();

@@ -37,6 +37,17 @@ public static class BankCli
           bank transfer FROM TO AMOUNT
                 moves money exactly once (a saga: withdraw, deposit, refund if TO refuses); rule texts as for withdraw
 
+        Inspection (like Petabridge.Cmd, through the same gateway; --address as above):
+          bank cluster show                   members: address, status, roles, reachability, leader, oldest, up since
+          bank cluster leave ADDRESS          that member leaves gracefully
+          bank cluster down ADDRESS           that member is downed (for one that is gone for good)
+          bank cluster down-unreachable       every unreachable member is downed
+          bank cluster tail                   membership events as they happen, until Ctrl+C
+          bank actor hierarchy [PATH] [--depth N] [--node ADDRESS]
+                                              a node's actors under PATH (default /user) as an indented tree
+          bank shards [--type account|transfer] [--entities]
+                                              per node, shard regions with shard and entity counts (and entity ids)
+
         Fault injection (nodes started with --allow-fault-injection):
           bank chaos crash NAME [--times N]   the actor throws on its next N calls (default 1)
           bank chaos kill-node ADDRESS        that node's process dies at once, like kill -9
@@ -65,6 +76,7 @@ public static class BankCli
                 "demo" => await new DemoCommand(stdout).RunAsync(rest),
                 "start" => await new StartCommand(output).RunAsync(rest),
                 var command when ClientCommands.Usages.ContainsKey(command) => await new ClientCommands(output).RunAsync(command, rest),
+                var command when InspectionCommands.Usages.ContainsKey(command) => await new InspectionCommands(output).RunAsync(command, rest),
                 var unknown => throw new UsageException($"unknown command '{TextEcho.OneLine(unknown)}'; run 'bank --help'"),
             };
         }

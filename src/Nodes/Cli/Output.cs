@@ -8,7 +8,12 @@ namespace Bank.Nodes.Cli;
 /// <summary>What a command prints: lines for people, or with --json exactly one JSON object on stdout.</summary>
 public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = false };
+    // Text as it is (a '+' in a time, an apostrophe in a message), not \uXXXX escapes; stdout is not HTML.
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public bool Json { get; } = json;
 
@@ -51,12 +56,28 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
         ["death_cause"] = actor.DeathCause,
     };
 
-    /// <summary>Aligned columns for a terminal.</summary>
-    public void Table(IReadOnlyList<string> headers, IReadOnlyList<IReadOnlyList<string>> rows)
+    public const string Green = "\u001b[32m";
+    public const string Yellow = "\u001b[33m";
+    public const string Red = "\u001b[31m";
+    private const string Bold = "\u001b[1m";
+    private const string Reset = "\u001b[0m";
+
+    /// <summary>Colour only on a terminal: never in a pipe, a file, a test, with --json, or with NO_COLOR set.</summary>
+    public bool Colour { get; } = !json && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected
+                                  && Environment.GetEnvironmentVariable("NO_COLOR") is null;
+
+    /// <summary>Aligned columns for a terminal; <paramref name="colour"/> picks a cell's colour (row, column), if any.</summary>
+    public void Table(IReadOnlyList<string> headers, IReadOnlyList<IReadOnlyList<string>> rows,
+        Func<IReadOnlyList<string>, int, string?>? colour = null)
     {
         var widths = headers.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
-        Line(string.Join("  ", headers.Select((h, i) => h.PadRight(widths[i]))).TrimEnd());
+        var header = string.Join("  ", headers.Select((h, i) => h.PadRight(widths[i]))).TrimEnd();
+        Line(Colour ? Bold + header + Reset : header);
         foreach (var row in rows)
-            Line(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))).TrimEnd());
+            Line(string.Join("  ", row.Select((c, i) =>
+            {
+                var cell = i == row.Count - 1 ? c : c.PadRight(widths[i]);
+                return Colour && colour?.Invoke(row, i) is { } code ? code + cell + Reset : cell;
+            })).TrimEnd());
     }
 }

@@ -1,0 +1,54 @@
+using Bank.Hosting.Accounts;
+using Bank.Hosting.Gateway;
+
+namespace Bank.Hosting.Inspection;
+
+/// <summary>`bank cluster show`: the members as the asked node sees them.</summary>
+public sealed record GetClusterView : IGatewayRequest
+{
+    public static readonly GetClusterView Instance = new();
+}
+
+/// <param name="UpSince">When the answering node saw the member become Up; null for members that are not Up.</param>
+public sealed record MemberView(string Address, string Status, IReadOnlyList<string> Roles, bool Reachable, bool Leader, bool Oldest,
+    DateTimeOffset? UpSince) : IBankMessage;
+
+public sealed record ClusterView(string Node, IReadOnlyList<MemberView> Members) : IBankMessage;
+
+/// <summary>`bank cluster leave|down ADDRESS` and `bank cluster down-unreachable`.</summary>
+public sealed record ChangeMembership(string Action, string? Address) : IGatewayRequest
+{
+    public const string Leave = "leave";
+    public const string Down = "down";
+    public const string DownUnreachable = "down-unreachable";
+}
+
+/// <summary>The members a <see cref="ChangeMembership"/> was applied to.</summary>
+public sealed record MembershipChanged(string Action, IReadOnlyList<string> Addresses) : IBankMessage;
+
+/// <summary>`bank cluster tail`: the membership events after <paramref name="After"/>, waiting up to a few seconds for one.</summary>
+public sealed record GetMembershipEvents(long After) : IGatewayRequest;
+
+public sealed record MembershipEvent(long Seq, DateTimeOffset At, string Kind, string Address, string Status) : IBankMessage;
+
+public sealed record MembershipEvents(long Last, IReadOnlyList<MembershipEvent> Events) : IBankMessage;
+
+/// <summary>`bank shards [--type TYPE] [--entities]`: every node's shard regions.</summary>
+public sealed record GetShards(string? Type, bool Entities) : IGatewayRequest;
+
+/// <summary>One node's part of <see cref="GetShards"/>, asked of each node's inspector.</summary>
+public sealed record GetLocalShards(string? Type, bool Entities) : IBankMessage;
+
+public sealed record ShardView(string ShardId, IReadOnlyList<string> EntityIds) : IBankMessage;
+
+/// <param name="Detail">The shards with their entity ids, when asked for.</param>
+public sealed record RegionView(string Node, string Type, int Shards, int Entities, IReadOnlyList<ShardView>? Detail) : IBankMessage;
+
+public sealed record ShardsView(IReadOnlyList<RegionView> Regions) : IBankMessage;
+
+/// <summary>`bank actor hierarchy [PATH] [--depth N] [--node ADDRESS]`: a node's actors under a path.</summary>
+public sealed record GetActorTree(string Path, int Depth, string? Node) : IGatewayRequest;
+
+public sealed record ActorNode(string Name, string Path, IReadOnlyList<ActorNode> Children, int Hidden = 0) : IBankMessage;
+
+public sealed record ActorTree(string Node, ActorNode Root) : IBankMessage;
