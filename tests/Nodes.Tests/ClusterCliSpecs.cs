@@ -298,6 +298,70 @@ public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutput
         Assert.False(fixture.Head.HasExited);
     }
 
+    /// <summary>Issue 7: cluster show, shards and actor hierarchy say what runs where, as text and as JSON.</summary>
+    [Fact]
+    public async Task Cluster_show_shards_and_actor_hierarchy_say_what_runs_where()
+    {
+        var show = await _bank.RunAsync("cluster", "show");
+        BankCommands.AssertOk(show, ["cluster", "show"]);
+        Assert.StartsWith("ADDRESS", show.Lines[0]);
+        Assert.Matches($"^{Regex.Escape(Node)} +Up +- +yes +yes +yes +\\d{{4}}-", show.Lines[1]);
+        Assert.Equal($"1 member(s), 1 up, 0 unreachable (as seen by {Node})", show.Lines[^1]);
+
+        var json = await _bank.JsonAsync("cluster", "show");
+        var member = Assert.Single(Assert.IsType<JsonArray>(json["members"]))!;
+        Assert.Equal((Node, "Up", true, true, true), ((string?)member["address"], (string?)member["status"], (bool)member["reachable"]!,
+            (bool)member["leader"]!, (bool)member["oldest"]!));
+
+        var shards = await _bank.JsonAsync("shards", "--type", "account", "--entities");
+        var region = Assert.Single(Assert.IsType<JsonArray>(shards["regions"]))!;
+        Assert.Equal((Node, "account"), ((string?)region["node"], (string?)region["type"]));
+        var ids = Assert.IsType<JsonArray>(region["detail"]).SelectMany(d => Assert.IsType<JsonArray>(d!["entity_ids"])).Select(id => (string?)id).ToList();
+        Assert.Equal((int)region["entities"]!, ids.Count);
+        Assert.Contains((string?)fixture.Opened["carol"]["key"], ids);
+
+        var tree = await _bank.RunAsync("actor", "hierarchy", "--depth", "1");
+        BankCommands.AssertOk(tree, ["actor", "hierarchy"]);
+        Assert.Equal($"{Node}/user", tree.Lines[0]);
+        Assert.Contains("├─ bank-gateway", tree.Lines);
+    }
+
+    /// <summary>Issue 7: mistakes in the inspection commands get one line and the documented exit code.</summary>
+    [Fact]
+    public async Task Inspection_mistakes_get_one_line_and_the_documented_exit_code()
+    {
+        Assert.Equal("error: missing argument; usage: " + InspectionUsage("cluster"),
+            BankCommands.AssertOneLineError(await _bank.RunAsync("cluster"), 2, "cluster without an action"));
+        Assert.Equal("error: unknown cluster action 'explode'; usage: " + InspectionUsage("cluster"),
+            BankCommands.AssertOneLineError(await _bank.RunAsync("cluster", "explode"), 2, "an unknown action"));
+        Assert.Equal("error: 'nowhere' is not a node address: use HOST:PORT, as `bank cluster show` prints it",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("cluster", "leave", "nowhere"), 2, "a bad address"));
+        Assert.Equal("error: no member at 127.0.0.1:1 in the cluster; `bank cluster show` lists them",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("cluster", "down", "127.0.0.1:1"), 3, "a member that is not there"));
+        Assert.Equal("error: --type must be account or transfer, not 'pets'",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("shards", "--type", "pets"), 2, "an unknown shard type"));
+        Assert.Equal("error: --depth must be a whole number from 0 to 50, not '99'",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("actor", "hierarchy", "--depth", "99"), 2, "too deep"));
+        Assert.StartsWith("error: no actor at /user/nobody on ",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("actor", "hierarchy", "/user/nobody"), 3, "a path with no actor"));
+    }
+
+    /// <summary>Issue 7: tail prints membership events as they happen and ends on SIGTERM (or Ctrl+C) with exit 0.</summary>
+    [Fact]
+    public async Task Cluster_tail_prints_membership_events_until_sigterm_and_exits_0()
+    {
+        await using var tail = BankProcess.Start("cluster", "tail", "--address", fixture.Head.Address);
+        await tail.WaitForLineAsync("Membership events above are the node's recent ones; new ones follow as they happen. Ctrl+C stops.", BankCommands.Timeout);
+
+        await tail.TerminateAsync();
+        var result = await tail.WaitForExitAsync(BankCommands.Timeout);
+
+        Assert.True(result.ExitCode == 0, $"tail exited {result.ExitCode}: {result.Stderr}");
+        Assert.Contains(result.Lines, l => Regex.IsMatch(l, $"^\\d{{4}}-.* up +{Regex.Escape(Node)} +\\(Up\\)$"));
+    }
+
+    private static string InspectionUsage(string command) => Bank.Nodes.Cli.InspectionCommands.Usages[command];
+
     /// <summary>Runs after the other specs: the head that served them all leaves on SIGTERM and exits 0.</summary>
     [Fact]
     [RunsLast]

@@ -136,8 +136,9 @@ public sealed class InspectionCommands(Output output)
         });
         try
         {
-            if (!output.Json) output.Line("Membership events (the node's recent ones first); Ctrl+C stops.");
+            // The node's recent events first, then the header: whoever reads the header has the history above it.
             long after = 0;
+            var header = output.Json;
             while (!stop.IsCancellationRequested)
             {
                 MembershipEvents events;
@@ -159,6 +160,12 @@ public sealed class InspectionCommands(Output output)
                 }
 
                 after = events.Last;
+                if (!header)
+                {
+                    output.Line("Membership events above are the node's recent ones; new ones follow as they happen. Ctrl+C stops.");
+                    header = true;
+                }
+
                 await output.Stdout.FlushAsync(stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
