@@ -108,6 +108,8 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         new GetActorTree("/user", 3, "127.0.0.1:4054"),
         Leaf,
         new ActorTree("akka.tcp://bank@127.0.0.1:4053", new ActorNode("user", "/user", [Leaf], 2)),
+        GetNodeInfo.Instance,
+        new NodeInfo("akka.tcp://bank@127.0.0.1:4053", 2, 25_000_000_000, ["cpu"]),
     ];
 
 
@@ -175,6 +177,8 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["get-actor-tree"] = typeof(GetActorTree),
         ["actor-node"] = typeof(ActorNode),
         ["actor-tree"] = typeof(ActorTree),
+        ["get-node-info"] = typeof(GetNodeInfo),
+        ["node-info"] = typeof(NodeInfo),
     };
 
     /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event before supervision: read for ever.</summary>

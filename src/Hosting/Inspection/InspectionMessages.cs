@@ -52,3 +52,12 @@ public sealed record GetActorTree(string Path, int Depth, string? Node) : IGatew
 public sealed record ActorNode(string Name, string Path, IReadOnlyList<ActorNode> Children, int Hidden = 0) : IBankMessage;
 
 public sealed record ActorTree(string Node, ActorNode Root) : IBankMessage;
+
+/// <summary>What a node has: asked of each node's inspector for the dashboard.</summary>
+public sealed record GetNodeInfo : IBankMessage
+{
+    public static readonly GetNodeInfo Instance = new();
+}
+
+/// <param name="MemoryBytes">The memory this process may use (the machine's, or its container's limit).</param>
+public sealed record NodeInfo(string Address, int Cpus, long MemoryBytes, IReadOnlyList<string> Roles) : IBankMessage;

@@ -39,6 +39,8 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         Receive<GetShards>(Shards);
         Receive<GetLocalShards>(LocalShards);
         Receive<GetActorTree>(Tree);
+        Receive<GetNodeInfo>(_ => Sender.Tell(new NodeInfo(_cluster.SelfAddress.ToString(), Environment.ProcessorCount,
+            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, [.. _cluster.SelfRoles.Order(StringComparer.Ordinal)])));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -254,7 +256,8 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         return new ActorNode(name, path, nodes, children.Count - nodes.Count);
     }
 
-    private static string InspectorPath(Address node) => $"{node}/user/{Name}";
+    /// <summary>Where the inspector of a node is.</summary>
+    public static string InspectorPath(Address node) => $"{node}/user/{Name}";
 
     private sealed record FlushWaiting
     {

@@ -90,6 +90,8 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["get-actor-tree"] = typeof(GetActorTree),
         ["actor-node"] = typeof(ActorNode),
         ["actor-tree"] = typeof(ActorTree),
+        ["get-node-info"] = typeof(GetNodeInfo),
+        ["node-info"] = typeof(NodeInfo),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();

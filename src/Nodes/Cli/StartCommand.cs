@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Bank.Hosting;
 using Bank.Hosting.Client;
+using Bank.Hosting.Dashboard;
 
 namespace Bank.Nodes.Cli;
 
@@ -13,13 +14,14 @@ namespace Bank.Nodes.Cli;
 public sealed class StartCommand(Output output)
 {
     public const string Usage =
-        "bank start --head [--port 4053] | --address HOST:PORT [--port 0]; both: [--hostname 127.0.0.1] [--data DIR] [--journal sqlite|postgres] [--connection STRING] [--allow-fault-injection]";
+        "bank start --head [--port 4053] [--dashboard-port 8265] [--dashboard-host 127.0.0.1] [--no-dashboard] | --address HOST:PORT [--port 0]; both: [--hostname 127.0.0.1] [--data DIR] [--journal sqlite|postgres] [--connection STRING] [--allow-fault-injection]";
 
     public const int DefaultHeadPort = 4053;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var parsed = Arguments.Parse(args, ["port", "address", "hostname", "data", "journal", "connection"], ["head", "allow-fault-injection"]);
+        var parsed = Arguments.Parse(args, ["port", "address", "hostname", "data", "journal", "connection", "dashboard-port", "dashboard-host"],
+            ["head", "allow-fault-injection", "no-dashboard"]);
         parsed.ExpectPositionals(0, Usage);
         var head = parsed.Has("head");
         if (head == parsed.Has("address"))
@@ -27,6 +29,12 @@ public sealed class StartCommand(Output output)
 
         var hostname = parsed.Value("hostname") ?? "127.0.0.1";
         var port = ParsePort(parsed.Value("port"), head ? DefaultHeadPort : 0);
+        if (!head && (parsed.Has("dashboard-port") || parsed.Has("dashboard-host") || parsed.Has("no-dashboard")))
+            throw new UsageException("the dashboard is served by the head: --dashboard-port, --dashboard-host and --no-dashboard go with --head");
+        var dashboard = head && !parsed.Has("no-dashboard")
+            ? new DashboardOptions(parsed.Value("dashboard-host") ?? "127.0.0.1", ParsePort(parsed.Value("dashboard-port"), DashboardOptions.DefaultPort, "--dashboard-port"))
+            : null;
+        if (dashboard is not null && parsed.Has("dashboard-port")) EnsurePortFree(dashboard.Host, dashboard.Port, "--dashboard-port");
         string[] seeds = [];
         if (!head)
         {
@@ -58,15 +66,32 @@ public sealed class StartCommand(Output output)
             Persistence = persistence,
             AllowFaultInjection = parsed.Has("allow-fault-injection"),
         });
+        BankDashboard? web = null;
+        if (dashboard is not null)
+        {
+            try
+            {
+                web = await BankDashboard.StartAsync(node, dashboard, node.Stopping);
+            }
+            catch (IOException taken) when (!parsed.Has("dashboard-port"))
+            {
+                // Another head on this machine has the default port: this one runs without a dashboard rather than not at all.
+                await Console.Error.WriteLineAsync($"warning: no dashboard: port {dashboard.Port} is in use ({taken.Message}); pick one with --dashboard-port");
+            }
+        }
+
+        await using var _ = web;
         var address = node.System.Settings.Config.GetString("akka.remote.dot-netty.tcp.hostname") is { } host
             ? $"{host}:{Akka.Cluster.Cluster.Get(node.System).SelfAddress.Port}"
             : Akka.Cluster.Cluster.Get(node.System).SelfAddress.ToString();
         if (output.Json)
-            output.Object(new JsonObject { ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where });
+            output.Object(new JsonObject { ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = web?.Url });
         else
         {
             output.Line($"Bank {(head ? "head" : "worker")} node up at {address}; journal: {where}");
             output.Line($"Clients reach the cluster with --address {address} (or BANK_ADDRESS). Ctrl+C leaves the cluster.");
+            if (web is not null)
+                output.Line($"View the dashboard at {web.Url}");
             if (parsed.Has("allow-fault-injection"))
                 output.Line("Fault injection is on: `bank chaos crash` and `bank chaos kill-node` are accepted by this node.");
         }
@@ -85,16 +110,16 @@ public sealed class StartCommand(Output output)
         return ExitCodes.Ok;
     }
 
-    private static int ParsePort(string? text, int fallback)
+    private static int ParsePort(string? text, int fallback, string option = "--port")
     {
         if (text is null) return fallback;
         return int.TryParse(text, out var port) && port is >= 0 and <= 65535
             ? port
-            : throw new UsageException($"--port must be a number from 0 to 65535, not '{Bank.Domain.TextEcho.OneLine(text)}'");
+            : throw new UsageException($"{option} must be a number from 0 to 65535, not '{Bank.Domain.TextEcho.OneLine(text)}'");
     }
 
     /// <summary>A taken port is reported in one line before the node tries to bind it.</summary>
-    private static void EnsurePortFree(string hostname, int port)
+    private static void EnsurePortFree(string hostname, int port, string option = "--port")
     {
         if (port == 0) return;
         var address = IPAddress.TryParse(hostname, out var ip) ? ip : IPAddress.Loopback;
@@ -106,7 +131,7 @@ public sealed class StartCommand(Output output)
         catch (SocketException e)
         {
             throw new UsageException(e.SocketErrorCode == SocketError.AddressAlreadyInUse
-                ? $"port {port} is already in use on {hostname}; pick another with --port"
+                ? $"port {port} is already in use on {hostname}; pick another with {option}"
                 : $"cannot listen on {hostname}:{port}: {e.Message}");
         }
         finally
