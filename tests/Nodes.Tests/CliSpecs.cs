@@ -28,6 +28,13 @@ public sealed class CliSpecs
     [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--data", "/tmp/bank-cli-spec" },
         "error: a worker shares the cluster's journal: start the head and every worker with --journal postgres --connection STRING (SQLite serves one process)")]
     [InlineData(new[] { "start", "--head", "--port", "99999" }, "error: --port must be a number from 0 to 65535, not '99999'")]
+    [InlineData(new[] { "start", "--head", "--dashboard-port", "70000" }, "error: --dashboard-port must be a number from 0 to 65535, not '70000'")]
+    [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--no-dashboard" },
+        "error: the dashboard is served by the head: --dashboard-port, --dashboard-host and --no-dashboard go with --head")]
+    [InlineData(new[] { "cluster", "show", "extra" }, "error: unexpected argument 'extra'; usage: bank cluster show | leave ADDRESS | down ADDRESS | down-unreachable | tail")]
+    [InlineData(new[] { "chaos", "crash" }, "error: missing argument; usage: bank chaos crash NAME [--times N] | bank chaos kill-node ADDRESS")]
+    [InlineData(new[] { "transfer", "a", "b", "NaN" }, "error: AMOUNT: 'NaN' is not a finite amount")]
+    [InlineData(new[] { "open", "x", "--balance", "1", "--max-task-retries", "1" }, "error: max_task_retries cannot be set if max_restarts is 0.")]
     public async Task Usage_errors_print_one_line_and_exit_2(string[] args, string expected)
     {
         var (code, output, error) = await RunAsync(args);

@@ -16,7 +16,9 @@ public static class BankCli
                 the "Remote Actors" chapter's scripts, end to end, on an embedded one-node cluster; its journal is
                 SQLite in DIR/bank.db (default ./data) or the PostgreSQL database of the connection string
           bank start --head [--port 4053] [--data DIR] [--journal sqlite|postgres] [--connection STRING]
-                the seed node of a cluster, until Ctrl+C or SIGTERM (it then leaves gracefully)
+                    [--dashboard-port 8265] [--dashboard-host 127.0.0.1] [--no-dashboard]
+                the seed node of a cluster, until Ctrl+C or SIGTERM (it then leaves gracefully); it serves the web
+                dashboard at http://127.0.0.1:8265
           bank start --address HOST:PORT [--port 0] --journal postgres --connection STRING
                 a worker that joins the cluster of that seed; workers share the head's PostgreSQL journal
           both take [--hostname 127.0.0.1] and [--allow-fault-injection], which lets `bank chaos` crash actors and kill
