@@ -265,6 +265,15 @@ public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutput
         Assert.Equal("error: no actor named 'nobody'",
             BankCommands.AssertOneLineError(await _bank.RunAsync("transfer", "tom", "nobody", "1"), 3, "a transfer to nobody"));
         Assert.Equal(["30.0", "75.0"], await Task.WhenAll(_bank.OkAsync("balance", "tom"), _bank.OkAsync("balance", "tina")));
+
+        // A script that lost the answer sends the same --id again: the first outcome, and no second move.
+        Assert.Equal("Transferred 10.0 from tina to tom: tina 65.0, tom 40.0", await _bank.OkAsync("transfer", "tina", "tom", "10", "--id", "rent-2026-11"));
+        Assert.Equal("Transferred 10.0 from tina to tom: tina 65.0, tom 40.0", await _bank.OkAsync("transfer", "tina", "tom", "10", "--id", "rent-2026-11"));
+        Assert.Equal("40.0", await _bank.OkAsync("balance", "tom"));
+        Assert.Equal("error: transfer id 'rent-2026-11' was used for another transfer (10.0 from 'tina' to 'tom')",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("transfer", "tina", "tom", "11", "--id", "rent-2026-11"), 2, "an id used for another transfer"));
+        Assert.StartsWith("error: --id must be",
+            BankCommands.AssertOneLineError(await _bank.RunAsync("transfer", "tina", "tom", "1", "--id", "no spaces"), 2, "a bad id"));
     }
 
     /// <summary>Issue 4 point 1: Ray's supervision options on open, and Ray's own words for the combination it refuses.</summary>

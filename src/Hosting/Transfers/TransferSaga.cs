@@ -59,6 +59,14 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
 
     private void Start(TransferMoney transfer)
     {
+        if (_started is { } started && (started.From.Key, started.To.Key, started.Amount) != (transfer.From.Key, transfer.To.Key, transfer.Amount))
+        {
+            // The id names one transfer; reusing it for another would answer with an outcome that is not this one's.
+            Sender.Tell(new Rejected(ErrorKind.Usage, "TransferIdInUse",
+                $"transfer id '{TransferId}' was used for another transfer ({Money.Format(started.Amount)} from '{started.From.Name}' to '{started.To.Name}')"));
+            return;
+        }
+
         if (_outcome is not null)
         {
             Sender.Tell(_outcome);

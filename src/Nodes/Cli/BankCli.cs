@@ -36,8 +36,9 @@ public static class BankCli
           bank kill NAME         stops it: the name is freed, the journal kept
           bank list              every actor: name, state, node, restarts, detached, balance, death cause
           bank history NAME      the account's events, oldest first
-          bank transfer FROM TO AMOUNT
-                moves money exactly once (a saga: withdraw, deposit, refund if TO refuses); rule texts as for withdraw
+          bank transfer FROM TO AMOUNT [--id ID]
+                moves money exactly once (a saga: withdraw, deposit, refund if TO refuses); rule texts as for withdraw;
+                the same --id again (say, after a timeout) returns the first outcome and moves nothing more
 
         Inspection (like Petabridge.Cmd, through the same gateway; --address as above):
           bank cluster show                   members: address, status, roles, reachability, leader, oldest, up since

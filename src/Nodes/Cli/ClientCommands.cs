@@ -24,7 +24,7 @@ public sealed class ClientCommands(Output output)
         ["kill"] = "bank kill NAME",
         ["list"] = "bank list",
         ["history"] = "bank history NAME",
-        ["transfer"] = "bank transfer FROM TO AMOUNT",
+        ["transfer"] = "bank transfer FROM TO AMOUNT [--id ID]",
         ["chaos"] = "bank chaos crash NAME [--times N] | bank chaos kill-node ADDRESS",
     };
 
@@ -35,6 +35,7 @@ public sealed class ClientCommands(Output output)
         {
             "open" => Arguments.Parse(args, ["address", "balance", "minimal", "key", "max-restarts", "max-task-retries"], ["get-if-exists", "detached"]),
             "chaos" => Arguments.Parse(args, ["address", "times"], []),
+            "transfer" => Arguments.Parse(args, ["address", "id"], []),
             _ => Arguments.Parse(args, ["address"], []),
         };
         if (command == "chaos")
@@ -103,7 +104,10 @@ public sealed class ClientCommands(Output output)
             case "transfer":
                 var from = await session.GetActorAsync(names[0]);
                 var to = await session.GetActorAsync(names[1]);
-                var done = await session.TransferAsync(from, to, amount);
+                var transferId = parsed.Value("id");
+                if (transferId is not null && Names.ValidateAccountKey(transferId) is not null)
+                    throw new UsageException($"--id must be 1 to 128 letters, digits, '-', '_', '.' or ':', not '{TextEcho.OneLine(transferId)}'");
+                var done = await session.TransferAsync(from, to, amount, transferId);
                 if (output.Json)
                     output.Object(new JsonObject
                     {
