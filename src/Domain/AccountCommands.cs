@@ -12,6 +12,7 @@ namespace Bank.Domain;
 [JsonDerivedType(typeof(Refund), "refund")]
 [JsonDerivedType(typeof(RecordRestarts), "record-restarts")]
 [JsonDerivedType(typeof(FindApplied), "find-applied")]
+[JsonDerivedType(typeof(ReleaseRequests), "release-requests")]
 public interface IAccountCommand;
 
 /// <summary>
@@ -55,3 +56,6 @@ public sealed record RecordRestarts(int Restarts, string Cause) : IAccountComman
 /// the latest remembered ids: a transfer asks it when a step's answer was lost with the actor that gave it.
 /// </summary>
 public sealed record FindApplied(string RequestId) : IAccountCommand;
+
+/// <summary>A finished transfer no longer needs the account to hold the ids of its steps (see AccountState.HeldRequests).</summary>
+public sealed record ReleaseRequests(IReadOnlyList<string> RequestIds) : IAccountCommand;

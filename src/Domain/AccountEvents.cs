@@ -29,3 +29,6 @@ public sealed record Withdrawn(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RequestId = null) : IAccountEvent;
 
 public sealed record AccountClosed(string Reason, decimal Balance) : IAccountEvent;
+
+/// <summary>The ids of a finished transfer's steps are no longer held.</summary>
+public sealed record RequestsReleased(IReadOnlyList<string> RequestIds) : IAccountEvent;

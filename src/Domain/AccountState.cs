@@ -43,6 +43,16 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
     /// <summary>The latest applied calls, oldest first: a retry of one of them is answered, not applied again.</summary>
     public ImmutableList<AppliedRequest> AppliedRequests { get; init; } = [];
 
+    /// <summary>
+    /// Request ids of transfer steps (<c>transfer:…</c>) this account applied, with the balance each left. Unlike
+    /// <see cref="AppliedRequests"/> they are kept, however many calls come after, until the transfer releases them:
+    /// a saga decides from them whether money moved.
+    /// </summary>
+    public ImmutableDictionary<string, decimal> HeldRequests { get; init; } = ImmutableDictionary<string, decimal>.Empty;
+
+    /// <summary>Request ids that start with this are held until released (see <see cref="HeldRequests"/>).</summary>
+    public const string HeldPrefix = "transfer:";
+
     /// <summary>Max restarts and max task retries of the current incarnation.</summary>
     public Supervision Supervision { get; init; } = Supervision.Default;
 
@@ -57,6 +67,9 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         Deposit deposit => DecideDeposit(deposit.Amount, deposit.RequestId),
         Withdraw withdraw => DecideWithdraw(withdraw.Amount, withdraw.RequestId),
         Refund refund => DecideRefund(refund),
+        ReleaseRequests release => release.RequestIds.Where(HeldRequests.ContainsKey).Distinct().ToList() is { Count: > 0 } held
+            ? Decision.Accept(new RequestsReleased(held))
+            : Decision.Nothing,
         FindApplied find => Status == AccountStatus.New ? Decision.Reject(Rules.NotOpen)
             : Applied(find.RequestId) is { } found ? Decision.Duplicate(found.Balance)
             : Decision.Reject(Rules.NotApplied),
@@ -84,8 +97,19 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
             Restarts = 0,
         },
         AccountRestarted restarted => this with { Restarts = restarted.Restarts },
-        Deposited deposited => this with { Balance = deposited.Balance, AppliedRequests = Remember(deposited.RequestId, deposited.Balance) },
-        Withdrawn withdrawn => this with { Balance = withdrawn.Balance, AppliedRequests = Remember(withdrawn.RequestId, withdrawn.Balance) },
+        RequestsReleased released => this with { HeldRequests = HeldRequests.RemoveRange(released.RequestIds) },
+        Deposited deposited => this with
+        {
+            Balance = deposited.Balance,
+            AppliedRequests = Remember(deposited.RequestId, deposited.Balance),
+            HeldRequests = Hold(deposited.RequestId, deposited.Balance),
+        },
+        Withdrawn withdrawn => this with
+        {
+            Balance = withdrawn.Balance,
+            AppliedRequests = Remember(withdrawn.RequestId, withdrawn.Balance),
+            HeldRequests = Hold(withdrawn.RequestId, withdrawn.Balance),
+        },
         AccountClosed => this with { Status = AccountStatus.Closed },
         _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown account event"),
     };
@@ -124,7 +148,9 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
     }
 
     /// <summary>The applied call with that id, if the account still remembers it.</summary>
-    public AppliedRequest? Applied(string requestId) => AppliedRequests.Find(r => r.Id == requestId);
+    public AppliedRequest? Applied(string requestId) =>
+        AppliedRequests.Find(r => r.Id == requestId)
+        ?? (HeldRequests.TryGetValue(requestId, out var balance) ? new AppliedRequest(requestId, balance) : null);
 
     private Decision Duplicate(AppliedRequest done) =>
         RequireOpen() is { } notOpen ? Decision.Reject(notOpen) : Decision.Duplicate(done.Balance);
@@ -135,6 +161,9 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         var remembered = AppliedRequests.Add(new AppliedRequest(requestId, balance));
         return remembered.Count > RememberedRequests ? remembered.RemoveAt(0) : remembered;
     }
+
+    private ImmutableDictionary<string, decimal> Hold(string? requestId, decimal balance) =>
+        requestId is not null && requestId.StartsWith(HeldPrefix, StringComparison.Ordinal) ? HeldRequests.SetItem(requestId, balance) : HeldRequests;
 
     private Decision DecideDeposit(decimal amount, string? requestId)
     {

@@ -119,3 +119,51 @@ public sealed class SupervisionDomainSpecs
         Assert.Empty(closed.Decide(new FindApplied("transfer:t:withdraw")).Events);
     }
 }
+
+/// <summary>A transfer decides from the account's memory of its steps, so that memory must not run out (issue 4).</summary>
+public sealed class HeldRequestSpecs
+{
+    private static AccountState AfterManyOtherCalls(AccountState state, int count) =>
+        Enumerable.Range(0, count).Aggregate(state, (s, i) => s.Apply(new Deposited(1m, s.Balance + 1m, $"other-{i}")));
+
+    [Fact]
+    public void A_transfer_step_is_remembered_however_many_calls_come_after_it()
+    {
+        var state = AfterManyOtherCalls(Opened(100m).Apply(new Withdrawn(30m, 70m, "transfer:t:withdraw")), AccountState.RememberedRequests + 50);
+
+        var again = state.Decide(new Withdraw(30m, "transfer:t:withdraw"));
+
+        Assert.Empty(again.Events);
+        Assert.Equal(70m, again.AlreadyApplied);
+        Assert.Equal(70m, state.Decide(new FindApplied("transfer:t:withdraw")).AlreadyApplied);
+    }
+
+    [Fact]
+    public void An_ordinary_request_id_is_forgotten_after_the_latest_256()
+    {
+        var state = AfterManyOtherCalls(Opened(100m).Apply(new Withdrawn(30m, 70m, "client-1")), AccountState.RememberedRequests);
+
+        Assert.Equal(Rules.NotApplied, state.Decide(new FindApplied("client-1")).Violation);
+    }
+
+    [Fact]
+    public void A_finished_transfer_releases_its_steps_and_a_release_of_nothing_held_journals_nothing()
+    {
+        var state = Opened(100m).Apply(new Withdrawn(30m, 70m, "transfer:t:withdraw"));
+
+        var release = state.Decide(new ReleaseRequests(["transfer:t:withdraw", "transfer:t:refund"]));
+
+        Assert.Equal(new RequestsReleased(["transfer:t:withdraw"]), Assert.Single(release.Events), new ReleasedComparer());
+        var released = AfterManyOtherCalls(state.ApplyAll(release.Events), AccountState.RememberedRequests);
+        Assert.Empty(released.HeldRequests);
+        Assert.Empty(released.Decide(new ReleaseRequests(["transfer:t:withdraw"])).Events);
+    }
+
+    private sealed class ReleasedComparer : IEqualityComparer<IAccountEvent>
+    {
+        public bool Equals(IAccountEvent? x, IAccountEvent? y) =>
+            x is RequestsReleased a && y is RequestsReleased b && a.RequestIds.SequenceEqual(b.RequestIds);
+
+        public int GetHashCode(IAccountEvent obj) => 0;
+    }
+}

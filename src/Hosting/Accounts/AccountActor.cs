@@ -80,7 +80,7 @@ public sealed class AccountActor : ReceivePersistentActor
         }
 
         // Open starts an incarnation, close names the one it ends, a refund is owed to any; the rest need the current one.
-        if (request.Command is not (OpenAccount or CloseAccount or Refund or RecordRestarts or FindApplied)
+        if (request.Command is not (OpenAccount or CloseAccount or Refund or RecordRestarts or FindApplied or ReleaseRequests)
             && _state.CheckCaller(request.Incarnation) is { } refusal)
         {
             Answer(Refuse(refusal));

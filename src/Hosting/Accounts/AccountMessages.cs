@@ -51,8 +51,8 @@ public sealed record Rejected(ErrorKind Kind, string Code, string Message) : IBa
 }
 
 /// <summary>
-/// Fault injection (`bank chaos crash`): the account throws on its next <paramref name="Times"/> calls, each after its
-/// work is done and before it answers. Refused unless the account's node runs with --allow-fault-injection.
+/// Fault injection (`bank chaos crash`): the account throws on its next <paramref name="Times"/> calls other than balance
+/// reads, each after its work is done and before it answers. Refused unless the account's node runs with --allow-fault-injection.
 /// </summary>
 public sealed record InjectCrash(string Key, string Incarnation, int Times) : IAccountEnvelope;
 

@@ -46,6 +46,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
     private bool _closed;
     private bool _failureRecorded;
     private bool _passivating;
+    private bool _draining;
     private ICancelable? _failureReport;
 
     public AccountSupervisor(string key, AccountSettings settings)
@@ -95,7 +96,8 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<AccountCrashed>(Crashed);
         Receive<InjectCrash>(Inject);
         Receive<AccountProbe>(probe => _backoff.Forward(probe));
-        Receive<Passivate>(passivate => Context.Parent.Tell(passivate));
+        Receive<Passivate>(_ => Context.Parent.Tell(new Passivate(StopWhenIdle.Instance)));
+        Receive<StopWhenIdle>(_ => Drain());
         Receive<Terminated>(JournalFailed);
     }
 
@@ -108,8 +110,24 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<AccountCrashed>(_ => { });
         Receive<InjectCrash>(Inject);
         Receive<AccountProbe>(probe => _backoff.Forward(probe));
-        Receive<Passivate>(passivate => Context.Parent.Tell(passivate));
+        Receive<Passivate>(_ => Context.Parent.Tell(new Passivate(StopWhenIdle.Instance)));
+        Receive<StopWhenIdle>(_ => Drain());
         Receive<Terminated>(JournalFailed);
+    }
+
+    /// <summary>
+    /// Passivation or a hand-off: the shard holds new calls meanwhile; the calls already passed to the account are
+    /// answered first, then the entity stops. Stopping at once would drop them with the account's mailbox.
+    /// </summary>
+    private void Drain()
+    {
+        _draining = true;
+        StopIfDrained();
+    }
+
+    private void StopIfDrained()
+    {
+        if (_draining && _calls.Count == 0) Context.Stop(Self);
     }
 
     /// <summary>No restarts left: every call is answered ActorDied while the journal and the registry learn of it.</summary>
@@ -120,16 +138,24 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
             switch (request.Command)
             {
                 // Passivation is under way: the shard holds the call and gives it to the next instance of the entity.
-                case OpenAccount or Refund or FindApplied when _passivating:
+                case OpenAccount or Refund or FindApplied or ReleaseRequests when _passivating:
                     Context.Parent.Forward(request);
                     break;
-                // A new incarnation may be opened on the key once the dead one's close is journaled.
+                // A new incarnation may be opened on the key once the dead one's close is journaled: a fresh entity
+                // serves it, so this one passivates and the shard hands the open to its successor.
                 case OpenAccount open when open.Incarnation != _incarnation:
-                    if (_closed) Revive(request);
-                    else Stash.Stash();
+                    if (!_closed)
+                    {
+                        Stash.Stash();
+                        break;
+                    }
+
+                    _failureRecorded = true;
+                    PassivateWhenSettled(force: true);
+                    Context.Parent.Forward(request);
                     break;
                 // Money owed, and questions about applied calls, are answered by the closed account.
-                case Refund or FindApplied:
+                case Refund or FindApplied or ReleaseRequests:
                     if (!_closed)
                     {
                         Stash.Stash();
@@ -150,6 +176,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
             if (call.ReplyTo != ActorRefs.Nobody)
             {
                 call.ReplyTo.Tell(answer.Reply);
+                PassivateWhenSettled();
                 return;
             }
 
@@ -170,7 +197,18 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<AccountStarted>(_ => { });
         Receive<AccountCrashed>(_ => { });
         Receive<Passivate>(_ => { });
-        Receive<Terminated>(_ => { });
+        Receive<StopWhenIdle>(_ => Context.Stop(Self));
+        Receive<Terminated>(terminated =>
+        {
+            // The last instance failed (its journal, most likely) before it journaled the close: the calls it
+            // holds are told to try again, and the next call starts a fresh entity that reads the journal.
+            if (!terminated.ActorRef.Equals(_closer) || _closed) return;
+            var retry = new Rejected(ErrorKind.ClusterUnreachable, "JournalUnavailable", $"account '{_key}' could not journal its close; try again");
+            foreach (var call in _calls.Values.Where(c => c.ReplyTo != ActorRefs.Nobody)) call.ReplyTo.Tell(retry);
+            _calls.Clear();
+            Stash.ClearStash();
+            Context.Stop(Self);
+        });
     }
 
     private void Track(AccountRequest request, IActorRef replyTo, bool send)
@@ -182,7 +220,8 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
 
     private void Send(long seq, Call call)
     {
-        var crash = call.ReplyTo != ActorRefs.Nobody && _crashesToInject > 0;
+        // Reads (a dashboard's, `bank list`'s) do not use up injected crashes: the caller's next change does.
+        var crash = call.ReplyTo != ActorRefs.Nobody && _crashesToInject > 0 && call.Request.Command is not GetBalance;
         if (crash) _crashesToInject--;
         call.Sent = true;
         _backoff.Tell(new SupervisedCall(seq, call.Request, crash));
@@ -192,6 +231,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
     {
         if (_calls.Remove(answer.Seq, out var call))
             call.ReplyTo.Tell(answer.Reply);
+        StopIfDrained();
     }
 
     private void Started(AccountStarted started)
@@ -262,6 +302,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         _restarting = true;
         _registry?.Tell(new ActorRestarting(_key, _incarnation, _restarts, crashed.Cause));
         Become(Restarting);
+        StopIfDrained();
     }
 
     /// <summary>
@@ -282,7 +323,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         _closed = _failureRecorded = _passivating = false;
         Become(Dead);
 
-        _closer = Context.ActorOf(AccountActor.PropsFor(_key, _settings), $"closing-{++_generation}");
+        _closer = Context.Watch(Context.ActorOf(AccountActor.PropsFor(_key, _settings), $"closing-{++_generation}"));
         var close = new Call(new AccountRequest(_key, _incarnation, new CloseAccount(MaxRestartsExceeded, _incarnation)), ActorRefs.Nobody);
         _calls.Add(++_seq, close);
         _closer.Tell(new SupervisedCall(_seq, close.Request, false));
@@ -298,23 +339,12 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
             TimeSpan.Zero, TimeSpan.FromSeconds(2), Self, ReportFailure.Instance, Self);
     }
 
-    private void PassivateWhenSettled()
+    /// <summary>Passivates once the close is journaled, the registry knows, and no call waits on the last instance.</summary>
+    private void PassivateWhenSettled(bool force = false)
     {
-        if (!_closed || !_failureRecorded || _passivating) return;
+        if (!_closed || !_failureRecorded || _passivating || (!force && _calls.Count > 0)) return;
         _passivating = true;
-        Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-    }
-
-    /// <summary>A new incarnation is opened on the key of a dead one: supervision starts over.</summary>
-    private void Revive(AccountRequest open)
-    {
-        _failureReport?.Cancel();
-        Context.Stop(_closer);
-        _restarts = 0;
-        _supervision = Supervision.Default;
-        Become(Running);
-        StartAccount();
-        Track(open, Sender, send: true);
+        Context.Parent.Tell(new Passivate(StopWhenIdle.Instance));
     }
 
     private Rejected DiedOfCrashes() => new(ErrorKind.ActorDied, MaxRestartsExceeded,
@@ -362,6 +392,12 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         public int Retries { get; set; }
     }
 
+    /// <summary>How the shard stops an account entity (passivation, hand-off): after the calls in flight are answered.</summary>
+    public sealed record StopWhenIdle
+    {
+        public static readonly StopWhenIdle Instance = new();
+    }
+
     private sealed record ReportFailure
     {
         public static readonly ReportFailure Instance = new();
@@ -387,6 +423,6 @@ public static class AccountHostingExtensions
                 return key => AccountSupervisor.PropsFor(key, settings);
             },
             new AccountMessageExtractor(BankHocon.Defaults.GetInt("bank.accounts.number-of-shards", 100)),
-            new ShardOptions { Role = role });
+            new ShardOptions { Role = role, HandOffStopMessage = AccountSupervisor.StopWhenIdle.Instance });
     }
 }

@@ -191,7 +191,7 @@ internal sealed class OperationsCounter(ActorSystem system) : IAsyncDisposable
     private async Task RunAsync(CancellationToken ct)
     {
         var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        var materializer = system.Materializer();
+        using var materializer = system.Materializer();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {

@@ -193,14 +193,25 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         var node = _cluster.SelfAddress.ToString();
         var sharding = ClusterSharding.Get(Context.System);
         var types = ShardTypes.Where(t => get.Type is null || t == get.Type).Where(t => sharding.ShardTypeNames.Contains(t)).ToList();
+        var timeout = _timeout;
         var asks = types.Select(async type =>
         {
-            var state = await sharding.ShardRegion(type).Ask<CurrentShardRegionState>(GetShardRegionState.Instance, _timeout);
+            CurrentShardRegionState state;
+            try
+            {
+                state = await sharding.ShardRegion(type).Ask<CurrentShardRegionState>(GetShardRegionState.Instance, timeout);
+            }
+            catch (AskTimeoutException)
+            {
+                // A region too busy to answer is left out rather than failing the whole answer.
+                return null;
+            }
+
             var shards = state.Shards.OrderBy(s => s.ShardId, StringComparer.Ordinal).ToList();
             return new RegionView(node, type, shards.Count, shards.Sum(s => s.EntityIds.Count),
                 get.Entities ? [.. shards.Select(s => new ShardView(s.ShardId, [.. s.EntityIds.Order(StringComparer.Ordinal)]))] : null);
         }).ToList();
-        Task.WhenAll(asks).PipeTo(Sender, success: regions => new ShardsView(regions));
+        Task.WhenAll(asks).PipeTo(Sender, success: regions => new ShardsView([.. regions.OfType<RegionView>()]));
     }
 
     /// <summary>The actors under a path of this node (or, with a node given, of that node), to a depth.</summary>

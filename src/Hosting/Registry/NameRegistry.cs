@@ -50,8 +50,10 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, DateTimeOffset> _heartbeats = new(StringComparer.Ordinal);
     private readonly RecentReplies _replies = new(1024);
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
-    // Actors (by incarnation id) whose supervisor is restarting them, with the restart count: shown as RESTARTING.
-    private readonly Dictionary<string, int> _restarting = new(StringComparer.Ordinal);
+    // Actors (by incarnation id) whose supervisor is restarting them, with the restart count and when it said so:
+    // shown as RESTARTING for a while at most, since a supervisor that stops during its backoff never says it is back.
+    private readonly Dictionary<string, (int Restarts, DateTimeOffset At)> _restarting = new(StringComparer.Ordinal);
+    private static readonly TimeSpan RestartingShownFor = TimeSpan.FromSeconds(30);
     private RegistryState _state;
     private long _lastSnapshotSequenceNr;
 
@@ -281,8 +283,9 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
 
     /// <summary>The actor's state as `bank list` shows it: RESTARTING while its supervisor restarts it.</summary>
     private ActorInfo Shown(ActorInfo actor) =>
-        actor.State == ActorState.Alive && _restarting.TryGetValue(actor.Id, out var restarts)
-            ? actor with { State = ActorState.Restarting, Restarts = Math.Max(actor.Restarts, restarts) }
+        actor.State == ActorState.Alive && _restarting.TryGetValue(actor.Id, out var restarting)
+                                         && DateTimeOffset.UtcNow - restarting.At < RestartingShownFor
+            ? actor with { State = ActorState.Restarting, Restarts = Math.Max(actor.Restarts, restarting.Restarts) }
             : actor;
 
     private ActorInfo? LiveByKey(string key, string id) =>
@@ -291,7 +294,7 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     private void Restarting(ActorRestarting restarting)
     {
         if (LiveByKey(restarting.Key, restarting.Id) is { } actor)
-            _restarting[actor.Id] = restarting.Restarts;
+            _restarting[actor.Id] = (restarting.Restarts, DateTimeOffset.UtcNow);
     }
 
     private void RestartCompleted(ActorRestartCompleted completed)

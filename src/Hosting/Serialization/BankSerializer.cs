@@ -30,6 +30,7 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["account-closed"] = typeof(AccountClosed),
         ["account-state"] = typeof(AccountState),
         ["account-restarted"] = typeof(AccountRestarted),
+        ["requests-released"] = typeof(RequestsReleased),
         // registry events and snapshot (journal)
         ["actor-registered"] = typeof(ActorRegistered),
         ["actor-died"] = typeof(ActorDeathRecorded),

@@ -154,7 +154,7 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
             case AccountReply reply:
                 Persist(new TransferReverted(reply.Balance), Finished);
                 return;
-            case Rejected { Code: nameof(Rules.NotApplied) } when _unsure is { } reason:
+            case Rejected { Code: nameof(Rules.NotApplied) or nameof(Rules.NotOpen) } when _unsure is { } reason:
                 // The dead account never applied the step: a refused withdrawal, or a deposit to give back.
                 _unsure = null;
                 if (debiting) Persist(new TransferRefused(reason), Finished);
@@ -205,6 +205,13 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
     {
         foreach (var waiter in _waiters) waiter.Tell(_outcome!);
         _waiters.Clear();
+        // The accounts held this transfer's step ids for as long as it might ask about them; it no longer will.
+        if (_started is { } t)
+        {
+            _accounts.Tell(new AccountRequest(t.From.Key, t.From.Id, new ReleaseRequests([StepId("withdraw"), StepId("refund")])), ActorRefs.NoSender);
+            _accounts.Tell(new AccountRequest(t.To.Key, t.To.Id, new ReleaseRequests([StepId("deposit")])), ActorRefs.NoSender);
+        }
+
         Context.Parent.Tell(new Passivate(PoisonPill.Instance));
     }
 
