@@ -8,6 +8,8 @@ using Bank.Hosting.Configuration;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
+using Bank.Domain;
+using Bank.Hosting.Resources;
 using Bank.Hosting.Serialization;
 using Bank.Hosting.Transfers;
 
@@ -29,11 +31,23 @@ public sealed record BankNodeOptions
     /// <summary>Journal and snapshot store; when null, what <c>bank.persistence</c> in hocon/persistence.hocon says.</summary>
     public BankPersistenceOptions? Persistence { get; init; }
 
+    /// <summary>
+    /// The resources this node advertises (cpu, gpu, memory in bytes, custom ones); they also give its roles. Null: the
+    /// processor count and the memory of this machine, and no GPU (the `bank` command also asks nvidia-smi).
+    /// </summary>
+    public ResourceSet? Resources { get; init; }
+
     /// <summary>Accept `bank chaos crash` and `bank chaos kill-node` (--allow-fault-injection): for tests and demos.</summary>
     public bool AllowFaultInjection { get; init; }
 
     /// <summary>What `bank chaos kill-node` does to this node; null kills its process at once, like kill -9.</summary>
     public Action? KillNode { get; init; }
+
+    /// <summary><see cref="Resources"/>, or what this machine has (without asking nvidia-smi).</summary>
+    public ResourceSet AdvertisedResources => Resources ?? ResourceSet.Empty
+        .With(ResourceSet.Cpu, Environment.ProcessorCount)
+        .With(ResourceSet.Gpu, 0)
+        .With(ResourceSet.Memory, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
 }
 
 public static class BankNodeHostingExtensions
@@ -49,7 +63,7 @@ public static class BankNodeHostingExtensions
             .WithAccounts()
             .WithTransfers()
             .WithNameRegistry()
-            .WithInspection()
+            .WithInspection(options.AdvertisedResources)
             .WithGateway(options.KillNode);
 
     /// <summary>Turns <c>bank.chaos.allow-fault-injection</c> on for this node (it is off in hocon/bank.hocon).</summary>
@@ -67,7 +81,7 @@ public static class BankNodeHostingExtensions
             .WithRemoting(options.Hostname, options.Port)
             .WithClustering(new ClusterOptions
             {
-                Roles = [.. options.Roles],
+                Roles = [.. options.Roles.Union(NodeResources.RolesFor(options.AdvertisedResources, BankHocon.Defaults))],
                 SeedNodes = [.. options.Seeds.Select(seed => $"akka.tcp://{BankConstants.ActorSystemName}@{seed}")],
             });
         if (options.Seeds.Count == 0)

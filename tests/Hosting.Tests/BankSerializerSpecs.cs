@@ -44,6 +44,10 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
 
     private static readonly ActorNode Leaf = new("bank-gateway", "/user/bank-gateway", []);
 
+    private static readonly NodeStatus Status = new("akka.tcp://bank@127.0.0.1:4053", ["cpu", "gpu"], 3,
+        new Dictionary<string, decimal> { ["cpu"] = 2m, ["gpu"] = 4m }, new Dictionary<string, decimal> { ["cpu"] = 0m, ["gpu"] = 1m },
+        new Dictionary<string, decimal> { ["cpu"] = 2m, ["gpu"] = 3m });
+
     /// <summary>One value of every type the serializer writes.</summary>
     private static readonly object[] Samples =
     [
@@ -110,7 +114,10 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         Leaf,
         new ActorTree("akka.tcp://bank@127.0.0.1:4053", new ActorNode("user", "/user", [Leaf], 2)),
         GetNodeInfo.Instance,
-        new NodeInfo("akka.tcp://bank@127.0.0.1:4053", 2, 25_000_000_000, ["cpu"]),
+        new NodeInfo("akka.tcp://bank@127.0.0.1:4053", 2, 25_000_000_000, ["cpu"], new Dictionary<string, decimal> { ["cpu"] = 2m }),
+        GetClusterStatus.Instance,
+        Status,
+        new ClusterStatus([Status]),
     ];
 
 
@@ -181,6 +188,9 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["actor-tree"] = typeof(ActorTree),
         ["get-node-info"] = typeof(GetNodeInfo),
         ["node-info"] = typeof(NodeInfo),
+        ["get-cluster-status"] = typeof(GetClusterStatus),
+        ["node-status"] = typeof(NodeStatus),
+        ["cluster-status"] = typeof(ClusterStatus),
     };
 
     /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event before supervision: read for ever.</summary>

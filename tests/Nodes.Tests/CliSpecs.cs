@@ -31,6 +31,7 @@ public sealed class CliSpecs
     [InlineData(new[] { "start", "--head", "--dashboard-port", "70000" }, "error: --dashboard-port must be a number from 0 to 65535, not '70000'")]
     [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--no-dashboard" },
         "error: the dashboard is served by the head: --dashboard-port, --dashboard-host and --no-dashboard go with --head")]
+    [InlineData(new[] { "start", "--head", "--resources", "gpu=lots" }, "error: --resources: gpu 'lots' is not an amount: use a number from 0 with at most 4 decimal places")]
     [InlineData(new[] { "cluster", "show", "extra" }, "error: unexpected argument 'extra'; usage: bank cluster show | leave ADDRESS | down ADDRESS | down-unreachable | tail")]
     [InlineData(new[] { "chaos", "crash" }, "error: missing argument; usage: bank chaos crash NAME [--times N] | bank chaos kill-node ADDRESS")]
     [InlineData(new[] { "transfer", "a", "b", "NaN" }, "error: AMOUNT: 'NaN' is not a finite amount")]

@@ -314,7 +314,7 @@ public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutput
         var show = await _bank.RunAsync("cluster", "show");
         BankCommands.AssertOk(show, ["cluster", "show"]);
         Assert.StartsWith("ADDRESS", show.Lines[0]);
-        Assert.Matches($"^{Regex.Escape(Node)} +Up +- +yes +yes +yes +\\d{{4}}-", show.Lines[1]);
+        Assert.Matches($"^{Regex.Escape(Node)} +Up +cpu[a-z,]* +yes +yes +yes +\\d{{4}}-", show.Lines[1]);
         Assert.Equal($"1 member(s), 1 up, 0 unreachable (as seen by {Node})", show.Lines[^1]);
 
         var json = await _bank.JsonAsync("cluster", "show");
@@ -333,6 +333,24 @@ public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutput
         BankCommands.AssertOk(tree, ["actor", "hierarchy"]);
         Assert.Equal($"{Node}/user", tree.Lines[0]);
         Assert.Contains("├─ bank-gateway", tree.Lines);
+    }
+
+    /// <summary>Issue 5 point 4 (so far): `bank status` shows each node's roles, actors and resources used of total.</summary>
+    [Fact]
+    public async Task Status_shows_the_nodes_roles_actors_and_resources()
+    {
+        var text = await _bank.RunAsync("status");
+        BankCommands.AssertOk(text, ["status"]);
+        Assert.StartsWith($"Node {Node}  roles: cpu", text.Lines[0]);
+        Assert.Contains(text.Lines, l => l.StartsWith("  cpu ", StringComparison.Ordinal) && l.Contains($"0/{Environment.ProcessorCount} used"));
+
+        var json = await _bank.JsonAsync("status");
+        var node = Assert.Single(Assert.IsType<JsonArray>(json["nodes"]))!;
+        Assert.Equal(Node, (string?)node["address"]);
+        Assert.True((int)node["actors"]! >= HeadNodeFixture.Accounts.Count);
+        var resources = node["resources"]!;
+        Assert.Equal(Environment.ProcessorCount, (int)resources["total"]!["cpu"]!);
+        Assert.Equal((decimal)resources["total"]!["memory"]!, (decimal)resources["free"]!["memory"]! + (decimal)resources["used"]!["memory"]!);
     }
 
     /// <summary>Issue 7: mistakes in the inspection commands get one line and the documented exit code.</summary>

@@ -131,6 +131,10 @@ public sealed class BankSession : IAsyncDisposable
     public async Task<MembershipEvents> MembershipEventsAsync(long after, CancellationToken cancellationToken = default) =>
         Expect<MembershipEvents>(await _gateway.AskRegistryAsync(new GetMembershipEvents(after), cancellationToken));
 
+    /// <summary>`bank status`: each node's roles, resources (total, used, free) and actor count.</summary>
+    public async Task<ClusterStatus> ClusterStatusAsync(CancellationToken cancellationToken = default) =>
+        Expect<ClusterStatus>(await _gateway.AskRegistryAsync(GetClusterStatus.Instance, cancellationToken));
+
     /// <summary>`bank shards`: every node's shard regions with shard and entity counts, and the entity ids if asked.</summary>
     public async Task<ShardsView> ShardsAsync(string? type = null, bool entities = false, CancellationToken cancellationToken = default) =>
         Expect<ShardsView>(await _gateway.AskRegistryAsync(new GetShards(type, entities), cancellationToken));

@@ -131,6 +131,9 @@ public sealed class BankDashboard : IAsyncDisposable
             {
                 m.Address, m.Status, m.Roles, m.Reachable, m.Leader, m.Oldest, UpSince = m.UpSince?.ToString("O"),
                 Cpus = infos[i]?.Cpus, MemoryBytes = infos[i]?.MemoryBytes,
+                Resources = infos[i]?.Resources is { } advertised
+                    ? string.Join(", ", advertised.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={Domain.ResourceSet.Describe(r.Key, r.Value)}"))
+                    : null,
                 Shards = regions.FirstOrDefault(r => r.Node == m.Address)?.Shards ?? 0,
                 Actors = regions.FirstOrDefault(r => r.Node == m.Address)?.Entities ?? 0,
             }),

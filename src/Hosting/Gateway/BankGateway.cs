@@ -57,6 +57,7 @@ public sealed class BankGateway : ReceiveActor
         Receive<GetMembershipEvents>(m => inspector.Forward(m));
         Receive<GetShards>(m => inspector.Forward(m));
         Receive<GetActorTree>(m => inspector.Forward(m));
+        Receive<GetClusterStatus>(m => inspector.Forward(m));
         Receive<CrashActor>(Crash);
         Receive<KillNode>(Kill);
         Receive<GetHistory>(get =>

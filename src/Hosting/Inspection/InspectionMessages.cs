@@ -60,4 +60,18 @@ public sealed record GetNodeInfo : IBankMessage
 }
 
 /// <param name="MemoryBytes">The memory this process may use (the machine's, or its container's limit).</param>
-public sealed record NodeInfo(string Address, int Cpus, long MemoryBytes, IReadOnlyList<string> Roles) : IBankMessage;
+/// <param name="Resources">What the node advertises (cpu, gpu, memory in bytes, custom ones).</param>
+public sealed record NodeInfo(string Address, int Cpus, long MemoryBytes, IReadOnlyList<string> Roles,
+    IReadOnlyDictionary<string, decimal>? Resources = null) : IBankMessage;
+
+/// <summary>`bank status`: every node with its roles, resources (total, used, free) and number of actors, like `ray status`.</summary>
+public sealed record GetClusterStatus : IGatewayRequest
+{
+    public static readonly GetClusterStatus Instance = new();
+}
+
+/// <param name="Used">What the actors placed on the node reserve.</param>
+public sealed record NodeStatus(string Address, IReadOnlyList<string> Roles, int Actors, IReadOnlyDictionary<string, decimal> Total,
+    IReadOnlyDictionary<string, decimal> Used, IReadOnlyDictionary<string, decimal> Free) : IBankMessage;
+
+public sealed record ClusterStatus(IReadOnlyList<NodeStatus> Nodes) : IBankMessage;

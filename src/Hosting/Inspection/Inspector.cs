@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
+using Bank.Domain;
 using Bank.Hosting.Accounts;
 
 namespace Bank.Hosting.Inspection;
@@ -27,9 +28,12 @@ public sealed class Inspector : ReceiveActor, IWithTimers
     private readonly TimeSpan _timeout;
     private long _seq;
 
-    public Inspector(TimeSpan timeout)
+    private readonly ResourceSet _resources;
+
+    public Inspector(TimeSpan timeout, ResourceSet resources)
     {
         _timeout = timeout;
+        _resources = resources;
         Receive<GetClusterView>(_ => Sender.Tell(View()));
         Receive<ChangeMembership>(Change);
         Receive<GetMembershipEvents>(Tail);
@@ -40,12 +44,40 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         Receive<GetLocalShards>(LocalShards);
         Receive<GetActorTree>(Tree);
         Receive<GetNodeInfo>(_ => Sender.Tell(new NodeInfo(_cluster.SelfAddress.ToString(), Environment.ProcessorCount,
-            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, [.. _cluster.SelfRoles.Order(StringComparer.Ordinal)])));
+            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, [.. _cluster.SelfRoles.Order(StringComparer.Ordinal)], _resources.Amounts)));
+        Receive<GetClusterStatus>(_ => Status());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props PropsFor(TimeSpan timeout) => Props.Create(() => new Inspector(timeout));
+    public static Props PropsFor(TimeSpan timeout, ResourceSet resources) => Props.Create(() => new Inspector(timeout, resources));
+
+    /// <summary>
+    /// Every Up member's advertised resources and actor count, asked of each node's inspector at once. Nothing is
+    /// reserved yet: an account holds no resources while it runs (Ray's default of 1 CPU counts only for placing it).
+    /// </summary>
+    private void Status()
+    {
+        var nodes = _cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Leaving).Select(m => m.Address).ToList();
+        var timeout = _timeout;
+        var asks = nodes.Select(async node =>
+        {
+            try
+            {
+                var info = Context.ActorSelection(InspectorPath(node)).Ask<NodeInfo>(GetNodeInfo.Instance, timeout);
+                var shards = Context.ActorSelection(InspectorPath(node)).Ask<ShardsView>(new GetLocalShards(BankConstants.AccountShardType, false), timeout);
+                var total = (await info).Resources ?? new Dictionary<string, decimal>();
+                var used = total.ToDictionary(r => r.Key, _ => 0m);
+                return new NodeStatus(node.ToString(), (await info).Roles, (await shards).Regions.Sum(r => r.Entities), total, used,
+                    total.ToDictionary(r => r.Key, r => r.Value - used[r.Key]));
+            }
+            catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException)
+            {
+                return null;
+            }
+        }).ToList();
+        Task.WhenAll(asks).PipeTo(Sender, success: all => new ClusterStatus([.. all.OfType<NodeStatus>()]));
+    }
 
     protected override void PreStart()
     {
@@ -279,11 +311,12 @@ public sealed class Inspector : ReceiveActor, IWithTimers
 public static class InspectorHostingExtensions
 {
     /// <summary>Starts this node's inspector; the gateway passes it the inspection requests of clients.</summary>
-    public static AkkaConfigurationBuilder WithInspection(this AkkaConfigurationBuilder builder) =>
+    /// <param name="resources">What this node advertises, for `bank status` and the dashboard.</param>
+    public static AkkaConfigurationBuilder WithInspection(this AkkaConfigurationBuilder builder, ResourceSet resources) =>
         builder.WithActors((system, registry) =>
         {
             var timeout = system.Settings.Config.GetTimeSpan("bank.accounts.ask-timeout", TimeSpan.FromSeconds(10));
-            registry.Register<InspectorKey>(system.ActorOf(Inspector.PropsFor(timeout), Inspector.Name));
+            registry.Register<InspectorKey>(system.ActorOf(Inspector.PropsFor(timeout, resources), Inspector.Name));
         });
 }
 

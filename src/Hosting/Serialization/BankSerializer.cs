@@ -93,6 +93,9 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["actor-tree"] = typeof(ActorTree),
         ["get-node-info"] = typeof(GetNodeInfo),
         ["node-info"] = typeof(NodeInfo),
+        ["get-cluster-status"] = typeof(GetClusterStatus),
+        ["node-status"] = typeof(NodeStatus),
+        ["cluster-status"] = typeof(ClusterStatus),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();

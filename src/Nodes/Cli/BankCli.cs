@@ -21,7 +21,9 @@ public static class BankCli
                 dashboard at http://127.0.0.1:8265
           bank start --address HOST:PORT [--port 0] --journal postgres --connection STRING
                 a worker that joins the cluster of that seed; workers share the head's PostgreSQL journal
-          both take [--hostname 127.0.0.1] and [--allow-fault-injection], which lets `bank chaos` crash actors and kill
+          both take [--resources cpu=N,gpu=N,memory=SIZE,NAME=N] (default: this machine's CPUs, the GPUs nvidia-smi
+          lists, its memory; SIZE as 500MiB or 8GiB; roles cpu, gpu and memory follow), [--hostname 127.0.0.1] and
+          [--allow-fault-injection], which lets `bank chaos` crash actors and kill
           the node (for tests and demos; refused otherwise)
 
         Accounts (reach the cluster at --address HOST:PORT, else $BANK_ADDRESS, else 127.0.0.1:4053):
@@ -41,6 +43,7 @@ public static class BankCli
                 the same --id again (say, after a timeout) returns the first outcome and moves nothing more
 
         Inspection (like Petabridge.Cmd, through the same gateway; --address as above):
+          bank status                         each node: roles, actors, resources used/total (like `ray status`)
           bank cluster show                   members: address, status, roles, reachability, leader, oldest, up since
           bank cluster leave ADDRESS          that member leaves gracefully
           bank cluster down ADDRESS           that member is downed (for one that is gone for good)

@@ -17,6 +17,7 @@ public sealed class InspectionCommands(Output output)
         ["cluster"] = "bank cluster show | leave ADDRESS | down ADDRESS | down-unreachable | tail",
         ["actor"] = "bank actor hierarchy [PATH] [--depth N] [--node ADDRESS]",
         ["shards"] = "bank shards [--type account|transfer] [--entities]",
+        ["status"] = "bank status",
     };
 
     public async Task<int> RunAsync(string command, IReadOnlyList<string> args)
@@ -39,6 +40,9 @@ public sealed class InspectionCommands(Output output)
                 parsed.ExpectPositionals(2, usage);
                 if (Inspector.ParseAddress(parsed.Positionals[1]) is null)
                     throw new UsageException($"'{TextEcho.OneLine(parsed.Positionals[1])}' is not a node address: use HOST:PORT, as `bank cluster show` prints it");
+                break;
+            case "status":
+                parsed.ExpectPositionals(0, usage);
                 break;
             case "shards":
                 parsed.ExpectPositionals(0, usage);
@@ -78,6 +82,9 @@ public sealed class InspectionCommands(Output output)
                 break;
             case ("actor", _):
                 Tree(await session.ActorTreeAsync(parsed.Positionals.Count > 1 ? parsed.Positionals[1] : "/user", depth, parsed.Value("node")));
+                break;
+            case ("status", _):
+                Status(await session.ClusterStatusAsync());
                 break;
             case ("shards", _):
                 Shards(await session.ShardsAsync(parsed.Value("type"), parsed.Has("entities")), parsed.Has("entities"));
@@ -205,6 +212,36 @@ public sealed class InspectionCommands(Output output)
             ["name"] = node.Name, ["path"] = node.Path, ["hidden"] = node.Hidden,
             ["children"] = new JsonArray([.. node.Children.Select(c => (JsonNode?)Json(c))]),
         };
+    }
+
+    /// <summary>Like `ray status`: each node, its roles and actors, and each resource used of total.</summary>
+    private void Status(ClusterStatus status)
+    {
+        var nodes = status.Nodes.OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
+        if (output.Json)
+        {
+            static JsonObject Amounts(IReadOnlyDictionary<string, decimal> amounts) =>
+                new([.. amounts.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value))]);
+            output.Object(new JsonObject
+            {
+                ["nodes"] = new JsonArray([.. nodes.Select(n => (JsonNode?)new JsonObject
+                {
+                    ["address"] = n.Address, ["roles"] = new JsonArray([.. n.Roles.Select(r => (JsonNode?)r)]), ["actors"] = n.Actors,
+                    ["resources"] = new JsonObject { ["total"] = Amounts(n.Total), ["used"] = Amounts(n.Used), ["free"] = Amounts(n.Free) },
+                })]),
+            });
+            return;
+        }
+
+        foreach (var node in nodes)
+        {
+            output.Line($"Node {node.Address}  roles: {(node.Roles.Count == 0 ? "-" : string.Join(", ", node.Roles))}  actors: {node.Actors}");
+            foreach (var (name, total) in node.Total.OrderBy(r => r.Key, StringComparer.Ordinal))
+                output.Line($"  {name,-14} {ResourceSet.Describe(name, node.Used.GetValueOrDefault(name))}/{ResourceSet.Describe(name, total)} used, " +
+                            $"{ResourceSet.Describe(name, node.Free.GetValueOrDefault(name))} free");
+        }
+
+        output.Line($"{nodes.Count} node(s), {nodes.Sum(n => n.Actors)} actor(s)");
     }
 
     private void Shards(ShardsView view, bool entities)

@@ -14,13 +14,13 @@ namespace Bank.Nodes.Cli;
 public sealed class StartCommand(Output output)
 {
     public const string Usage =
-        "bank start --head [--port 4053] [--dashboard-port 8265] [--dashboard-host 127.0.0.1] [--no-dashboard] | --address HOST:PORT [--port 0]; both: [--hostname 127.0.0.1] [--data DIR] [--journal sqlite|postgres] [--connection STRING] [--allow-fault-injection]";
+        "bank start --head [--port 4053] [--resources cpu=N,gpu=N,memory=SIZE,NAME=N] [--dashboard-port 8265] [--dashboard-host 127.0.0.1] [--no-dashboard] | --address HOST:PORT [--port 0]; both: [--hostname 127.0.0.1] [--data DIR] [--journal sqlite|postgres] [--connection STRING] [--allow-fault-injection]";
 
     public const int DefaultHeadPort = 4053;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var parsed = Arguments.Parse(args, ["port", "address", "hostname", "data", "journal", "connection", "dashboard-port", "dashboard-host"],
+        var parsed = Arguments.Parse(args, ["port", "address", "hostname", "data", "journal", "connection", "dashboard-port", "dashboard-host", "resources"],
             ["head", "allow-fault-injection", "no-dashboard"]);
         parsed.ExpectPositionals(0, Usage);
         var head = parsed.Has("head");
@@ -55,9 +55,14 @@ public sealed class StartCommand(Output output)
         if (!head && journal == "sqlite")
             throw new UsageException(
                 "a worker shares the cluster's journal: start the head and every worker with --journal postgres --connection STRING (SQLite serves one process)");
+        var overrides = Bank.Domain.ResourceSet.Empty;
+        if (parsed.Value("resources") is { } given && !Bank.Domain.ResourceSet.TryParse(given, out overrides, out var badResources))
+            throw new UsageException($"--resources: {badResources}");
         var (persistence, where) = JournalOptions.From(parsed);
         EnsurePortFree(hostname, port);
 
+        // What this machine has (nvidia-smi for GPUs), overridden by --resources.
+        var resources = (await Hosting.Resources.NodeResources.DetectAsync()).Merge(overrides);
         await using var node = await BankHost.StartAsync(new BankNodeOptions
         {
             Hostname = hostname,
@@ -65,6 +70,7 @@ public sealed class StartCommand(Output output)
             Seeds = seeds,
             Persistence = persistence,
             AllowFaultInjection = parsed.Has("allow-fault-injection"),
+            Resources = resources,
         });
         BankDashboard? web = null;
         if (dashboard is not null)
@@ -90,6 +96,7 @@ public sealed class StartCommand(Output output)
         {
             output.Line($"Bank {(head ? "head" : "worker")} node up at {address}; journal: {where}");
             output.Line($"Clients reach the cluster with --address {address} (or BANK_ADDRESS). Ctrl+C leaves the cluster.");
+            output.Line($"Resources: {resources}; roles: {string.Join(", ", Akka.Cluster.Cluster.Get(node.System).SelfRoles.Order(StringComparer.Ordinal))}");
             if (web is not null)
                 output.Line($"View the dashboard at {web.Url}");
             if (parsed.Has("allow-fault-injection"))
