@@ -139,20 +139,12 @@ public sealed class BankDashboard : IAsyncDisposable
             }),
             Actors = actors.Select((a, i) => new
             {
-                a.Name, a.Key, a.Id, State = StateName(a.State), Restarts = status[i]?.Restarts ?? a.Restarts,
+                a.Name, a.Key, a.Id, State = a.State.Display(), Restarts = status[i]?.Restarts ?? a.Restarts,
                 Node = status[i]?.Node ?? a.Node, a.Detached, Balance = status[i]?.Balance, a.DeathCause,
             }),
             Operations = operations.Samples.Select(s => new { At = s.At.ToString("O"), PerSecond = s.Count }),
         };
     }
-
-    private static string StateName(ActorState state) => state switch
-    {
-        ActorState.PendingCreation => "PENDING_CREATION",
-        ActorState.Alive => "ALIVE",
-        ActorState.Restarting => "RESTARTING",
-        _ => "DEAD",
-    };
 
     private static string Page()
     {

@@ -101,7 +101,7 @@ public sealed class BankGateway : ReceiveActor
             return;
         }
 
-        if (ParseNode(kill.Address) is not { } target)
+        if (Inspector.ParseAddress(kill.Address) is not { } target)
         {
             Sender.Tell(new Rejected(ErrorKind.Usage, "BadAddress",
                 $"'{TextEcho.OneLine(kill.Address)}' is not a node address: use HOST:PORT, as `bank cluster show` or `bank list` print it"));
@@ -126,27 +126,6 @@ public sealed class BankGateway : ReceiveActor
             .Ask<object>(kill, _timeout)
             .PipeTo(Sender, failure: e => new Rejected(ErrorKind.ClusterUnreachable, "Timeout",
                 $"the node at {kill.Address} did not answer: {e.Message}"));
-    }
-
-    /// <summary>HOST:PORT or a full akka.tcp://bank@HOST:PORT address.</summary>
-    private static Address? ParseNode(string text)
-    {
-        if (text.Contains("://", StringComparison.Ordinal))
-        {
-            try
-            {
-                return Address.Parse(text);
-            }
-            catch (Exception e) when (e is UriFormatException or ArgumentException)
-            {
-                return null;
-            }
-        }
-
-        var colon = text.LastIndexOf(':');
-        return colon > 0 && int.TryParse(text[(colon + 1)..], out var port) && port is > 0 and <= 65535
-            ? new Address("akka.tcp", BankConstants.ActorSystemName, text[..colon], port)
-            : null;
     }
 
     /// <summary>Finds the account behind the name in the registry, then reads its events from the journal.</summary>

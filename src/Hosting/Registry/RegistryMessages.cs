@@ -11,6 +11,18 @@ public enum ActorState
     Dead,
 }
 
+public static class ActorStates
+{
+    /// <summary>The state as Ray prints it: PENDING_CREATION, ALIVE, RESTARTING, DEAD.</summary>
+    public static string Display(this ActorState state) => state switch
+    {
+        ActorState.PendingCreation => "PENDING_CREATION",
+        ActorState.Alive => "ALIVE",
+        ActorState.Restarting => "RESTARTING",
+        _ => "DEAD",
+    };
+}
+
 /// <summary>Why a dead actor died.</summary>
 public static class DeathCauses
 {

@@ -160,7 +160,8 @@ public sealed class ClientCommands(Output output)
         return ExitCodes.Ok;
     }
 
-    private static string[] Contacts(Arguments parsed) =>
+    /// <summary>--address HOST:PORT[,HOST:PORT...], else $BANK_ADDRESS, else 127.0.0.1:4053.</summary>
+    public static string[] Contacts(Arguments parsed) =>
         (parsed.Value("address") ?? Environment.GetEnvironmentVariable("BANK_ADDRESS") ?? DefaultAddress)
         .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

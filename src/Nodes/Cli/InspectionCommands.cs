@@ -60,9 +60,7 @@ public sealed class InspectionCommands(Output output)
                 : throw new UsageException($"--depth must be a whole number from 0 to 50, not '{TextEcho.OneLine(text)}'")
             : 4;
 
-        var contacts = (parsed.Value("address") ?? Environment.GetEnvironmentVariable("BANK_ADDRESS") ?? ClientCommands.DefaultAddress)
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        await using var client = await BankClient.ConnectAsync(contacts);
+        await using var client = await BankClient.ConnectAsync(ClientCommands.Contacts(parsed));
         await using var session = client.OpenSession();
         switch (command, action)
         {

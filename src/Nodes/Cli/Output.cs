@@ -33,13 +33,7 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
         return exitCode;
     }
 
-    public static string StateName(ActorState state) => state switch
-    {
-        ActorState.PendingCreation => "PENDING_CREATION",
-        ActorState.Alive => "ALIVE",
-        ActorState.Restarting => "RESTARTING",
-        _ => "DEAD",
-    };
+    public static string StateName(ActorState state) => state.Display();
 
     /// <summary>The fields of `open` and `get` (DESIGN.md section 4), and a few more.</summary>
     public static JsonObject Actor(ActorInfo actor) => new()
