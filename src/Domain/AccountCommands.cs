@@ -17,10 +17,16 @@ public interface IAccountCommand;
 
 /// <summary>
 /// Opens the account, or reopens it with its restored state under a new incarnation. The incarnation's supervision
-/// (max restarts, max task retries) is journaled with it, so it holds wherever and whenever the account wakes.
+/// (max restarts, max task retries) and the resources it holds (see <see cref="Placement"/>; null: none asked) are
+/// journaled with it, so they hold wherever and whenever the account wakes.
 /// </summary>
-public sealed record OpenAccount(decimal Balance, decimal MinimalBalance, string Incarnation, int MaxRestarts = 0, int MaxTaskRetries = 0)
-    : IAccountCommand
+public sealed record OpenAccount(
+    decimal Balance,
+    decimal MinimalBalance,
+    string Incarnation,
+    int MaxRestarts = 0,
+    int MaxTaskRetries = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, decimal>? Resources = null) : IAccountCommand
 {
     public Supervision Supervision => new(MaxRestarts, MaxTaskRetries);
 }

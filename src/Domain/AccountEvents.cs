@@ -7,11 +7,24 @@ public interface IAccountEvent;
 
 /// <param name="MaxRestarts">Ray's max_restarts of this incarnation; absent in journals written before supervision (0).</param>
 /// <param name="MaxTaskRetries">Ray's max_task_retries of this incarnation; absent in older journals (0).</param>
-public sealed record AccountOpened(decimal Balance, decimal MinimalBalance, string Incarnation, int MaxRestarts = 0, int MaxTaskRetries = 0)
+/// <param name="Resources">What this incarnation holds where it runs (num_cpus, num_gpus, memory, custom); absent: none asked.</param>
+public sealed record AccountOpened(
+    decimal Balance,
+    decimal MinimalBalance,
+    string Incarnation,
+    int MaxRestarts = 0,
+    int MaxTaskRetries = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, decimal>? Resources = null)
     : IAccountEvent;
 
-/// <summary>A closed or abandoned account was opened again: same balance, new incarnation, that incarnation's supervision.</summary>
-public sealed record AccountReopened(string Incarnation, decimal Balance, int MaxRestarts = 0, int MaxTaskRetries = 0) : IAccountEvent;
+/// <summary>A closed or abandoned account was opened again: same balance, new incarnation, that incarnation's supervision and resources.</summary>
+public sealed record AccountReopened(
+    string Incarnation,
+    decimal Balance,
+    int MaxRestarts = 0,
+    int MaxTaskRetries = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, decimal>? Resources = null)
+    : IAccountEvent;
 
 /// <summary>The incarnation was restarted after a crash; <paramref name="Restarts"/> counts its restarts so far.</summary>
 public sealed record AccountRestarted(int Restarts, string Cause) : IAccountEvent;

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 
 namespace Bank.Domain;
 
@@ -59,6 +60,13 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
     /// <summary>How often the current incarnation has been restarted after a crash.</summary>
     public int Restarts { get; init; }
 
+    /// <summary>
+    /// The resources the current incarnation asked for (see <see cref="Placement"/>); null when it asked for none. An
+    /// account that holds resources runs only where the registry placed it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, decimal>? Resources { get; init; }
+
     public Decision Decide(IAccountCommand command) => command switch
     {
         OpenAccount open => DecideOpen(open),
@@ -88,6 +96,7 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         AccountOpened opened => new AccountState(AccountStatus.Open, opened.Balance, opened.MinimalBalance, opened.Incarnation)
         {
             Supervision = new Supervision(opened.MaxRestarts, opened.MaxTaskRetries),
+            Resources = opened.Resources,
         },
         AccountReopened reopened => this with
         {
@@ -95,6 +104,7 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
             Incarnation = reopened.Incarnation,
             Supervision = new Supervision(reopened.MaxRestarts, reopened.MaxTaskRetries),
             Restarts = 0,
+            Resources = reopened.Resources,
         },
         AccountRestarted restarted => this with { Restarts = restarted.Restarts },
         RequestsReleased released => this with { HeldRequests = HeldRequests.RemoveRange(released.RequestIds) },
@@ -137,14 +147,14 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
             case AccountStatus.Open:
             case AccountStatus.Closed:
                 // The key already has a history: the state is restored, the requested starting balance is ignored.
-                return Decision.Accept(new AccountReopened(open.Incarnation, Balance, open.MaxRestarts, open.MaxTaskRetries));
+                return Decision.Accept(new AccountReopened(open.Incarnation, Balance, open.MaxRestarts, open.MaxTaskRetries, open.Resources));
         }
 
         if ((Check(open.Balance) ?? Check(open.MinimalBalance)) is { } invalid)
             return Decision.Reject(invalid);
         if (open.Balance < open.MinimalBalance)
             return Decision.Reject(Rules.StartingBalanceBelowMinimal);
-        return Decision.Accept(new AccountOpened(open.Balance, open.MinimalBalance, open.Incarnation, open.MaxRestarts, open.MaxTaskRetries));
+        return Decision.Accept(new AccountOpened(open.Balance, open.MinimalBalance, open.Incarnation, open.MaxRestarts, open.MaxTaskRetries, open.Resources));
     }
 
     /// <summary>The applied call with that id, if the account still remembers it.</summary>

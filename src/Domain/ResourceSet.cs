@@ -23,6 +23,25 @@ public sealed partial record ResourceSet(ImmutableSortedDictionary<string, decim
 
     public ResourceSet With(string name, decimal amount) => new(Amounts.SetItem(name, amount));
 
+    public bool IsEmpty => Amounts.IsEmpty;
+
+    /// <summary>The amounts as a plain dictionary, for messages and journals; null when there are none.</summary>
+    public IReadOnlyDictionary<string, decimal>? ToAmounts() => IsEmpty ? null : new Dictionary<string, decimal>(Amounts, StringComparer.Ordinal);
+
+    public static ResourceSet From(IReadOnlyDictionary<string, decimal>? amounts) =>
+        amounts is null ? Empty : new(Empty.Amounts.SetItems(amounts));
+
+    /// <summary>Every amount of both, added up.</summary>
+    public ResourceSet Plus(ResourceSet other) =>
+        new(other.Amounts.Aggregate(Amounts, (sum, a) => sum.SetItem(a.Key, sum.GetValueOrDefault(a.Key) + a.Value)));
+
+    /// <summary>These amounts less <paramref name="other"/>'s (names only in <paramref name="other"/> go negative).</summary>
+    public ResourceSet Minus(ResourceSet other) =>
+        new(other.Amounts.Aggregate(Amounts, (rest, a) => rest.SetItem(a.Key, rest.GetValueOrDefault(a.Key) - a.Value)));
+
+    /// <summary>Does every amount of <paramref name="request"/> fit in these (a name absent here is 0)?</summary>
+    public bool Covers(ResourceSet request) => request.Amounts.All(r => r.Value <= this[r.Key]);
+
     /// <summary>These, overridden by those named in <paramref name="overrides"/>.</summary>
     public ResourceSet Merge(ResourceSet overrides) => new(Amounts.SetItems(overrides.Amounts));
 
@@ -102,11 +121,26 @@ public sealed partial record ResourceSet(ImmutableSortedDictionary<string, decim
         return multiplier == 0m || bytes > 1_000_000_000_000_000m ? null : bytes;
     }
 
-    /// <summary>The amounts as Ray prints them: <c>cpu=4, gpu=0, memory=8.0GiB</c>.</summary>
+    /// <summary>The amounts as Ray prints them: <c>cpu=4, gpu=0, memory=8GiB</c>.</summary>
     public override string ToString() => string.Join(", ", Amounts.Select(a => $"{a.Key}={Describe(a.Key, a.Value)}"));
 
     public static string Describe(string name, decimal amount) =>
-        name == Memory ? $"{amount / (1024m * 1024 * 1024):0.0}GiB" : amount.ToString("0.####", CultureInfo.InvariantCulture);
+        name == Memory ? DescribeSize(amount) : amount.ToString("0.####", CultureInfo.InvariantCulture);
+
+    /// <summary>Bytes in the largest binary unit that leaves at least 1: <c>500MiB</c>, <c>7.8GiB</c>, <c>512B</c>.</summary>
+    public static string DescribeSize(decimal bytes)
+    {
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        var unit = 0;
+        var size = bytes;
+        while (Math.Abs(size) >= 1024m && unit < units.Length - 1)
+        {
+            size /= 1024m;
+            unit++;
+        }
+
+        return $"{size.ToString("0.#", CultureInfo.InvariantCulture)}{units[unit]}";
+    }
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,63}$")]
     private static partial Regex NameShape();

@@ -60,7 +60,9 @@ public static class BankNodeHostingExtensions
             .WithBankSerialization()
             .WithBankCluster(options)
             .WithBankPersistence(options.Persistence ?? BankPersistenceOptions.FromConfig(BankHocon.Defaults))
-            .WithAccounts()
+            // Accounts that ask for no resources need a node with a CPU (Ray: 1 CPU to be placed): one with the cpu role.
+            .WithAccounts(ResourceSet.Cpu)
+            .WithAccountHost()
             .WithTransfers()
             .WithNameRegistry()
             .WithInspection(options.AdvertisedResources)

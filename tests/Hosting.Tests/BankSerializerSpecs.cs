@@ -49,6 +49,10 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         new Dictionary<string, decimal> { ["cpu"] = 2m, ["gpu"] = 3m });
 
     /// <summary>One value of every type the serializer writes.</summary>
+    private static readonly Dictionary<string, decimal> Gpus = new() { ["cpu"] = 1m, ["gpu"] = 4m, ["memory"] = 524_288_000m };
+
+    private static readonly NodeReservation Reservation = new("akka.tcp://bank@127.0.0.1:4054", Gpus, 1);
+
     private static readonly object[] Samples =
     [
         new AccountOpened(99m, 20m, "inc-1"),
@@ -117,8 +121,25 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         new NodeInfo("akka.tcp://bank@127.0.0.1:4053", 2, 25_000_000_000, ["cpu"], new Dictionary<string, decimal> { ["cpu"] = 2m }),
         GetClusterStatus.Instance,
         Status,
-        new ClusterStatus([Status]),
+        new ClusterStatus([Status], 1),
+        new SupervisedCall(7, new AccountRequest("k1", "inc-1", new Deposit(5m, "r-1"), "akka.tcp://bank@127.0.0.1:4054"), true),
+        new SupervisedAnswer(7, new AccountReply("k1", "inc-1", 105m, 0m, 3, "akka.tcp://bank@127.0.0.1:4054", 1), null),
+        new AccountStarted("inc-1", new Supervision(5, -1), 2, "akka.tcp://bank@127.0.0.1:4054", Gpus),
+        new AccountCrashed("InjectedCrash: boom", true),
+        new AccountInstanceDone("k1"),
+        new HostAccount("k1", 3),
+        new AccountHosted("k1", 3),
+        new AccountInstanceReleased("k1", "akka.tcp://bank@127.0.0.1:4054"),
+        new ActorPlaced("Trainer", "fedcba9876543210fedcba9876543210", "akka.tcp://bank@127.0.0.1:4054"),
+        new WhereToRun("k1", "inc-1", "akka.tcp://bank@127.0.0.1:4055"),
+        new RunAt("k1", "inc-1", "akka.tcp://bank@127.0.0.1:4054"),
+        new PlacementPending("k1", "inc-1", "no node has the resources", Created),
+        new NotPlaced("k1", "inc-1"),
+        GetReservations.Instance,
+        Reservation,
+        new Reservations([Reservation], 2),
     ];
+
 
 
     /// <summary>The manifests written into journals and onto the wire today. Never rename or reuse one.</summary>
@@ -191,6 +212,22 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["get-cluster-status"] = typeof(GetClusterStatus),
         ["node-status"] = typeof(NodeStatus),
         ["cluster-status"] = typeof(ClusterStatus),
+        ["supervised-call"] = typeof(SupervisedCall),
+        ["supervised-answer"] = typeof(SupervisedAnswer),
+        ["account-started"] = typeof(AccountStarted),
+        ["account-crashed"] = typeof(AccountCrashed),
+        ["account-instance-done"] = typeof(AccountInstanceDone),
+        ["host-account"] = typeof(HostAccount),
+        ["account-hosted"] = typeof(AccountHosted),
+        ["account-instance-released"] = typeof(AccountInstanceReleased),
+        ["actor-placed"] = typeof(ActorPlaced),
+        ["where-to-run"] = typeof(WhereToRun),
+        ["run-at"] = typeof(RunAt),
+        ["placement-pending"] = typeof(PlacementPending),
+        ["not-placed"] = typeof(NotPlaced),
+        ["get-reservations"] = typeof(GetReservations),
+        ["node-reservation"] = typeof(NodeReservation),
+        ["reservations"] = typeof(Reservations),
     };
 
     /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event before supervision: read for ever.</summary>
@@ -332,6 +369,19 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
     }
 
     [Fact]
+    public void An_account_opened_with_resources_keeps_them_in_its_journal_and_older_events_read_as_none()
+    {
+        var opened = new AccountOpened(99m, 20m, "abc", 0, 0, Gpus);
+        var serializer = Sys.Serialization.FindSerializerFor(opened);
+        var json = Encoding.UTF8.GetString(serializer.ToBinary(opened));
+
+        Assert.Contains("\"resources\":{\"cpu\":1,\"gpu\":4,\"memory\":524288000}", json);
+        Assert.Equal(Gpus, AccountState.Empty.Apply(Assert.IsType<AccountOpened>(Decode("account-opened", json))).Resources);
+        Assert.Null(AccountState.Empty.Apply(Assert.IsType<AccountOpened>(
+            Decode("account-opened", """{"balance":99,"minimal_balance":20,"incarnation":"abc"}"""))).Resources);
+    }
+
+    [Fact]
     public void ActorRegistered_from_before_supervision_is_read_with_no_restarts()
     {
         Assert.Equal(Registered, Decode("actor-registered", PublishedActorRegistered));
@@ -391,8 +441,9 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
             case RequestsReleased released:
                 Assert.Equal(released.RequestIds, ((RequestsReleased)actual).RequestIds);
                 break;
-            case var _ when expected.GetType().Namespace == typeof(ClusterView).Namespace:
-                // Inspection views hold lists, which records compare by reference: compare them field by field as JSON.
+            case var _ when expected.GetType().Namespace == typeof(ClusterView).Namespace
+                            || expected is AccountStarted or NodeReservation or Reservations:
+                // These hold lists or dictionaries, which records compare by reference: compare them field by field as JSON.
                 Assert.Equal(JsonSerializer.Serialize(expected, expected.GetType()), JsonSerializer.Serialize(actual, actual.GetType()));
                 break;
             default:

@@ -241,6 +241,27 @@ public class RestartingStateSpecs(SlowRestartFixture fixture) : BankNodeSpec<Slo
         await AwaitAssertAsync(async () =>
             Assert.Equal(ActorState.Alive, (await session.ListAsync()).Single(a => a.Name == name).State));
     }
+
+    [Fact]
+    public async Task A_hand_off_during_the_backoff_answers_the_waiting_call_after_the_restart_and_then_stops_the_entity()
+    {
+        await using var session = NewSession();
+        var name = Unique("handoff");
+        var account = await session.OpenAsync(name, new AccountOptions(10m, 0m) { Detached = true, MaxRestarts = 1, MaxTaskRetries = 1 });
+        await session.CrashAsync(name, 1);
+        var deposit = session.DepositAsync(account, 5m);
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(ActorState.Restarting, (await session.ListAsync()).Single(a => a.Name == name).State), TimeSpan.FromSeconds(2.5));
+        var entity = await Sys.ActorSelection($"/system/sharding/{BankConstants.AccountShardType}/*/{account.Key}")
+            .ResolveOne(TimeSpan.FromSeconds(5));
+        Watch(entity);
+
+        // What the shard sends its entities on a hand-off (and on passivation).
+        entity.Tell(AccountSupervisor.StopWhenIdle.Instance);
+
+        Assert.Equal(15m, await deposit);
+        await ExpectTerminatedAsync(entity, TimeSpan.FromSeconds(5));
+    }
 }
 
 /// <summary>Fault injection is for tests and demos: a node started without --allow-fault-injection refuses it.</summary>

@@ -36,6 +36,19 @@ public sealed class CliSpecs
     [InlineData(new[] { "chaos", "crash" }, "error: missing argument; usage: bank chaos crash NAME [--times N] | bank chaos kill-node ADDRESS")]
     [InlineData(new[] { "transfer", "a", "b", "NaN" }, "error: AMOUNT: 'NaN' is not a finite amount")]
     [InlineData(new[] { "open", "x", "--balance", "1", "--max-task-retries", "1" }, "error: max_task_retries cannot be set if max_restarts is 0.")]
+    [InlineData(new[] { "open", "x", "--balance", "1", "--num-cpus", "two" },
+        "error: --num-cpus must be a number from 0 with at most 4 decimal places (e.g. 1 or 0.5), not 'two'")]
+    [InlineData(new[] { "open", "x", "--balance", "1", "--num-gpus", "-1" },
+        "error: --num-gpus must be a number from 0 with at most 4 decimal places (e.g. 1 or 0.5), not '-1'")]
+    [InlineData(new[] { "open", "x", "--balance", "1", "--num-gpus", "1.5" }, "error: num_gpus above 1 must be a whole number (as in Ray), not 1.5")]
+    [InlineData(new[] { "open", "x", "--balance", "1", "--memory", "lots" },
+        "error: --memory must be bytes or a size with B, KiB, MiB, GiB or TiB (e.g. 500MiB), not 'lots'")]
+    [InlineData(new[] { "open", "x", "--balance", "1", "--resources", "CPU=2" },
+        "error: --resources takes custom resources only: give cpu with --num-cpus (as Ray wants num_cpus, num_gpus and memory, not resources={\"CPU\": ...})")]
+    [InlineData(new[] { "open", "x", "--balance", "1", "--resources", "accelerator_x=1,memory=1GiB" },
+        "error: --resources takes custom resources only: give memory with --memory (as Ray wants num_cpus, num_gpus and memory, not resources={\"CPU\": ...})")]
+    [InlineData(new[] { "open", "x", "--balance", "1", "--resources", "accelerator_x=lots" },
+        "error: --resources: accelerator_x 'lots' is not an amount: use a number from 0 with at most 4 decimal places")]
     public async Task Usage_errors_print_one_line_and_exit_2(string[] args, string expected)
     {
         var (code, output, error) = await RunAsync(args);

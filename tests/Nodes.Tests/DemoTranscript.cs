@@ -6,7 +6,10 @@ namespace Bank.Nodes.Tests;
 /// <summary>What a complete `bank demo` prints: the lines DESIGN.md section 4 promises, in order.</summary>
 public static partial class DemoTranscript
 {
-    /// <summary>The INFO lines in order; ids are matched by shape.</summary>
+    /// <summary>
+    /// The INFO lines in order; ids (<c>*</c>), the node's address (<c>{node}</c>), and what depends on the machine (its
+    /// CPU count <c>{n}</c>, its memory <c>{size}</c>) are matched by shape.
+    /// </summary>
     public static readonly string[] Expected =
     [
         "INFO :: Current Balance: 99.0",
@@ -26,11 +29,19 @@ public static partial class DemoTranscript
         "INFO :: Injected 3 crashes: the account throws on its next 3 calls",
         "INFO :: Balance after Deposit: 150.0",
         "INFO :: Restarted 3 times of 5; current balance 150.0",
+        "INFO :: Actor(Account, *) holds num_cpus=1, num_gpus=4, memory=500MiB",
+        "INFO :: State ALIVE on node {node}",
+        "INFO :: Node usage: 4/4 GPU, 1/{n} CPU, 500MiB/{size} memory",
+        "INFO :: Account2 asks for the same: PENDING_CREATION (no node has 4 GPUs free)",
+        "INFO :: Actor killed",
+        "INFO :: Account2 ALIVE on node {node}: the GPUs went to it",
+        "INFO :: Resources released: 0/4 GPU, 0/{n} CPU, 0B/{size} memory",
     ];
 
     /// <summary>
-    /// The run succeeded, wrote nothing to stderr, printed every INFO line in order, and its persistence walkthrough
-    /// shows two different actor ids for the one account it killed and reopened.
+    /// The run succeeded, wrote nothing to stderr, printed every INFO line in order (the vertical-scaling account holds
+    /// all 4 GPUs of the demo's node, and after the kill none is used), and its persistence walkthrough shows two
+    /// different actor ids for the one account it killed and reopened.
     /// </summary>
     public static void AssertComplete(BankProcess.Result result, string run)
     {
@@ -39,12 +50,19 @@ public static partial class DemoTranscript
         var infoLines = result.Lines.Where(l => l.StartsWith("INFO ::", StringComparison.Ordinal)).ToArray();
         Assert.True(Expected.Length == infoLines.Length, $"{run} run printed:\n{result.Stdout}");
         for (var i = 0; i < Expected.Length; i++)
-            Assert.Matches("^" + Regex.Escape(Expected[i]).Replace(@"\*", "[0-9a-f]{32}") + "$", infoLines[i]);
+            Assert.Matches(Pattern(Expected[i]), infoLines[i]);
 
         var ids = result.Lines.Select(l => ActorId().Match(l)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
         Assert.Equal(3, ids.Length);
         Assert.NotEqual(ids[1], ids[2]);
     }
+
+    private static string Pattern(string expected) =>
+        "^" + Regex.Escape(expected)
+            .Replace(@"\*", "[0-9a-f]{32}")
+            .Replace(@"\{node}", @"akka\.tcp://bank@[^ :]+:[0-9]+")
+            .Replace(@"\{n}", "[0-9]+")
+            .Replace(@"\{size}", @"[0-9]+(\.[0-9])?(B|KiB|MiB|GiB|TiB|PiB)") + "$";
 
     [GeneratedRegex(@"^INFO :: Actor\(Account, ([0-9a-f]{32})\)$")]
     private static partial Regex ActorId();

@@ -47,7 +47,7 @@ public sealed class AccountActor : ReceivePersistentActor
         });
         // The supervisor learns the incarnation's supervision from the journal; the BackoffSupervisor passes it up.
         // Told straight to the supervisor, before any command can crash this instance: it always learns of a start first.
-        Recover<RecoveryCompleted>(_ => _supervisor?.Tell(new AccountStarted(Self, _state.Incarnation, _state.Supervision, _state.Restarts)));
+        Recover<RecoveryCompleted>(_ => _supervisor?.Tell(Started()));
 
         Command<AccountRequest>(request => Handle(request, Sender, seq: null, crash: false));
         Command<SupervisedCall>(call => Handle(call.Request, Sender, call.Seq, call.Crash));
@@ -65,6 +65,18 @@ public sealed class AccountActor : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
+    protected override void PreStart()
+    {
+        AccountInstances.For(Context.System).Started();
+        base.PreStart();
+    }
+
+    protected override void PostStop()
+    {
+        AccountInstances.For(Context.System).Stopped();
+        base.PostStop();
+    }
+
     public static string PersistenceIdFor(string key) => BankConstants.AccountPersistenceIdPrefix + key;
 
     public static Props PropsFor(string key, AccountSettings settings, IActorRef? supervisor = null) =>
@@ -76,7 +88,7 @@ public sealed class AccountActor : ReceivePersistentActor
         {
             // Injected faults strike after the work is done and before the answer leaves, the worst moment for a retry.
             if (crash) throw new InjectedCrash(_key);
-            sender.Tell(seq is { } s ? new SupervisedAnswer(s, reply) : reply);
+            sender.Tell(seq is { } s ? SupervisedAnswer.For(s, reply) : reply);
         }
 
         // Open starts an incarnation, close names the one it ends, a refund is owed to any; the rest need the current one.
@@ -113,14 +125,17 @@ public sealed class AccountActor : ReceivePersistentActor
         {
             _state = _state.Apply(evt);
             MaybeSnapshot();
-            // A new incarnation brings its own supervision; the supervisor must know it before the next crash.
+            // A new incarnation brings its own supervision and resources; the supervisor must know them before the next crash.
             if (evt is AccountOpened or AccountReopened)
-                _supervisor?.Tell(new AccountStarted(Self, _state.Incarnation, _state.Supervision, _state.Restarts));
+                _supervisor?.Tell(Started());
             if (!ReferenceEquals(evt, last)) return;
             Answer(Reply());
             // A closed incarnation has nothing left to do; the next call wakes the account from its journal.
             if (evt is AccountClosed)
-                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            {
+                if (_supervisor is null) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                else _supervisor.Tell(new AccountInstanceDone(_key));
+            }
         });
     }
 
@@ -134,6 +149,9 @@ public sealed class AccountActor : ReceivePersistentActor
         _snapshotSequenceNr = LastSequenceNr;
         SaveSnapshot(_state);
     }
+
+    private AccountStarted Started() =>
+        new(_state.Incarnation, _state.Supervision, _state.Restarts, _node, _state.Resources);
 
     private AccountReply Reply() =>
         new(_key, _state.Incarnation, _state.Balance, _state.MinimalBalance, LastSequenceNr, _node, _state.Restarts);

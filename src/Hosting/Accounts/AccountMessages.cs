@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Akka.Actor;
 using Bank.Domain;
 
@@ -13,7 +14,11 @@ public interface IAccountEnvelope : IBankMessage
 }
 
 /// <summary>A command for one incarnation of an account. A stale incarnation is answered with ActorDied.</summary>
-public sealed record AccountRequest(string Key, string Incarnation, IAccountCommand Command) : IAccountEnvelope;
+/// <param name="Placement">
+/// Set by the registry only: the node (address) where the account must run from now on, chosen for the resources it
+/// holds. The account's entity moves its instance there before it handles the command.
+/// </param>
+public sealed record AccountRequest(string Key, string Incarnation, IAccountCommand Command, string? Placement = null) : IAccountEnvelope;
 
 /// <summary>Success: the account's state after the command, and how often this incarnation has been restarted.</summary>
 public sealed record AccountReply(string Key, string Incarnation, decimal Balance, decimal MinimalBalance, long Version, string Node, int Restarts = 0)
@@ -59,16 +64,44 @@ public sealed record InjectCrash(string Key, string Incarnation, int Times) : IA
 /// <summary>The account on <paramref name="Node"/> will crash on its next <paramref name="Times"/> calls.</summary>
 public sealed record CrashInjected(string Key, int Times, string Node) : IBankMessage;
 
+// Between an AccountSupervisor and its account instance, which runs on another node when the account was placed there
+// for its resources (see AccountHost): these cross the wire.
+
 /// <summary>Sent from an <see cref="AccountSupervisor"/> to its account instance: a call to answer with <see cref="SupervisedAnswer"/>.</summary>
-internal sealed record SupervisedCall(long Seq, AccountRequest Request, bool Crash);
+public sealed record SupervisedCall(long Seq, AccountRequest Request, bool Crash) : IBankMessage;
 
-internal sealed record SupervisedAnswer(long Seq, object Reply);
+/// <summary>The instance's answer to a <see cref="SupervisedCall"/>: an <see cref="AccountReply"/> or a <see cref="Rejected"/>.</summary>
+public sealed record SupervisedAnswer(long Seq, AccountReply? Reply, Rejected? Refusal) : IBankMessage
+{
+    public static SupervisedAnswer For(long seq, object reply) => reply switch
+    {
+        AccountReply accepted => new(seq, accepted, null),
+        Rejected refused => new(seq, null, refused),
+        _ => throw new ArgumentOutOfRangeException(nameof(reply), reply.GetType().Name, "An account answers with a reply or a refusal"),
+    };
 
-/// <summary>An account instance recovered: the incarnation's supervision and the restarts its journal records.</summary>
-internal sealed record AccountStarted(IActorRef Account, string Incarnation, Supervision Supervision, int Restarts);
+    [JsonIgnore]
+    public object Answer => (object?)Reply ?? Refusal!;
+}
+
+/// <summary>
+/// An account instance recovered (or opened an incarnation): the incarnation's supervision, the restarts its journal
+/// records, the resources it holds (null: none), and the node it runs on.
+/// </summary>
+public sealed record AccountStarted(string Incarnation, Supervision Supervision, int Restarts, string Node,
+    IReadOnlyDictionary<string, decimal>? Resources = null) : IBankMessage;
 
 /// <summary>The BackoffSupervisor's strategy saw the account instance fail and is restarting it after a backoff.</summary>
-internal sealed record AccountCrashed(string Cause, bool Injected);
+public sealed record AccountCrashed(string Cause, bool Injected) : IBankMessage;
+
+/// <summary>
+/// The host on <paramref name="Node"/> is shutting down with its node: it stops the account's instance now, before the
+/// node leaves, so that the account moves while no instance of it runs there any more.
+/// </summary>
+public sealed record AccountInstanceReleased(string Key, string Node) : IBankMessage;
+
+/// <summary>The account instance closed its incarnation and asks to be stopped (a Passivate, from another node).</summary>
+public sealed record AccountInstanceDone(string Key) : IBankMessage;
 
 /// <summary>What `bank chaos crash` makes an account throw.</summary>
 public sealed class InjectedCrash(string key) : Exception($"injected crash of account {key} ({Marker})")

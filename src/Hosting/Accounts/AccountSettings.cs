@@ -2,14 +2,15 @@ using Akka.Actor;
 
 namespace Bank.Hosting.Accounts;
 
-/// <summary>Tunables of the Account entities, read from <c>bank.accounts</c> and <c>bank.chaos</c> in hocon/bank.hocon.</summary>
+/// <summary>Tunables of the Account entities, read from <c>bank.accounts</c>, <c>bank.resources</c> and <c>bank.chaos</c> in hocon/bank.hocon.</summary>
 public sealed record AccountSettings(
     int SnapshotEvery,
     TimeSpan AskTimeout,
     TimeSpan MinBackoff,
     TimeSpan MaxBackoff,
     double RandomFactor,
-    bool AllowFaultInjection)
+    bool AllowFaultInjection,
+    TimeSpan PendingTimeout)
 {
     public static AccountSettings From(ActorSystem system)
     {
@@ -20,6 +21,7 @@ public sealed record AccountSettings(
             MinBackoff: config.GetTimeSpan("bank.accounts.supervision.min-backoff", TimeSpan.FromMilliseconds(200)),
             MaxBackoff: config.GetTimeSpan("bank.accounts.supervision.max-backoff", TimeSpan.FromSeconds(5)),
             RandomFactor: config.GetDouble("bank.accounts.supervision.random-factor", 0.2),
-            AllowFaultInjection: config.GetBoolean("bank.chaos.allow-fault-injection", false));
+            AllowFaultInjection: config.GetBoolean("bank.chaos.allow-fault-injection", false),
+            PendingTimeout: config.GetTimeSpan("bank.resources.pending-timeout", TimeSpan.FromSeconds(30)));
     }
 }

@@ -22,8 +22,15 @@ namespace Bank.Hosting.Accounts;
 /// </list>
 /// Calls that arrive while the account restarts wait for it. The restart count is journaled by the account itself
 /// (<see cref="RecordRestarts"/>) and reported to the registry for `bank list`.
+/// <para>
+/// An incarnation that holds resources (Ray's num_cpus, num_gpus, memory) runs where the registry placed it: the
+/// instance is started there by that node's <see cref="AccountHost"/> and watched from here, so the entity stays the
+/// one writer of the account wherever its instance runs. When that node leaves, the instance moves to the node the
+/// registry places it on next (calls wait, and are resent with their ids); while no node fits, the account is
+/// PENDING_CREATION and calls fail after the pending timeout.
+/// </para>
 /// </summary>
-public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
+public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWithTimers
 {
     private const string MaxRestartsExceeded = DeathCauses.MaxRestartsExceeded;
 
@@ -48,6 +55,18 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
     private bool _passivating;
     private bool _draining;
     private ICancelable? _failureReport;
+    // Placement: where the instance runs, where it must run, and what the registry said.
+    private string _instanceNode = string.Empty;
+    private bool _instanceReady;
+    private bool _stoppingInstance;
+    private bool _holdsResources;
+    private bool _placementKnown;
+    private string? _placement;
+    private (DateTimeOffset Since, string Reason)? _placementPending;
+    // Since when the registry was asked where to run without an answer: calls do not wait on it for ever either.
+    private DateTimeOffset? _askingSince;
+    // The node whose host said it is shutting down and released our instance: it must not be chosen again.
+    private string? _released;
 
     public AccountSupervisor(string key, AccountSettings settings)
     {
@@ -59,60 +78,390 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
 
     public IStash Stash { get; set; } = null!;
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     public static Props PropsFor(string key, AccountSettings settings) => Props.Create(() => new AccountSupervisor(key, settings));
 
     protected override void PreStart()
     {
         ActorRegistry.For(Context.System).TryGet<NameRegistryKey>(out _registry);
-        StartAccount();
+        // The instance starts with the first message: an open from the registry may say where it must run.
+        Become(Restarting);
     }
 
-    protected override void PostStop() => _failureReport?.Cancel();
+    protected override void PostStop()
+    {
+        _failureReport?.Cancel();
+        // An instance on another node is no child of ours: it is stopped by hand (its host also stops it when we die).
+        if (IsRemote(_backoff)) _backoff.Tell(PoisonPill.Instance);
+    }
+
+    private bool IsRemote(IActorRef instance) => !instance.IsNobody() && _instanceNode != _node;
 
     // The BackoffSupervisor and the account instance that closes a dead incarnation are stopped, never restarted, by us.
     protected override SupervisorStrategy SupervisorStrategy() => Akka.Actor.SupervisorStrategy.StoppingStrategy;
 
-    /// <summary>A fresh BackoffSupervisor over a fresh account instance; its strategy tells us of every crash.</summary>
-    private void StartAccount()
+    /// <summary>
+    /// A BackoffSupervisor over an account instance that reports to <paramref name="supervisor"/>: its strategy tells
+    /// the supervisor of every crash. Started here, or on the node the account is placed on by its <see cref="AccountHost"/>.
+    /// </summary>
+    public static Props InstancePropsFor(string key, AccountSettings settings, IActorRef supervisor)
     {
-        var self = Self;
         var options = Backoff.OnFailure(
-                AccountActor.PropsFor(_key, _settings, self), "account",
-                _settings.MinBackoff, _settings.MaxBackoff, _settings.RandomFactor, maxNrOfRetries: -1)
+                AccountActor.PropsFor(key, settings, supervisor), "account",
+                settings.MinBackoff, settings.MaxBackoff, settings.RandomFactor, maxNrOfRetries: -1)
             .WithSupervisorStrategy(new OneForOneStrategy(-1, -1, cause =>
             {
                 // Runs in the BackoffSupervisor; telling is safe from anywhere and keeps the order of this instance's start.
-                self.Tell(new AccountCrashed($"{cause.GetType().Name}: {cause.Message}", cause is InjectedCrash));
+                supervisor.Tell(new AccountCrashed($"{cause.GetType().Name}: {cause.Message}", cause is InjectedCrash));
                 return Directive.Restart;
             }, loggingEnabled: false));
-        _backoff = Context.Watch(Context.ActorOf(BackoffSupervisor.Props(options), $"backoff-{++_generation}"));
+        return BackoffSupervisor.Props(options);
     }
+
+    /// <summary>Starts the instance on <paramref name="node"/>: a child here, or through that node's host.</summary>
+    private void StartInstance(string node)
+    {
+        _instanceNode = node;
+        _instanceReady = false;
+        _generation++;
+        if (node == _node)
+        {
+            _backoff = Context.Watch(Context.ActorOf(InstancePropsFor(_key, _settings, Self), $"backoff-{_generation}"));
+            return;
+        }
+
+        _backoff = ActorRefs.Nobody;
+        Context.ActorSelection(AccountHost.PathOn(node)).Tell(new HostAccount(_key, _generation));
+        Timers.StartSingleTimer(nameof(HostTimedOut), new HostTimedOut(_generation), _settings.AskTimeout);
+    }
+
+    /// <summary>The host on the placed node started the instance (the sender).</summary>
+    private void Hosted(AccountHosted hosted)
+    {
+        if (hosted.Generation != _generation || !_backoff.IsNobody())
+        {
+            // An instance we no longer wait for (its start timed out, or we asked again): it must not live on.
+            if (!Sender.Equals(_backoff)) Sender.Tell(PoisonPill.Instance);
+            return;
+        }
+
+        Timers.Cancel(nameof(HostTimedOut));
+        _backoff = Context.Watch(Sender);
+        Stash.UnstashAll();
+    }
+
+    /// <summary>
+    /// The placed node did not answer. While it is Up, it is asked again; once it is gone, the account is placed again
+    /// (when its incarnation is known to hold resources), or the calls waiting for it are told to try again: an open
+    /// the registry placed there must never run anywhere else.
+    /// </summary>
+    private void HostTimeout(HostTimedOut timedOut)
+    {
+        if (timedOut.Generation != _generation || !_backoff.IsNobody()) return;
+        if (IsUp(_instanceNode) && !_draining)
+        {
+            _log.Info("Account {Key}: node {Node} did not start its instance yet; asking it again", _key, _instanceNode);
+            StartInstance(_instanceNode);
+            return;
+        }
+
+        LostPlacement($"the node chosen for account '{_key}' ({_instanceNode}) is gone");
+    }
+
+    /// <summary>The node the account was to run on is gone before its instance ran there.</summary>
+    private void LostPlacement(string why)
+    {
+        _instanceNode = string.Empty;
+        _placement = null;
+        _placementKnown = false;
+        if (!_holdsResources)
+        {
+            // Not known to hold resources: a placed open whose node went away. Its caller (the registry) tries again.
+            var retry = new Rejected(ErrorKind.ClusterUnreachable, "PlacementLost", $"{why}; try again");
+            foreach (var (seq, call) in _calls.Where(c => !c.Value.Sent).ToList())
+            {
+                _calls.Remove(seq);
+                if (call.ReplyTo != ActorRefs.Nobody) call.ReplyTo.Tell(retry);
+            }
+
+            Become(Restarting);
+            StopIfDrained();
+            return;
+        }
+
+        Become(Restarting);
+        Settle();
+    }
+
+    private void StopInstance()
+    {
+        _stoppingInstance = true;
+        if (IsRemote(_backoff)) _backoff.Tell(PoisonPill.Instance);
+        else Context.Stop(_backoff);
+    }
+
+    /// <summary>
+    /// Decides what the account needs next: to learn where it runs (it holds resources), an instance there, a move
+    /// there once the calls in flight are answered, or nothing: then it runs and the waiting calls go.
+    /// </summary>
+    private void Settle()
+    {
+        if (_draining)
+        {
+            // Stopping (passivation, hand-off): no start, ask or move, but calls waiting for a ready instance still go.
+            if (!_backoff.IsNobody() && _instanceReady && !_restarting && (_placement ?? _node) == _instanceNode) SendWaiting();
+            return;
+        }
+
+        if (_holdsResources && !_placementKnown)
+        {
+            AskWhereToRun();
+            return;
+        }
+
+        if (_placementPending is not null) return;
+        var target = _placement ?? _node;
+        if (_backoff.IsNobody())
+        {
+            if (_instanceNode.Length == 0) StartInstance(target);
+            return;
+        }
+
+        if (target != _instanceNode)
+        {
+            if (_stoppingInstance || _calls.Values.Any(c => c.Sent)) return;
+            _log.Info("Account {Key} moves from {From} to {To}", _key, _instanceNode, target);
+            StopInstance();
+            return;
+        }
+
+        if (!_instanceReady || _restarting) return;
+        SendWaiting();
+    }
+
+    private void SendWaiting()
+    {
+        Become(Running);
+        foreach (var (seq, call) in _calls.Where(c => !c.Value.Sent).ToList())
+            Send(seq, call);
+        Stash.UnstashAll();
+    }
+
+    private void AskWhereToRun()
+    {
+        if (_registry is null)
+        {
+            _placementKnown = true;
+            Settle();
+            return;
+        }
+
+        _askingSince ??= DateTimeOffset.UtcNow;
+        _registry.Tell(new WhereToRun(_key, _incarnation, _released));
+        Timers.StartSingleTimer(nameof(AskWhereToRun), AskPlacementAgain.Instance, TimeSpan.FromSeconds(1));
+    }
+
+    private void Placed(RunAt runAt)
+    {
+        if (runAt.Incarnation == _incarnation && !_placementKnown) PlacementLearned(runAt.Node);
+    }
+
+    private void NotPlaced(NotPlaced notPlaced)
+    {
+        if (notPlaced.Incarnation == _incarnation && !_placementKnown) PlacementLearned(null);
+    }
+
+    /// <summary>The registry said where the incarnation runs (null: it holds no placement, so anywhere).</summary>
+    private void PlacementLearned(string? node)
+    {
+        Timers.Cancel(nameof(AskWhereToRun));
+        _askingSince = null;
+        _released = null;
+        _placementKnown = true;
+        _placementPending = null;
+        _placement = node;
+        Settle();
+    }
+
+    /// <summary>No node has the account's resources free: calls wait until the pending timeout, then fail.</summary>
+    private void Pending(PlacementPending pending)
+    {
+        if (pending.Incarnation != _incarnation || _placementKnown) return;
+        _askingSince = null;
+        _placementPending = (pending.Since, pending.Reason);
+        FailCallsIfPendingTooLong();
+    }
+
+    private void FailCallsIfPendingTooLong()
+    {
+        var (since, reason) = _placementPending ?? (_askingSince is { } asking
+            ? (asking, $"the registry did not say where account '{_key}' runs within {_settings.PendingTimeout.TotalSeconds:0.#} s")
+            : (DateTimeOffset.MaxValue, string.Empty));
+        if (DateTimeOffset.UtcNow - since < _settings.PendingTimeout) return;
+        var pending = new Rejected(ErrorKind.ClusterUnreachable, "PendingCreation", reason);
+        foreach (var (seq, call) in _calls.Where(c => !c.Value.Sent && c.Value.ReplyTo != ActorRefs.Nobody).ToList())
+        {
+            _calls.Remove(seq);
+            call.ReplyTo.Tell(pending);
+        }
+
+        StopIfDrained();
+    }
+
+    /// <summary>
+    /// The instance stopped: because we moved it, or because its node is gone (then the account is placed again and
+    /// the calls it had are resent there with their ids), or because its journal failed.
+    /// </summary>
+    private void InstanceStopped(Terminated terminated)
+    {
+        if (!terminated.ActorRef.Equals(_backoff)) return;
+        var lostNode = _instanceNode != _node && (terminated.AddressTerminated || !IsUp(_instanceNode));
+        if (!_stoppingInstance && !lostNode)
+        {
+            JournalFailed(terminated);
+            return;
+        }
+
+        if (lostNode && !_stoppingInstance)
+            _log.Info("Account {Key} lost its node {Node}; it is placed again", _key, _instanceNode);
+        _backoff = ActorRefs.Nobody;
+        _instanceReady = false;
+        _stoppingInstance = false;
+        _instanceNode = string.Empty;
+        foreach (var (seq, call) in _calls.ToList())
+        {
+            if (call.ReplyTo == ActorRefs.Nobody && call.Request.Command is RecordRestarts) _calls.Remove(seq);
+            else call.Sent = false;
+        }
+
+        if (lostNode || _released is not null)
+        {
+            _placementKnown = false;
+            _placement = null;
+            if (!_holdsResources && !_draining)
+            {
+                LostPlacement("the node the account ran on is gone");
+                return;
+            }
+        }
+
+        Become(Restarting);
+        if (_draining)
+        {
+            // Passivating or handed off: the next entity answers from the journal; the callers resend with their ids.
+            var retry = new Rejected(ErrorKind.ClusterUnreachable, "Moving", $"account '{_key}' is moving; try again");
+            foreach (var call in _calls.Values.Where(c => c.ReplyTo != ActorRefs.Nobody)) call.ReplyTo.Tell(retry);
+            _calls.Clear();
+            StopIfDrained();
+            return;
+        }
+
+        Settle();
+    }
+
+    /// <summary>
+    /// Reports come from the current BackoffSupervisor (crashes) or its account (starts); one from an instance we moved
+    /// away from, arriving late, is not about the instance that runs now.
+    /// </summary>
+    private bool FromCurrentInstance() =>
+        !_backoff.IsNobody() && (Sender.Equals(_backoff) || Sender.Path.Parent.Equals(_backoff.Path));
+
+    private bool IsUp(string node) =>
+        Cluster.Get(Context.System).State.Members.Any(m => m.Status == MemberStatus.Up && m.Address.ToString() == node);
 
     private void Running()
     {
-        Receive<AccountRequest>(request => Track(request, Sender, send: true));
+        Receive<AccountRequest>(request =>
+        {
+            Place(request);
+            Track(request, Sender, send: (_placement ?? _node) == _instanceNode);
+            Settle();
+        });
         Receive<SupervisedAnswer>(Answered);
-        Receive<AccountStarted>(Started);
-        Receive<AccountCrashed>(Crashed);
-        Receive<InjectCrash>(Inject);
-        Receive<AccountProbe>(probe => _backoff.Forward(probe));
-        Receive<Passivate>(_ => Context.Parent.Tell(new Passivate(StopWhenIdle.Instance)));
-        Receive<StopWhenIdle>(_ => Drain());
-        Receive<Terminated>(JournalFailed);
+        Receive<AccountStarted>(started =>
+        {
+            if (FromCurrentInstance()) Started(started);
+        });
+        Receive<AccountCrashed>(crashed =>
+        {
+            if (FromCurrentInstance()) Crashed(crashed);
+        });
+        ReceivePlacement();
     }
 
+    /// <summary>Calls wait: for the instance to start, to restart after a crash, to move, or for a node to place it on.</summary>
     private void Restarting()
     {
         // Calls wait for the restarted instance; they are not in flight, so they use none of their retries.
-        Receive<AccountRequest>(request => Track(request, Sender, send: false));
+        Receive<AccountRequest>(request =>
+        {
+            Place(request);
+            Track(request, Sender, send: false);
+            FailCallsIfPendingTooLong();
+            Settle();
+        });
         Receive<SupervisedAnswer>(Answered);
-        Receive<AccountStarted>(Started);
+        Receive<AccountStarted>(started =>
+        {
+            // An instance on another node may report before its host does: it waits until we know it.
+            if (_backoff.IsNobody()) Stash.Stash();
+            else if (FromCurrentInstance()) Started(started);
+        });
         Receive<AccountCrashed>(_ => { });
+        ReceivePlacement();
+    }
+
+    private void ReceivePlacement()
+    {
         Receive<InjectCrash>(Inject);
-        Receive<AccountProbe>(probe => _backoff.Forward(probe));
+        Receive<AccountProbe>(probe =>
+        {
+            if (!_backoff.IsNobody() && _instanceReady)
+            {
+                _backoff.Forward(probe);
+                return;
+            }
+
+            // Asked before the instance runs: it starts, and the probe goes to it then.
+            Stash.Stash();
+            Settle();
+        });
         Receive<Passivate>(_ => Context.Parent.Tell(new Passivate(StopWhenIdle.Instance)));
+        Receive<AccountInstanceDone>(_ => Context.Parent.Tell(new Passivate(StopWhenIdle.Instance)));
         Receive<StopWhenIdle>(_ => Drain());
-        Receive<Terminated>(JournalFailed);
+        Receive<AccountHosted>(Hosted);
+        Receive<HostTimedOut>(HostTimeout);
+        Receive<RunAt>(Placed);
+        Receive<NotPlaced>(NotPlaced);
+        Receive<PlacementPending>(Pending);
+        Receive<AskPlacementAgain>(_ =>
+        {
+            if (_placementKnown || _draining) return;
+            FailCallsIfPendingTooLong();
+            AskWhereToRun();
+        });
+        Receive<AccountInstanceReleased>(released =>
+        {
+            // The instance's node is shutting down: its host stops the instance, and the account moves elsewhere.
+            if (released.Node != _instanceNode || _backoff.IsNobody() || _stoppingInstance) return;
+            _released = released.Node;
+            StopInstance();
+        });
+        Receive<Terminated>(InstanceStopped);
+    }
+
+    /// <summary>
+    /// The registry opens a placed account with the node it chose (an open without one runs anywhere): the instance
+    /// moves there before the open is handled.
+    /// </summary>
+    private void Place(AccountRequest request)
+    {
+        if (request.Command is not OpenAccount) return;
+        _placement = request.Placement;
+        _placementKnown = true;
+        _placementPending = null;
+        if (request.Placement is null) _holdsResources = false;
     }
 
     /// <summary>
@@ -122,6 +471,18 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
     private void Drain()
     {
         _draining = true;
+        if (_placementPending is not null || (_holdsResources && !_placementKnown) || _backoff.IsNobody()
+            || (_placement ?? _node) != _instanceNode)
+        {
+            // Waiting for a node: the calls never reached the account, and the next entity takes them when resent.
+            var retry = new Rejected(ErrorKind.ClusterUnreachable, "Moving", $"account '{_key}' is moving; try again");
+            foreach (var (seq, call) in _calls.Where(c => !c.Value.Sent).ToList())
+            {
+                _calls.Remove(seq);
+                if (call.ReplyTo != ActorRefs.Nobody) call.ReplyTo.Tell(retry);
+            }
+        }
+
         StopIfDrained();
     }
 
@@ -175,7 +536,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
             if (!_calls.Remove(answer.Seq, out var call)) return;
             if (call.ReplyTo != ActorRefs.Nobody)
             {
-                call.ReplyTo.Tell(answer.Reply);
+                call.ReplyTo.Tell(answer.Answer);
                 PassivateWhenSettled();
                 return;
             }
@@ -198,6 +559,14 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         Receive<AccountCrashed>(_ => { });
         Receive<Passivate>(_ => { });
         Receive<StopWhenIdle>(_ => Context.Stop(Self));
+        // Placement news for the incarnation that died: an instance a host started late is stopped.
+        Receive<AccountHosted>(_ => Sender.Tell(PoisonPill.Instance));
+        Receive<AccountInstanceDone>(_ => { });
+        Receive<RunAt>(_ => { });
+        Receive<NotPlaced>(_ => { });
+        Receive<PlacementPending>(_ => { });
+        Receive<AskPlacementAgain>(_ => { });
+        Receive<HostTimedOut>(_ => { });
         Receive<Terminated>(terminated =>
         {
             // The last instance failed (its journal, most likely) before it journaled the close: the calls it
@@ -230,12 +599,16 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
     private void Answered(SupervisedAnswer answer)
     {
         if (_calls.Remove(answer.Seq, out var call))
-            call.ReplyTo.Tell(answer.Reply);
+            call.ReplyTo.Tell(answer.Answer);
         StopIfDrained();
+        // A move waits for the calls in flight.
+        if (!_backoff.IsNobody() && (_placement ?? _node) != _instanceNode) Settle();
     }
 
     private void Started(AccountStarted started)
     {
+        _instanceReady = true;
+        _holdsResources = started.Resources is not null;
         _supervision = started.Supervision;
         if (started.Incarnation != _incarnation)
         {
@@ -245,7 +618,6 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         }
 
         _restarts = Math.Max(_restarts, started.Restarts);
-        Become(Running);
         if (_restarts > started.Restarts)
         {
             // Journaled before the waiting calls are resent, so that the count holds wherever the account wakes next.
@@ -260,8 +632,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
             _registry?.Tell(new ActorRestartCompleted(_key, _incarnation, _restarts));
         }
 
-        foreach (var (seq, call) in _calls.Where(c => !c.Value.Sent).ToList())
-            Send(seq, call);
+        Settle();
     }
 
     private void Crashed(AccountCrashed crashed)
@@ -314,7 +685,9 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
         _log.Info("Account {Key} crashed ({Cause}) with no restarts left (max_restarts={MaxRestarts}): it is dead",
             _key, _lastCause, Supervision.Describe(_supervision.MaxRestarts));
         Context.Unwatch(_backoff);
-        Context.Stop(_backoff);
+        if (IsRemote(_backoff)) _backoff.Tell(PoisonPill.Instance);
+        else if (!_backoff.IsNobody()) Context.Stop(_backoff);
+        _backoff = ActorRefs.Nobody;
         var died = DiedOfCrashes();
         foreach (var call in _calls.Values.Where(c => c.ReplyTo != ActorRefs.Nobody))
             call.ReplyTo.Tell(died);
@@ -401,6 +774,13 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash
     private sealed record ReportFailure
     {
         public static readonly ReportFailure Instance = new();
+    }
+
+    private sealed record HostTimedOut(int Generation);
+
+    private sealed record AskPlacementAgain
+    {
+        public static readonly AskPlacementAgain Instance = new();
     }
 }
 

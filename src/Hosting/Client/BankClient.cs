@@ -140,7 +140,8 @@ public sealed class ClusterClientGateway : IBankGateway
 
     private async Task<object> SendAsync(IBankMessage request, CancellationToken cancellationToken)
     {
-        var perAttempt = TimeSpan.FromTicks(_timeout.Ticks / _attempts);
+        var timeout = Patience.For(request, _timeout, _system);
+        var perAttempt = TimeSpan.FromTicks(timeout.Ticks / _attempts);
         for (var attempt = 1; attempt <= _attempts; attempt++)
         {
             try
@@ -160,7 +161,7 @@ public sealed class ClusterClientGateway : IBankGateway
         }
 
         throw new BankException(ErrorKind.ClusterUnreachable, "Timeout",
-            $"no answer from the cluster at {_where} within {_timeout.TotalSeconds:0.#} s");
+            $"no answer from the cluster at {_where} within {timeout.TotalSeconds:0.#} s");
     }
 
     private sealed class CancelOnDispose(ICancelable cancelable) : IDisposable

@@ -24,6 +24,24 @@ public sealed record AccountOptions(decimal Balance, decimal MinimalBalance)
 
     /// <summary>Ray's max_task_retries: resends of a call that was in flight during a crash; -1 unlimited. Needs restarts.</summary>
     public int MaxTaskRetries { get; init; }
+
+    /// <summary>Ray's num_cpus: CPUs the actor holds while it lives (fractions to 0.0001). Unset: 1 if it asks for anything else.</summary>
+    public decimal? NumCpus { get; init; }
+
+    /// <summary>Ray's num_gpus: GPUs the actor holds while it lives (fractions to 0.0001; above 1, whole).</summary>
+    public decimal? NumGpus { get; init; }
+
+    /// <summary>Ray's memory: bytes the actor holds while it lives.</summary>
+    public decimal? Memory { get; init; }
+
+    /// <summary>Ray's resources: custom resources by name, e.g. accelerator_x = 1.</summary>
+    public IReadOnlyDictionary<string, decimal>? CustomResources { get; init; }
+
+    /// <summary>
+    /// What the actor holds while it lives (see <see cref="Placement.Request"/>); empty when it asks for nothing, and then,
+    /// as in Ray, it needs a node with 1 CPU to be placed on and holds none while it runs.
+    /// </summary>
+    public ResourceSet Resources => Placement.Request(NumCpus, NumGpus, Memory, CustomResources);
 }
 
 /// <summary>
@@ -47,13 +65,21 @@ public sealed class BankSession : IAsyncDisposable
     /// <summary>The owner id recorded on the actors this session opens.</summary>
     public string Owner { get; }
 
+    /// <summary>
+    /// Ray's <c>Account.options(name=..., num_cpus=..., num_gpus=..., memory=...).remote(balance, minimal)</c>. An actor
+    /// that asks for resources starts on a node that has them free; while none has, it is PENDING_CREATION and this waits
+    /// up to <c>bank.resources.pending-timeout</c>, then fails (ActorDied, CREATION_FAILED) naming the request and the
+    /// largest free capacity.
+    /// </summary>
     public async Task<ActorInfo> OpenAsync(string name, AccountOptions options, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
-        if (new Supervision(options.MaxRestarts, options.MaxTaskRetries).Validate() is { } badSupervision)
-            throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage), badSupervision);
+        var resources = options.Resources;
+        if ((new Supervision(options.MaxRestarts, options.MaxTaskRetries).Validate() ?? Placement.Validate(resources)) is { } badOptions)
+            throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage), badOptions);
         var request = new OpenActor(name, options.Key, options.Balance, options.MinimalBalance, options.Detached,
-            options.GetIfExists, options.Detached ? null : Owner, NewRequestId(), options.MaxRestarts, options.MaxTaskRetries);
+            options.GetIfExists, options.Detached ? null : Owner, NewRequestId(), options.MaxRestarts, options.MaxTaskRetries,
+            resources.ToAmounts());
         return Expect<ActorInfo>(await _gateway.AskRegistryAsync(request, cancellationToken));
     }
 

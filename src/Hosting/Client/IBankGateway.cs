@@ -19,6 +19,19 @@ public interface IBankGateway
     Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default);
 }
 
+/// <summary>How long a gateway waits for an answer.</summary>
+internal static class Patience
+{
+    /// <summary>
+    /// The client's ask timeout; an open of an actor that holds resources may wait PENDING_CREATION for a node up to
+    /// <c>bank.resources.pending-timeout</c> on top of it.
+    /// </summary>
+    public static TimeSpan For(IBankMessage request, TimeSpan timeout, ActorSystem system) =>
+        request is Registry.OpenActor { Resources: not null }
+            ? timeout + system.Settings.Config.GetTimeSpan("bank.resources.pending-timeout", TimeSpan.FromSeconds(30))
+            : timeout;
+}
+
 /// <summary>A gateway inside a node: asks the local registry and shard region directly.</summary>
 public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorRef accounts, TimeSpan timeout) : IBankGateway
 {
@@ -40,7 +53,7 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
         request is Gateway.IGatewayRequest
             // History, transfers and fault injection are the node's gateway's business, as for clients outside.
             ? AskAsync(system.ActorSelection(BankConstants.GatewayPath), request, cancellationToken)
-            : AskAsync(registry, request, cancellationToken);
+            : AskAsync(registry, request, cancellationToken, Patience.For(request, timeout, system));
 
     /// <summary>Clients may only call an account; opening and closing incarnations is the registry's business.</summary>
     public Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
@@ -49,8 +62,9 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
             : throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage),
                 $"{request.Command.GetType().Name} goes through the registry, not straight to an account");
 
-    private async Task<object> AskAsync(ICanTell target, object request, CancellationToken cancellationToken)
+    private async Task<object> AskAsync(ICanTell target, object request, CancellationToken cancellationToken, TimeSpan? patience = null)
     {
+        var wait = patience ?? timeout;
         // A node that is shutting down answers nothing more: say so now rather than after the timeout.
         if (CoordinatedShutdown.Get(system).ShutdownReason is not null)
             throw new BankException(ErrorKind.ClusterUnreachable, "ShuttingDown", "the node is shutting down");
@@ -58,15 +72,15 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
         {
             return target switch
             {
-                IActorRef actor => await actor.Ask<object>(request, timeout, cancellationToken),
-                ActorSelection selection => await selection.Ask<object>(request, timeout, cancellationToken),
+                IActorRef actor => await actor.Ask<object>(request, wait, cancellationToken),
+                ActorSelection selection => await selection.Ask<object>(request, wait, cancellationToken),
                 _ => throw new ArgumentOutOfRangeException(nameof(target)),
             };
         }
         catch (AskTimeoutException)
         {
             throw new BankException(ErrorKind.ClusterUnreachable, "Timeout",
-                $"no answer from the cluster within {timeout.TotalSeconds:0.#} s");
+                $"no answer from the cluster within {wait.TotalSeconds:0.#} s");
         }
     }
 }

@@ -94,6 +94,7 @@ public sealed class BankDashboard : IAsyncDisposable
         await using var session = new BankSession(node.Gateway);
         var view = session.ClusterViewAsync(ct);
         var shards = session.ShardsAsync(BankConstants.AccountShardType, cancellationToken: ct);
+        var usage = session.ClusterStatusAsync(ct);
         var actors = await session.ListAsync(ct);
         var members = (await view).Members;
         var infos = await Task.WhenAll(members.Select(async m =>
@@ -109,6 +110,7 @@ public sealed class BankDashboard : IAsyncDisposable
             }
         }));
         var regions = (await shards).Regions;
+        var held = (await usage).Nodes.ToDictionary(n => n.Address, StringComparer.Ordinal);
 
         // Balances and nodes from the live accounts themselves, as `bank list` does.
         var status = await Task.WhenAll(actors.Select(async a =>
@@ -131,9 +133,13 @@ public sealed class BankDashboard : IAsyncDisposable
             {
                 m.Address, m.Status, m.Roles, m.Reachable, m.Leader, m.Oldest, UpSince = m.UpSince?.ToString("O"),
                 Cpus = infos[i]?.Cpus, MemoryBytes = infos[i]?.MemoryBytes,
-                Resources = infos[i]?.Resources is { } advertised
-                    ? string.Join(", ", advertised.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={Domain.ResourceSet.Describe(r.Key, r.Value)}"))
-                    : null,
+                // As `ray status` shows usage: what the placed actors hold of what the node advertises.
+                Resources = held.TryGetValue(m.Address, out var usedHere)
+                    ? string.Join(", ", usedHere.Total.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r =>
+                        $"{r.Key} {Domain.ResourceSet.Describe(r.Key, usedHere.Used.GetValueOrDefault(r.Key))}/{Domain.ResourceSet.Describe(r.Key, r.Value)}"))
+                    : infos[i]?.Resources is { } advertised
+                        ? string.Join(", ", advertised.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={Domain.ResourceSet.Describe(r.Key, r.Value)}"))
+                        : null,
                 Shards = regions.FirstOrDefault(r => r.Node == m.Address)?.Shards ?? 0,
                 Actors = regions.FirstOrDefault(r => r.Node == m.Address)?.Entities ?? 0,
             }),
@@ -141,6 +147,7 @@ public sealed class BankDashboard : IAsyncDisposable
             {
                 a.Name, a.Key, a.Id, State = a.State.Display(), Restarts = status[i]?.Restarts ?? a.Restarts,
                 Node = status[i]?.Node ?? a.Node, a.Detached, Balance = status[i]?.Balance, a.DeathCause,
+                Resources = a.Resources is null ? "-" : Domain.Placement.Describe(a.Held),
             }),
             Operations = operations.Samples.Select(s => new { At = s.At.ToString("O"), PerSecond = s.Count }),
         };

@@ -61,8 +61,9 @@ public sealed record GetNodeInfo : IBankMessage
 
 /// <param name="MemoryBytes">The memory this process may use (the machine's, or its container's limit).</param>
 /// <param name="Resources">What the node advertises (cpu, gpu, memory in bytes, custom ones).</param>
+/// <param name="Actors">Account instances running on the node now.</param>
 public sealed record NodeInfo(string Address, int Cpus, long MemoryBytes, IReadOnlyList<string> Roles,
-    IReadOnlyDictionary<string, decimal>? Resources = null) : IBankMessage;
+    IReadOnlyDictionary<string, decimal>? Resources = null, int Actors = 0) : IBankMessage;
 
 /// <summary>`bank status`: every node with its roles, resources (total, used, free) and number of actors, like `ray status`.</summary>
 public sealed record GetClusterStatus : IGatewayRequest
@@ -70,8 +71,11 @@ public sealed record GetClusterStatus : IGatewayRequest
     public static readonly GetClusterStatus Instance = new();
 }
 
-/// <param name="Used">What the actors placed on the node reserve.</param>
+/// <param name="Actors">Account instances running on the node.</param>
+/// <param name="Used">What the actors placed on the node hold (their num_cpus, num_gpus, memory, custom resources).</param>
+/// <param name="Placed">How many live actors hold resources on the node.</param>
 public sealed record NodeStatus(string Address, IReadOnlyList<string> Roles, int Actors, IReadOnlyDictionary<string, decimal> Total,
-    IReadOnlyDictionary<string, decimal> Used, IReadOnlyDictionary<string, decimal> Free) : IBankMessage;
+    IReadOnlyDictionary<string, decimal> Used, IReadOnlyDictionary<string, decimal> Free, int Placed = 0) : IBankMessage;
 
-public sealed record ClusterStatus(IReadOnlyList<NodeStatus> Nodes) : IBankMessage;
+/// <param name="Pending">Actors waiting for a node with their resources free (PENDING_CREATION).</param>
+public sealed record ClusterStatus(IReadOnlyList<NodeStatus> Nodes, int Pending = 0) : IBankMessage;

@@ -4,6 +4,7 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Registry;
 
 namespace Bank.Hosting.Inspection;
 
@@ -44,7 +45,8 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         Receive<GetLocalShards>(LocalShards);
         Receive<GetActorTree>(Tree);
         Receive<GetNodeInfo>(_ => Sender.Tell(new NodeInfo(_cluster.SelfAddress.ToString(), Environment.ProcessorCount,
-            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, [.. _cluster.SelfRoles.Order(StringComparer.Ordinal)], _resources.Amounts)));
+            GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, [.. _cluster.SelfRoles.Order(StringComparer.Ordinal)], _resources.Amounts,
+            AccountInstances.For(Context.System).Running)));
         Receive<GetClusterStatus>(_ => Status());
     }
 
@@ -53,30 +55,53 @@ public sealed class Inspector : ReceiveActor, IWithTimers
     public static Props PropsFor(TimeSpan timeout, ResourceSet resources) => Props.Create(() => new Inspector(timeout, resources));
 
     /// <summary>
-    /// Every Up member's advertised resources and actor count, asked of each node's inspector at once. Nothing is
-    /// reserved yet: an account holds no resources while it runs (Ray's default of 1 CPU counts only for placing it).
+    /// Every Up member's advertised resources, what the actors placed on it hold (the registry's reservations), and how
+    /// many account instances it runs, asked of each node's inspector and of the registry at once.
     /// </summary>
     private void Status()
     {
         var nodes = _cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Leaving).Select(m => m.Address).ToList();
         var timeout = _timeout;
+        var reservations = ActorRegistry.For(Context.System).TryGet<NameRegistryKey>(out var registry)
+            ? registry.Ask<Reservations>(GetReservations.Instance, timeout)
+            : Task.FromResult(new Reservations([], 0));
         var asks = nodes.Select(async node =>
         {
             try
             {
-                var info = Context.ActorSelection(InspectorPath(node)).Ask<NodeInfo>(GetNodeInfo.Instance, timeout);
-                var shards = Context.ActorSelection(InspectorPath(node)).Ask<ShardsView>(new GetLocalShards(BankConstants.AccountShardType, false), timeout);
-                var total = (await info).Resources ?? new Dictionary<string, decimal>();
-                var used = total.ToDictionary(r => r.Key, _ => 0m);
-                return new NodeStatus(node.ToString(), (await info).Roles, (await shards).Regions.Sum(r => r.Entities), total, used,
-                    total.ToDictionary(r => r.Key, r => r.Value - used[r.Key]));
+                return await Context.ActorSelection(InspectorPath(node)).Ask<NodeInfo>(GetNodeInfo.Instance, timeout);
             }
             catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException)
             {
                 return null;
             }
         }).ToList();
-        Task.WhenAll(asks).PipeTo(Sender, success: all => new ClusterStatus([.. all.OfType<NodeStatus>()]));
+        StatusAsync().PipeTo(Sender);
+
+        async Task<ClusterStatus> StatusAsync()
+        {
+            var infos = await Task.WhenAll(asks);
+            Reservations held;
+            try
+            {
+                held = await reservations;
+            }
+            catch (AskTimeoutException)
+            {
+                // The registry is moving to another node: the resources show as free until it answers again.
+                held = new Reservations([], 0);
+            }
+
+            var byNode = held.Nodes.ToDictionary(n => n.Node, StringComparer.Ordinal);
+            return new ClusterStatus([.. infos.OfType<NodeInfo>().Select(info =>
+            {
+                var total = ResourceSet.From(info.Resources);
+                var used = byNode.TryGetValue(info.Address, out var reservation) ? ResourceSet.From(reservation.Used) : ResourceSet.Empty;
+                used = total.Amounts.Keys.Aggregate(used, (all, name) => all.With(name, used[name]));
+                return new NodeStatus(info.Address, info.Roles, info.Actors, total.Amounts, used.Amounts, total.Minus(used).Amounts,
+                    reservation?.Placed ?? 0);
+            })], held.Pending);
+        }
     }
 
     protected override void PreStart()

@@ -11,7 +11,7 @@ using Bank.Hosting.Accounts;
 
 namespace Bank.Hosting.Registry;
 
-/// <summary>Tunables of the registry, read from <c>bank.registry</c> and <c>bank.accounts</c> in hocon/bank.hocon.</summary>
+/// <summary>Tunables of the registry, read from <c>bank.registry</c>, <c>bank.accounts</c> and <c>bank.resources</c> in hocon/bank.hocon.</summary>
 public sealed record RegistrySettings(
     int SnapshotEvery,
     int KeepDead,
@@ -19,7 +19,8 @@ public sealed record RegistrySettings(
     TimeSpan MinBackoff,
     TimeSpan MaxBackoff,
     TimeSpan HeartbeatInterval,
-    TimeSpan OwnerTimeout)
+    TimeSpan OwnerTimeout,
+    TimeSpan PendingTimeout)
 {
     public static RegistrySettings From(ActorSystem system)
     {
@@ -31,7 +32,8 @@ public sealed record RegistrySettings(
             MinBackoff: config.GetTimeSpan("bank.registry.min-backoff", TimeSpan.FromSeconds(1)),
             MaxBackoff: config.GetTimeSpan("bank.registry.max-backoff", TimeSpan.FromSeconds(10)),
             HeartbeatInterval: config.GetTimeSpan("bank.client.heartbeat-interval", TimeSpan.FromSeconds(2)),
-            OwnerTimeout: config.GetTimeSpan("bank.client.owner-timeout", TimeSpan.FromSeconds(10)));
+            OwnerTimeout: config.GetTimeSpan("bank.client.owner-timeout", TimeSpan.FromSeconds(10)),
+            PendingTimeout: config.GetTimeSpan("bank.resources.pending-timeout", TimeSpan.FromSeconds(30)));
     }
 }
 
@@ -40,6 +42,10 @@ public sealed record RegistrySettings(
 /// Event-sourced, so names survive a full cluster restart; it runs as a cluster singleton and talks to accounts only
 /// through the shard region. Opens are atomic: a name is reserved while its account is being created.
 /// Owners are watched: a node-local session dies with its node, a client session with its heartbeats.
+/// It also places the actors that ask for resources (Ray's num_cpus, num_gpus, memory, custom ones): it learns what
+/// every Up node advertises from that node's inspector, reserves an actor's resources on a node that has them free
+/// for as long as the actor lives, and keeps the actor PENDING_CREATION while no node fits, for opens up to the
+/// pending timeout. When a node leaves, its actors are placed again, only where they fit.
 /// </summary>
 public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
 {
@@ -56,6 +62,14 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     private static readonly TimeSpan RestartingShownFor = TimeSpan.FromSeconds(30);
     private RegistryState _state;
     private long _lastSnapshotSequenceNr;
+    // What each Up node advertises, learned from its inspector; a node is a candidate for placement once it is known.
+    private readonly Dictionary<string, ResourceSet> _capacities = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _askingCapacity = new(StringComparer.Ordinal);
+    // Live actors holding resources whose node left, by incarnation id, with the time since they wait for another one.
+    private readonly Dictionary<string, DateTimeOffset> _unplaced = new(StringComparer.Ordinal);
+    // Nodes whose hosts said they are shutting down: no new placement goes there while they finish leaving.
+    private readonly HashSet<string> _departing = new(StringComparer.Ordinal);
+    private readonly Cluster _cluster = Cluster.Get(Context.System);
 
     public NameRegistry(IActorRef accounts, RegistrySettings settings)
     {
@@ -73,6 +87,7 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
         Recover<ActorRegistered>(e => _state = _state.Apply(e));
         Recover<ActorDeathRecorded>(e => _state = _state.Apply(e));
         Recover<ActorRestartRecorded>(e => _state = _state.Apply(e));
+        Recover<ActorPlaced>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ => ReleaseOrphans());
 
         Command<OpenActor>(Open);
@@ -86,6 +101,19 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
         Command<OwnerEnded>(EndOwner);
         Command<OwnerHeartbeat>(beat => _heartbeats[beat.Owner] = DateTimeOffset.UtcNow);
         Command<CheckOwners>(_ => ReleaseGoneOwners());
+        Command<ClusterEvent.CurrentClusterState>(_ => MembershipChanged());
+        Command<ClusterEvent.MemberUp>(up =>
+        {
+            // A node that came back on the same address may advertise other resources: it is asked again.
+            _capacities.Remove(up.Member.Address.ToString());
+            MembershipChanged();
+        });
+        Command<ClusterEvent.IMemberEvent>(_ => MembershipChanged());
+        Command<CapacityLearned>(Learned);
+        Command<CapacityUnknown>(unknown => _askingCapacity.Remove(unknown.Node));
+        Command<RetryPlacements>(_ => RetryPlacement());
+        Command<WhereToRun>(Where);
+        Command<GetReservations>(_ => Sender.Tell(CurrentReservations()));
         Command<OrphansReleased>(released => PersistDeaths(released.Actors, released.Deaths, applied: true, requester: null));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f =>
@@ -102,7 +130,18 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     {
         base.PreStart();
         Timers.StartPeriodicTimer(nameof(CheckOwners), CheckOwners.Instance, _settings.HeartbeatInterval);
+        Timers.StartPeriodicTimer(nameof(RetryPlacements), RetryPlacements.Instance, PlacementRetryInterval);
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
     }
+
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        base.PostStop();
+    }
+
+    /// <summary>How often pending actors are tried again, and nodes whose resources are unknown asked again.</summary>
+    private static readonly TimeSpan PlacementRetryInterval = TimeSpan.FromMilliseconds(500);
 
     public static Props PropsFor(IActorRef accounts, RegistrySettings settings) =>
         Props.Create(() => new NameRegistry(accounts, settings));
@@ -173,8 +212,9 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
             return;
         }
 
+        var request = ResourceSet.From(open.Resources);
         var problem = Names.ValidateActorName(open.Name) ?? (open.Key is null ? null : Names.ValidateAccountKey(open.Key))
-            ?? new Supervision(open.MaxRestarts, open.MaxTaskRetries).Validate();
+            ?? new Supervision(open.MaxRestarts, open.MaxTaskRetries).Validate() ?? Placement.Validate(request);
         if (problem is not null)
         {
             Sender.Tell(new Rejected(ErrorKind.Usage, nameof(ErrorKind.Usage), problem));
@@ -204,11 +244,31 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
         }
 
         var id = Guid.NewGuid().ToString("N");
-        _pending[open.Name] = new PendingCreation(open, key, id, Sender, []);
+        var creation = new PendingCreation(open, key, id, Sender, []) { Resources = request, Since = DateTimeOffset.UtcNow };
+        _pending[open.Name] = creation;
+        if (request.IsEmpty)
+        {
+            Create(creation);
+            return;
+        }
+
+        // It holds resources: it starts on a node that has them free, else it waits (PENDING_CREATION) for one.
+        if (Placement.Choose(Candidates(), request) is { } node)
+        {
+            creation.Node = node;
+            Create(creation);
+        }
+    }
+
+    /// <summary>Opens the account, on the node chosen for its resources when it holds any.</summary>
+    private void Create(PendingCreation pending)
+    {
+        var open = pending.Request;
         var name = open.Name;
         _accounts
-            .Ask<object>(new AccountRequest(key, id,
-                new OpenAccount(open.Balance, open.MinimalBalance, id, open.MaxRestarts, open.MaxTaskRetries)), _settings.AskTimeout)
+            .Ask<object>(new AccountRequest(pending.Key, pending.Id,
+                new OpenAccount(open.Balance, open.MinimalBalance, pending.Id, open.MaxRestarts, open.MaxTaskRetries, pending.Resources.ToAmounts()),
+                pending.Node), _settings.AskTimeout)
             .PipeTo(Self,
                 success: reply => new CreationResult(name, reply),
                 failure: ex => new CreationResult(name, Unreachable(ex)));
@@ -237,7 +297,8 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
         }
 
         var info = new ActorInfo(open.Name, pending.Key, pending.Id, ActorState.Alive, null, open.Detached,
-            open.Detached ? null : open.Owner, reply.Node, 0, DateTimeOffset.UtcNow, null, open.MaxRestarts, open.MaxTaskRetries);
+            open.Detached ? null : open.Owner, pending.Node ?? reply.Node, 0, DateTimeOffset.UtcNow, null, open.MaxRestarts,
+            open.MaxTaskRetries, pending.Resources.ToAmounts());
         Persist(new ActorRegistered(info), evt =>
         {
             _pending.Remove(result.Name);
@@ -283,8 +344,9 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
 
     /// <summary>The actor's state as `bank list` shows it: RESTARTING while its supervisor restarts it.</summary>
     private ActorInfo Shown(ActorInfo actor) =>
-        actor.State == ActorState.Alive && _restarting.TryGetValue(actor.Id, out var restarting)
-                                         && DateTimeOffset.UtcNow - restarting.At < RestartingShownFor
+        actor.State != ActorState.Alive ? actor
+        : _unplaced.ContainsKey(actor.Id) ? actor with { State = ActorState.PendingCreation, Node = string.Empty }
+        : _restarting.TryGetValue(actor.Id, out var restarting) && DateTimeOffset.UtcNow - restarting.At < RestartingShownFor
             ? actor with { State = ActorState.Restarting, Restarts = Math.Max(actor.Restarts, restarting.Restarts) }
             : actor;
 
@@ -415,6 +477,190 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
         }
     }
 
+    // ---- Placement of actors that hold resources ----
+
+    /// <summary>Nodes that may run an actor: Up, with what they advertise known.</summary>
+    private IEnumerable<Member> UpMembers() => _cluster.State.Members.Where(m => m.Status == MemberStatus.Up);
+
+    /// <summary>
+    /// Nodes a new placement may choose: Up, reachable, not shutting down, and with what they advertise known; each with
+    /// what its live actors hold.
+    /// </summary>
+    private List<NodeCapacity> Candidates()
+    {
+        var unreachable = _cluster.State.Unreachable.Select(m => m.Address.ToString()).ToHashSet(StringComparer.Ordinal);
+        return UpMembers()
+            .Select(m => m.Address.ToString())
+            .Where(node => !unreachable.Contains(node) && !_departing.Contains(node) && _capacities.ContainsKey(node))
+            .Select(node => new NodeCapacity(node, _capacities[node], Used(node)))
+            .ToList();
+    }
+
+    /// <summary>What is reserved on a node: its live placed actors, and the opens under way there.</summary>
+    private ResourceSet Used(string node) =>
+        _state.Live.Values.Where(a => a.Node == node && a.Resources is not null && !_unplaced.ContainsKey(a.Id)).Select(a => a.Held)
+            .Concat(_pending.Values.Where(p => p.Node == node).Select(p => p.Resources))
+            .Aggregate(ResourceSet.Empty, (sum, held) => sum.Plus(held));
+
+    /// <summary>
+    /// A member joined or left: new Up nodes are asked what they have, and the live actors of nodes that are gone wait
+    /// for a node that fits (they are placed on the next retry, a moment later).
+    /// </summary>
+    private void MembershipChanged()
+    {
+        var members = _cluster.State.Members.Where(m => m.Status is MemberStatus.Joining or MemberStatus.WeaklyUp
+            or MemberStatus.Up or MemberStatus.Leaving).Select(m => m.Address.ToString()).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _capacities.Keys.Where(node => !members.Contains(node)).ToList())
+            _capacities.Remove(gone);
+        _departing.RemoveWhere(node => !members.Contains(node));
+        AskCapacities();
+
+        var now = DateTimeOffset.UtcNow;
+        foreach (var actor in _state.Live.Values.Where(a => a.Resources is not null && !members.Contains(a.Node)))
+            _unplaced.TryAdd(actor.Id, now);
+        RetryPlacement();
+    }
+
+    private void AskCapacities()
+    {
+        var timeout = _settings.AskTimeout;
+        foreach (var member in UpMembers().Where(m => !_capacities.ContainsKey(m.Address.ToString())))
+        {
+            var node = member.Address.ToString();
+            if (!_askingCapacity.Add(node)) continue;
+            Context.ActorSelection(new RootActorPath(member.Address) / "user" / Inspection.Inspector.Name)
+                .Ask<Inspection.NodeInfo>(Inspection.GetNodeInfo.Instance, timeout)
+                .PipeTo(Self,
+                    success: info => new CapacityLearned(node, ResourceSet.From(info.Resources)),
+                    failure: _ => new CapacityUnknown(node));
+        }
+    }
+
+    private void Learned(CapacityLearned learned)
+    {
+        _askingCapacity.Remove(learned.Node);
+        if (!UpMembers().Any(m => m.Address.ToString() == learned.Node)) return;
+        _capacities[learned.Node] = learned.Resources;
+        RetryPlacement();
+    }
+
+    /// <summary>
+    /// Places what waits, oldest first: opens (which fail with CREATION_FAILED after the pending timeout) and live
+    /// actors whose node left (they wait as long as it takes; calls to them fail after the timeout).
+    /// </summary>
+    private void RetryPlacement()
+    {
+        AskCapacities();
+        var now = DateTimeOffset.UtcNow;
+        foreach (var pending in _pending.Values.Where(p => p.Node is null && !p.Resources.IsEmpty).OrderBy(p => p.Since).ToList())
+        {
+            if (pending.OwnerEnded)
+            {
+                _pending.Remove(pending.Request.Name);
+                pending.ReplyAll(new Rejected(ErrorKind.ActorDied, DeathCauses.OwnerDied,
+                    $"the session that opened '{pending.Request.Name}' ended before the actor started"));
+            }
+            else if (Placement.Choose(Candidates(), pending.Resources) is { } node)
+            {
+                pending.Node = node;
+                Create(pending);
+            }
+            else if (now - pending.Since >= _settings.PendingTimeout)
+            {
+                CreationFailed(pending, Placement.NoNodeFits(pending.Request.Name, pending.Resources, Candidates(), now - pending.Since));
+            }
+        }
+
+        foreach (var (id, _) in _unplaced.OrderBy(u => u.Value).ToList())
+        {
+            var actor = _state.Live.Values.FirstOrDefault(a => a.Id == id);
+            if (actor is null)
+            {
+                _unplaced.Remove(id);
+                continue;
+            }
+
+            if (Placement.Choose(Candidates(), actor.Held) is not { } node) continue;
+            _unplaced.Remove(id);
+            // Applied now, not when journaled: the next actor of this pass must see this one's reservation.
+            var placed = new ActorPlaced(actor.Name, actor.Id, node);
+            _state = _state.Apply(placed);
+            Persist(placed, _ => MaybeSnapshot());
+        }
+    }
+
+    /// <summary>No node took the open within the pending timeout: it fails, and the actor is DEAD with CREATION_FAILED.</summary>
+    private void CreationFailed(PendingCreation pending, string reason)
+    {
+        _pending.Remove(pending.Request.Name);
+        var open = pending.Request;
+        var now = DateTimeOffset.UtcNow;
+        var info = new ActorInfo(open.Name, pending.Key, pending.Id, ActorState.Alive, null, open.Detached,
+            open.Detached ? null : open.Owner, string.Empty, 0, pending.Since, null, open.MaxRestarts, open.MaxTaskRetries,
+            pending.Resources.ToAmounts());
+        var failure = new Rejected(ErrorKind.ActorDied, DeathCauses.CreationFailed, reason);
+        _replies.Add(open.RequestId, failure);
+        pending.ReplyAll(failure);
+        PersistAll(new object[] { new ActorRegistered(info), new ActorDeathRecorded(open.Name, pending.Id, DeathCauses.CreationFailed, now) },
+            evt =>
+            {
+                _state = _state.Apply(evt);
+                if (evt is ActorDeathRecorded) MaybeSnapshot();
+            });
+    }
+
+    /// <summary>An account's entity asks where its incarnation runs: the node it holds its resources on.</summary>
+    private void Where(WhereToRun where)
+    {
+        if (LiveByKey(where.Key, where.Incarnation) is not { Resources: not null } actor)
+        {
+            Sender.Tell(new NotPlaced(where.Key, where.Incarnation));
+            return;
+        }
+
+        var now = DateTimeOffset.UtcNow;
+        if (where.Leaving is { } leaving) _departing.Add(leaving);
+        if (!_unplaced.ContainsKey(actor.Id))
+        {
+            if (!_departing.Contains(actor.Node) && UpMembers().Any(m => m.Address.ToString() == actor.Node))
+            {
+                Sender.Tell(new RunAt(where.Key, where.Incarnation, actor.Node));
+                return;
+            }
+
+            // Its node is leaving or gone: it is placed again, where it fits.
+            _unplaced[actor.Id] = now;
+        }
+
+        var since = _unplaced[actor.Id];
+        if (Placement.Choose(Candidates(), actor.Held) is not { } node)
+        {
+            Sender.Tell(new PlacementPending(where.Key, where.Incarnation,
+                Placement.NoNodeFits(actor.Name, actor.Held, Candidates(), now - since), since));
+            return;
+        }
+
+        _unplaced.Remove(actor.Id);
+        var asker = Sender;
+        Persist(new ActorPlaced(actor.Name, actor.Id, node), evt =>
+        {
+            _state = _state.Apply(evt);
+            MaybeSnapshot();
+            asker.Tell(new RunAt(where.Key, where.Incarnation, node));
+        });
+    }
+
+    private Reservations CurrentReservations()
+    {
+        var nodes = UpMembers().Select(m => m.Address.ToString())
+            .Concat(_state.Live.Values.Where(a => a.Resources is not null && !_unplaced.ContainsKey(a.Id)).Select(a => a.Node))
+            .Distinct(StringComparer.Ordinal)
+            .Select(node => new NodeReservation(node, Used(node).Amounts,
+                _state.Live.Values.Count(a => a.Node == node && a.Resources is not null && !_unplaced.ContainsKey(a.Id))))
+            .ToList();
+        return new Reservations(nodes, _unplaced.Count + _pending.Values.Count(p => p.Node is null && !p.Resources.IsEmpty));
+    }
+
     private void MaybeSnapshot()
     {
         if (LastSequenceNr - _lastSnapshotSequenceNr < _settings.SnapshotEvery) return;
@@ -424,7 +670,8 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
 
     private IEnumerable<ActorInfo> PendingInfos() =>
         _pending.Values.Select(p => new ActorInfo(p.Request.Name, p.Key, p.Id, ActorState.PendingCreation, null,
-            p.Request.Detached, p.Request.Owner, string.Empty, 0, DateTimeOffset.UtcNow, null));
+            p.Request.Detached, p.Request.Owner, p.Node ?? string.Empty, 0, p.Since, null, p.Request.MaxRestarts,
+            p.Request.MaxTaskRetries, p.Resources.ToAmounts()));
 
     private static Rejected AlreadyExists(string name) =>
         new(ErrorKind.AlreadyExists, nameof(ErrorKind.AlreadyExists), $"Actor with name '{name}' already exists");
@@ -437,6 +684,14 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
 
     private sealed record PendingCreation(OpenActor Request, string Key, string Id, IActorRef Requester, List<IActorRef> Waiters)
     {
+        /// <summary>What the actor will hold; empty when it asked for nothing.</summary>
+        public ResourceSet Resources { get; init; } = ResourceSet.Empty;
+
+        /// <summary>The node its resources are reserved on; null while no node has them free.</summary>
+        public string? Node { get; set; }
+
+        public DateTimeOffset Since { get; init; }
+
         /// <summary>The session that asked ended before the account answered.</summary>
         public bool OwnerEnded { get; set; }
 
@@ -471,6 +726,15 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     {
         public static readonly CheckOwners Instance = new();
     }
+
+    private sealed record RetryPlacements
+    {
+        public static readonly RetryPlacements Instance = new();
+    }
+
+    private sealed record CapacityLearned(string Node, ResourceSet Resources);
+
+    private sealed record CapacityUnknown(string Node);
 }
 
 public static class NameRegistryHostingExtensions

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Bank.Domain;
 using Bank.Hosting.Accounts;
 
 namespace Bank.Hosting.Registry;
@@ -47,8 +49,13 @@ public sealed record ActorInfo(
     DateTimeOffset CreatedAt,
     DateTimeOffset? DiedAt,
     int MaxRestarts = 0,
-    int MaxTaskRetries = 0) : IBankMessage
+    int MaxTaskRetries = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, decimal>? Resources = null) : IBankMessage
 {
+    /// <summary>What the actor holds where it runs (see <see cref="Domain.Placement"/>); empty when it asked for nothing.</summary>
+    [JsonIgnore]
+    public ResourceSet Held => ResourceSet.From(Resources);
+
     /// <summary>Ray prints a handle as <c>Actor(Account, id)</c>.</summary>
     public override string ToString() => $"Actor(Account, {Id})";
 }
@@ -57,7 +64,9 @@ public sealed record ActorInfo(
 /// Get or create the named actor. Without a key a fresh one is made; with the key of an existing account its state
 /// is restored. A live name fails with AlreadyExists unless <paramref name="GetIfExists"/>. A retry with the same
 /// <paramref name="RequestId"/> gets the first attempt's answer. <paramref name="MaxRestarts"/> and
-/// <paramref name="MaxTaskRetries"/> are Ray's options of the same names (-1 unlimited).
+/// <paramref name="MaxTaskRetries"/> are Ray's options of the same names (-1 unlimited). <paramref name="Resources"/> is what
+/// the actor holds while it lives (Ray's num_cpus, num_gpus, memory and custom resources, see
+/// <see cref="Domain.Placement.Request"/>); it is placed on a node that has them free, and waits PENDING_CREATION until one does.
 /// </summary>
 public sealed record OpenActor(
     string Name,
@@ -69,7 +78,8 @@ public sealed record OpenActor(
     string? Owner,
     string? RequestId = null,
     int MaxRestarts = 0,
-    int MaxTaskRetries = 0) : IBankMessage;
+    int MaxTaskRetries = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, decimal>? Resources = null) : IBankMessage;
 
 public sealed record GetActor(string Name) : IBankMessage;
 
@@ -117,3 +127,36 @@ public sealed record ActorFailureRecorded(string Key, string Id) : IBankMessage;
 
 /// <summary>Journaled by the registry: the actor's restart count, shown by `bank list`.</summary>
 public sealed record ActorRestartRecorded(string Name, string Id, int Restarts) : IBankMessage;
+
+// Placement of actors that hold resources.
+
+/// <summary>Journaled by the registry: the actor now runs (holds its resources) on <paramref name="Node"/>.</summary>
+public sealed record ActorPlaced(string Name, string Id, string Node) : IBankMessage;
+
+/// <summary>An account's entity asks where its incarnation must run (after it woke, or lost its node).</summary>
+/// <param name="Leaving">A node whose host released the instance because it is shutting down: not to be chosen again.</param>
+public sealed record WhereToRun(string Key, string Incarnation, string? Leaving = null) : IBankMessage;
+
+/// <summary>Run the account on <paramref name="Node"/>: its resources are reserved there.</summary>
+public sealed record RunAt(string Key, string Incarnation, string Node) : IBankMessage;
+
+/// <summary>
+/// No node has the account's resources free: it is PENDING_CREATION since <paramref name="Since"/>. Calls wait up to
+/// the pending timeout, then fail with <paramref name="Reason"/>.
+/// </summary>
+public sealed record PlacementPending(string Key, string Incarnation, string Reason, DateTimeOffset Since) : IBankMessage;
+
+/// <summary>The incarnation holds no placement (it is not live, or asked for no resources): run where it is.</summary>
+public sealed record NotPlaced(string Key, string Incarnation) : IBankMessage;
+
+/// <summary>What the live actors hold on each node, for `bank status`.</summary>
+public sealed record GetReservations : IBankMessage
+{
+    public static readonly GetReservations Instance = new();
+}
+
+/// <param name="Placed">How many live actors hold resources there.</param>
+public sealed record NodeReservation(string Node, IReadOnlyDictionary<string, decimal> Used, int Placed) : IBankMessage;
+
+/// <param name="Pending">Actors waiting for a node with their resources (PENDING_CREATION).</param>
+public sealed record Reservations(IReadOnlyList<NodeReservation> Nodes, int Pending) : IBankMessage;

@@ -37,6 +37,11 @@ public sealed record RegistryState(
             Live = Live.SetItem(actor.Name, actor with { Restarts = restarted.Restarts }),
         },
         ActorRestartRecorded => this,
+        ActorPlaced placed when Live.TryGetValue(placed.Name, out var actor) && actor.Id == placed.Id => this with
+        {
+            Live = Live.SetItem(actor.Name, actor with { Node = placed.Node }),
+        },
+        ActorPlaced => this,
         _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown registry event"),
     };
 

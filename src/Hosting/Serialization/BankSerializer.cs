@@ -96,6 +96,24 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["get-cluster-status"] = typeof(GetClusterStatus),
         ["node-status"] = typeof(NodeStatus),
         ["cluster-status"] = typeof(ClusterStatus),
+        // an account's entity and its instance on the node it is placed on (wire)
+        ["supervised-call"] = typeof(SupervisedCall),
+        ["supervised-answer"] = typeof(SupervisedAnswer),
+        ["account-started"] = typeof(AccountStarted),
+        ["account-crashed"] = typeof(AccountCrashed),
+        ["account-instance-done"] = typeof(AccountInstanceDone),
+        ["host-account"] = typeof(HostAccount),
+        ["account-hosted"] = typeof(AccountHosted),
+        ["account-instance-released"] = typeof(AccountInstanceReleased),
+        // placement: registry event (journal) and messages (wire)
+        ["actor-placed"] = typeof(ActorPlaced),
+        ["where-to-run"] = typeof(WhereToRun),
+        ["run-at"] = typeof(RunAt),
+        ["placement-pending"] = typeof(PlacementPending),
+        ["not-placed"] = typeof(NotPlaced),
+        ["get-reservations"] = typeof(GetReservations),
+        ["node-reservation"] = typeof(NodeReservation),
+        ["reservations"] = typeof(Reservations),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();

@@ -28,22 +28,28 @@ public static class BankCli
 
         Accounts (reach the cluster at --address HOST:PORT, else $BANK_ADDRESS, else 127.0.0.1:4053):
           bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists] [--max-restarts N] [--max-task-retries N]
+                    [--num-cpus N] [--num-gpus N] [--memory SIZE] [--resources NAME=N,...]
                 a named, detached Account actor (a one-shot command cannot own an actor that outlives it: it lives
                 until `bank kill`); the same --key restores that account's state; --get-if-exists returns the live
                 actor of that name instead of failing. As in Ray, --max-restarts (default 0, -1 unlimited) restarts it
                 after a crash, with exponential backoff, before it is DEAD (MAX_RESTARTS_EXCEEDED); --max-task-retries
-                (default 0, -1 unlimited; needs restarts) resends a call that was in flight during a crash
+                (default 0, -1 unlimited; needs restarts) resends a call that was in flight during a crash.
+                Ray's num_cpus, num_gpus, memory and resources: an actor that asks for any holds them (with
+                num_cpus=1 unless given) on a node that has them free, for as long as it lives; --resources takes
+                custom ones only (accelerator_x=1). While no node fits it is PENDING_CREATION; after
+                bank.resources.pending-timeout (30 s) the open fails with CREATION_FAILED
           bank balance NAME | bank deposit NAME AMOUNT | bank withdraw NAME AMOUNT
           bank get NAME          prints Actor(Account, <id of this incarnation>)
           bank kill NAME         stops it: the name is freed, the journal kept
-          bank list              every actor: name, state, node, restarts, detached, balance, death cause
+          bank list              every actor: name, state, node, restarts, resources, detached, balance, death cause
           bank history NAME      the account's events, oldest first
           bank transfer FROM TO AMOUNT [--id ID]
                 moves money exactly once (a saga: withdraw, deposit, refund if TO refuses); rule texts as for withdraw;
                 the same --id again (say, after a timeout) returns the first outcome and moves nothing more
 
         Inspection (like Petabridge.Cmd, through the same gateway; --address as above):
-          bank status                         each node: roles, actors, resources used/total (like `ray status`)
+          bank status                         each node: roles, actors, actors placed with resources, each resource
+                                              used/total (like `ray status`); actors pending for want of resources
           bank cluster show                   members: address, status, roles, reachability, leader, oldest, up since
           bank cluster leave ADDRESS          that member leaves gracefully
           bank cluster down ADDRESS           that member is downed (for one that is gone for good)

@@ -16,7 +16,8 @@ public sealed class ClientCommands(Output output)
 
     public static readonly IReadOnlyDictionary<string, string> Usages = new Dictionary<string, string>
     {
-        ["open"] = "bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists] [--max-restarts N] [--max-task-retries N]",
+        ["open"] = "bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists] [--max-restarts N] [--max-task-retries N] " +
+                   "[--num-cpus N] [--num-gpus N] [--memory SIZE] [--resources NAME=N,...]",
         ["balance"] = "bank balance NAME",
         ["deposit"] = "bank deposit NAME AMOUNT",
         ["withdraw"] = "bank withdraw NAME AMOUNT",
@@ -33,7 +34,8 @@ public sealed class ClientCommands(Output output)
         var usage = Usages[command];
         var parsed = command switch
         {
-            "open" => Arguments.Parse(args, ["address", "balance", "minimal", "key", "max-restarts", "max-task-retries"], ["get-if-exists", "detached"]),
+            "open" => Arguments.Parse(args, ["address", "balance", "minimal", "key", "max-restarts", "max-task-retries",
+                "num-cpus", "num-gpus", "memory", "resources"], ["get-if-exists", "detached"]),
             "chaos" => Arguments.Parse(args, ["address", "times"], []),
             "transfer" => Arguments.Parse(args, ["address", "id"], []),
             _ => Arguments.Parse(args, ["address"], []),
@@ -57,6 +59,8 @@ public sealed class ClientCommands(Output output)
             : Supervision.Default;
         if (supervision.Validate() is { } badSupervision)
             throw new UsageException(badSupervision);
+        // Checked here, before connecting: a mistake costs no round trip and gets exit 2 even with no cluster running.
+        var resources = command == "open" ? ResourceOptions.Parse(parsed) : ResourceOptions.None;
 
         await using var client = await BankClient.ConnectAsync(Contacts(parsed));
         await using var session = client.OpenSession();
@@ -73,10 +77,14 @@ public sealed class ClientCommands(Output output)
                     GetIfExists = parsed.Has("get-if-exists"),
                     MaxRestarts = supervision.MaxRestarts,
                     MaxTaskRetries = supervision.MaxTaskRetries,
+                    NumCpus = resources.NumCpus,
+                    NumGpus = resources.NumGpus,
+                    Memory = resources.Memory,
+                    CustomResources = resources.Custom,
                 };
                 if (options.Key is { } key && Names.ValidateAccountKey(key) is { } badKey)
                     throw new UsageException(badKey);
-                PrintActor(await session.OpenAsync(name!, options));
+                PrintOpened(await session.OpenAsync(name!, options));
                 break;
             case "get":
                 PrintActor(await session.GetActorAsync(name!));
@@ -93,7 +101,8 @@ public sealed class ClientCommands(Output output)
             case "kill":
                 var killed = await session.KillAsync(name!);
                 if (output.Json) output.Object(Output.Actor(killed));
-                else output.Line($"Killed {killed}; the name '{killed.Name}' is free and the journal is kept");
+                else output.Line($"Killed {killed}; the name '{killed.Name}' is free and the journal is kept" +
+                                 (killed.Held.IsEmpty ? "" : $"; what it held is released ({Placement.Describe(killed.Held)})"));
                 break;
             case "list":
                 await ListAsync(session);
@@ -180,6 +189,17 @@ public sealed class ClientCommands(Output output)
         else output.Line(actor.ToString());
     }
 
+    /// <summary>
+    /// Ray's handle, <c>Actor(Account, id)</c>; for an actor that holds resources a second line says where it runs and
+    /// what it holds (an actor that asked for none holds none: its node is in `bank list`).
+    /// </summary>
+    private void PrintOpened(ActorInfo actor)
+    {
+        PrintActor(actor);
+        if (output.Json || actor.Held.IsEmpty) return;
+        output.Line($"{Output.StateName(actor.State)} on {(actor.Node.Length == 0 ? "no node yet" : actor.Node)}, holding {Placement.Describe(actor.Held)}");
+    }
+
     private void PrintBalance(string name, decimal balance)
     {
         if (output.Json) output.Object(new JsonObject { ["name"] = name, ["balance"] = balance });
@@ -213,7 +233,6 @@ public sealed class ClientCommands(Output output)
             {
                 var item = Output.Actor(actors[i]);
                 item["balance"] = balances[i];
-                item["resources"] = new JsonObject();
                 array.Add(item);
             }
 
@@ -222,10 +241,11 @@ public sealed class ClientCommands(Output output)
         }
 
         output.Table(
-            ["NAME", "STATE", "NODE", "RESTARTS", "DETACHED", "BALANCE", "DEATH CAUSE", "ID"],
+            ["NAME", "STATE", "NODE", "RESTARTS", "RESOURCES", "DETACHED", "BALANCE", "DEATH CAUSE", "ID"],
             [.. actors.Select((a, i) => (IReadOnlyList<string>)
             [
-                a.Name, Output.StateName(a.State), a.Node, a.Restarts.ToString(), a.Detached ? "yes" : "no",
+                a.Name, Output.StateName(a.State), a.Node.Length == 0 ? "-" : a.Node, a.Restarts.ToString(), Output.ShortResources(a.Held),
+                a.Detached ? "yes" : "no",
                 balances[i] is { } b ? Money.Format(b) : "-", a.DeathCause ?? "-", a.Id,
             ])]);
     }

@@ -1,6 +1,7 @@
 using Bank.Domain;
 using Bank.Hosting;
 using Bank.Hosting.Client;
+using Bank.Hosting.Registry;
 
 namespace Bank.Nodes.Cli;
 
@@ -11,6 +12,9 @@ namespace Bank.Nodes.Cli;
 public sealed class DemoCommand(TextWriter output)
 {
     public const string Usage = "bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]";
+
+    /// <summary>The GPUs the demo's node advertises and its vertical-scaling account asks for, as in the chapter.</summary>
+    private const int DemoGpus = 4;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
@@ -25,6 +29,8 @@ public sealed class DemoCommand(TextWriter output)
             Persistence = persistence,
             // The retry walkthrough crashes its account on purpose.
             AllowFaultInjection = true,
+            // The vertical-scaling walkthrough asks for 4 GPUs: this node has them, whatever this machine has.
+            Resources = new BankNodeOptions().AdvertisedResources.Merge(ResourceSet.Empty.With(ResourceSet.Gpu, DemoGpus)),
         });
 
         // Ctrl+C or SIGTERM cancels the walkthrough in progress; the node still leaves the cluster cleanly.
@@ -34,6 +40,7 @@ public sealed class DemoCommand(TextWriter output)
         await DetachedWalkthroughAsync(node.Gateway, stopping);
         await PersistenceWalkthroughAsync(node.Gateway, stopping);
         await RetryWalkthroughAsync(node.Gateway, stopping);
+        await ResourcesWalkthroughAsync(node.Gateway, stopping);
         output.WriteLine();
         output.WriteLine("Demo finished: the cluster is leaving; the journal stays in " + where);
         return ExitCodes.Ok;
@@ -119,6 +126,51 @@ public sealed class DemoCommand(TextWriter output)
         Info($"Balance after Deposit: {Money.Format(await session.DepositAsync(account, 50m, ct))}");
         var status = await session.StatusAsync(account, ct);
         Info($"Restarted {status.Restarts} times of 5; current balance {Money.Format(status.Balance)}");
+    }
+
+    /// <summary>
+    /// Vertical scaling: an account that asks for 1 CPU, 4 GPUs and 500 MiB holds them on the node while it lives, as
+    /// `bank status` shows, and gives them back when it is killed.
+    /// </summary>
+    private async Task ResourcesWalkthroughAsync(IBankGateway gateway, CancellationToken ct)
+    {
+        Heading("Vertical scaling: @ray.remote(num_cpus=1, num_gpus=4, memory=500 * 1024 * 1024)");
+        await using var session = new BankSession(gateway);
+        var options = new AccountOptions(100m, 0m) { NumCpus = 1, NumGpus = DemoGpus, Memory = 500m * 1024 * 1024 };
+        var account = await session.OpenAsync("Account", options, ct);
+        Info($"{account} holds {Placement.Describe(account.Held)}");
+        Info($"State {Output.StateName(account.State)} on node {account.Node}");
+        Info($"Node usage: {await UsageAsync(session, account.Node, ct)}");
+
+        // A second one asking for the same cannot start while the first holds the GPUs: it waits, PENDING_CREATION.
+        var waiting = session.OpenAsync("Account2", options, ct);
+        var pending = await PendingAsync(session, "Account2", ct);
+        Info($"Account2 asks for the same: {Output.StateName(pending.State)} (no node has {DemoGpus} GPUs free)");
+        await session.KillAsync("Account", ct);
+        Info("Actor killed");
+        var second = await waiting;
+        Info($"Account2 {Output.StateName(second.State)} on node {second.Node}: the GPUs went to it");
+        await session.KillAsync("Account2", ct);
+        Info($"Resources released: {await UsageAsync(session, account.Node, ct)}");
+    }
+
+    /// <summary>The registry lists an open that waits for resources at once; asked again until it shows.</summary>
+    private static async Task<ActorInfo> PendingAsync(BankSession session, string name, CancellationToken ct)
+    {
+        while (true)
+        {
+            if ((await session.ListAsync(ct)).FirstOrDefault(a => a.Name == name && a.State == ActorState.PendingCreation) is { } found)
+                return found;
+            await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+        }
+    }
+
+    /// <summary>Used of total on the node, as `ray status` prints it: <c>4/4 GPU, 1/16 CPU, 500MiB/23.5GiB memory</c>.</summary>
+    private static async Task<string> UsageAsync(BankSession session, string node, CancellationToken ct)
+    {
+        var status = (await session.ClusterStatusAsync(ct)).Nodes.Single(n => n.Address == node);
+        return string.Join(", ", new[] { (ResourceSet.Gpu, "GPU"), (ResourceSet.Cpu, "CPU"), (ResourceSet.Memory, "memory") }.Select(r =>
+            $"{ResourceSet.Describe(r.Item1, status.Used.GetValueOrDefault(r.Item1))}/{ResourceSet.Describe(r.Item1, status.Total.GetValueOrDefault(r.Item1))} {r.Item2}"));
     }
 
     private void Heading(string text)

@@ -212,34 +212,38 @@ public sealed class InspectionCommands(Output output)
         };
     }
 
-    /// <summary>Like `ray status`: each node, its roles and actors, and each resource used of total.</summary>
+    /// <summary>
+    /// Like `ray status`: each node, its roles and actors, how many of them hold resources there (placed), and each
+    /// resource used of total; then the actors waiting for a node with their resources free (PENDING_CREATION).
+    /// </summary>
     private void Status(ClusterStatus status)
     {
         var nodes = status.Nodes.OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
         if (output.Json)
         {
-            static JsonObject Amounts(IReadOnlyDictionary<string, decimal> amounts) =>
-                new([.. amounts.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value))]);
             output.Object(new JsonObject
             {
                 ["nodes"] = new JsonArray([.. nodes.Select(n => (JsonNode?)new JsonObject
                 {
                     ["address"] = n.Address, ["roles"] = new JsonArray([.. n.Roles.Select(r => (JsonNode?)r)]), ["actors"] = n.Actors,
-                    ["resources"] = new JsonObject { ["total"] = Amounts(n.Total), ["used"] = Amounts(n.Used), ["free"] = Amounts(n.Free) },
+                    ["placed"] = n.Placed,
+                    ["resources"] = new JsonObject { ["total"] = Output.Amounts(n.Total), ["used"] = Output.Amounts(n.Used), ["free"] = Output.Amounts(n.Free) },
                 })]),
+                ["pending"] = status.Pending,
             });
             return;
         }
 
         foreach (var node in nodes)
         {
-            output.Line($"Node {node.Address}  roles: {(node.Roles.Count == 0 ? "-" : string.Join(", ", node.Roles))}  actors: {node.Actors}");
-            foreach (var (name, total) in node.Total.OrderBy(r => r.Key, StringComparer.Ordinal))
+            output.Line($"Node {node.Address}  roles: {(node.Roles.Count == 0 ? "-" : string.Join(", ", node.Roles))}  actors: {node.Actors}  placed: {node.Placed}");
+            foreach (var (name, total) in Output.Ordered(node.Total))
                 output.Line($"  {name,-14} {ResourceSet.Describe(name, node.Used.GetValueOrDefault(name))}/{ResourceSet.Describe(name, total)} used, " +
                             $"{ResourceSet.Describe(name, node.Free.GetValueOrDefault(name))} free");
         }
 
-        output.Line($"{nodes.Count} node(s), {nodes.Sum(n => n.Actors)} actor(s)");
+        output.Line($"{nodes.Count} node(s), {nodes.Sum(n => n.Actors)} actor(s), {nodes.Sum(n => n.Placed)} placed with resources, " +
+                    $"{status.Pending} pending (PENDING_CREATION: no node has their resources free)");
     }
 
     private void Shards(ShardsView view, bool entities)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Registry;
 
@@ -48,7 +49,27 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
         ["max_restarts"] = actor.MaxRestarts,
         ["max_task_retries"] = actor.MaxTaskRetries,
         ["death_cause"] = actor.DeathCause,
+        ["resources"] = Amounts(actor.Resources),
     };
+
+    /// <summary>Resources as a JSON object of name to number (memory in bytes), in name order; <c>{}</c> when there are none.</summary>
+    public static JsonObject Amounts(IReadOnlyDictionary<string, decimal>? amounts) =>
+        new((amounts ?? new Dictionary<string, decimal>()).OrderBy(a => a.Key, StringComparer.Ordinal)
+            .Select(a => KeyValuePair.Create(a.Key, (JsonNode?)JsonValue.Create(Plain(a.Value)))));
+
+    /// <summary>What an actor holds, for a table cell: <c>cpu=1,gpu=4,memory=500MiB,accelerator_x=1</c>, or "-" when nothing.</summary>
+    public static string ShortResources(ResourceSet held) =>
+        held.IsEmpty
+            ? "-"
+            : string.Join(",", Ordered(held.Amounts).Select(a => $"{a.Key}={ResourceSet.Describe(a.Key, a.Value)}"));
+
+    /// <summary>cpu, gpu, memory, then custom resources by name: the order Ray's options come in.</summary>
+    public static IEnumerable<KeyValuePair<string, decimal>> Ordered(IEnumerable<KeyValuePair<string, decimal>> amounts) =>
+        amounts.OrderBy(a => a.Key switch { ResourceSet.Cpu => 0, ResourceSet.Gpu => 1, ResourceSet.Memory => 2, _ => 3 })
+            .ThenBy(a => a.Key, StringComparer.Ordinal);
+
+    /// <summary>The amount without trailing zeros (1, not 1.0000), as a JSON number prints it.</summary>
+    private static decimal Plain(decimal amount) => amount / 1.0000000000000000000000000000m;
 
     public const string Green = "\u001b[32m";
     public const string Yellow = "\u001b[33m";
