@@ -11,6 +11,7 @@ using Bank.Hosting.Registry;
 using Bank.Domain;
 using Bank.Hosting.Resources;
 using Bank.Hosting.Serialization;
+using Bank.Hosting.StateStore;
 using Bank.Hosting.Transfers;
 
 namespace Bank.Hosting;
@@ -53,20 +54,24 @@ public sealed record BankNodeOptions
 public static class BankNodeHostingExtensions
 {
     /// <summary>Everything a Bank node runs, in order.</summary>
-    public static AkkaConfigurationBuilder WithBankNode(this AkkaConfigurationBuilder builder, BankNodeOptions options) =>
-        builder
+    public static AkkaConfigurationBuilder WithBankNode(this AkkaConfigurationBuilder builder, BankNodeOptions options)
+    {
+        var database = options.Persistence ?? BankPersistenceOptions.FromConfig(BankHocon.Defaults);
+        return builder
             .WithBankHocon()
             .WithFaultInjection(options.AllowFaultInjection)
             .WithBankSerialization()
             .WithBankCluster(options)
-            .WithBankPersistence(options.Persistence ?? BankPersistenceOptions.FromConfig(BankHocon.Defaults))
+            .WithBankPersistence(database)
             // Accounts that ask for no resources need a node with a CPU (Ray: 1 CPU to be placed): one with the cpu role.
             .WithAccounts(ResourceSet.Cpu)
             .WithAccountHost()
             .WithTransfers()
             .WithNameRegistry()
             .WithInspection(options.AdvertisedResources)
+            .WithStateStore(database)
             .WithGateway(options.KillNode);
+    }
 
     /// <summary>Turns <c>bank.chaos.allow-fault-injection</c> on for this node (it is off in hocon/bank.hocon).</summary>
     public static AkkaConfigurationBuilder WithFaultInjection(this AkkaConfigurationBuilder builder, bool allowed) =>

@@ -118,6 +118,7 @@ public static class BankPersistenceHostingExtensions
                 batch-size = {{journal.GetInt("batch-size", 100)}}
                 buffer-size = {{journal.GetInt("buffer-size", 5000)}}
                 auto-initialize = {{(journal.GetBoolean("auto-initialize", true) ? "on" : "off")}}
+                replay-filter.mode = {{journal.GetString("replay-filter.mode", "off")}}
               }
               """);
         return builder.AddHocon(tunables, HoconAddMode.Prepend);

@@ -6,6 +6,7 @@ using Bank.Hosting.Accounts;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
+using Bank.Hosting.StateStore;
 using Bank.Hosting.Serialization;
 using Bank.Hosting.Transfers;
 using Bank.Hosting.Tests.Support;
@@ -52,6 +53,8 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
     private static readonly Dictionary<string, decimal> Gpus = new() { ["cpu"] = 1m, ["gpu"] = 4m, ["memory"] = 524_288_000m };
 
     private static readonly NodeReservation Reservation = new("akka.tcp://bank@127.0.0.1:4054", Gpus, 1);
+
+    private static readonly AccountRow Row = new("k1", 7, 105m, 0m, null, Created);
 
     private static readonly object[] Samples =
     [
@@ -138,7 +141,16 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         GetReservations.Instance,
         Reservation,
         new Reservations([Reservation], 2),
+        new StoreBatch(9, [Row, Row with { Key = "k2", Version = 0, Balance = null, Name = "Saver" }]),
+        new BatchStored(9, "akka.tcp://bank@127.0.0.1:4054/$a", 2),
+        new BatchRefused(9, "akka.tcp://bank@127.0.0.1:4054/$a", "row '' at version -1 is not an account update"),
+        CrashOnNextBatch.Instance,
+        GetStateStoreProgress.Instance,
+        new StateStoreProgress(120, 130, new Dictionary<string, long> { ["akka.tcp://bank@127.0.0.1:4054/$a"] = 60 }, 1, 0),
+        new GetStoredAccounts(["k1", "k2"]),
+        new StoredAccounts([new StoredAccount("k1", "Saver", 105m, 0m, 7, Created)], 3),
     ];
+
 
 
 
@@ -228,6 +240,14 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["get-reservations"] = typeof(GetReservations),
         ["node-reservation"] = typeof(NodeReservation),
         ["reservations"] = typeof(Reservations),
+        ["store-batch"] = typeof(StoreBatch),
+        ["batch-stored"] = typeof(BatchStored),
+        ["batch-refused"] = typeof(BatchRefused),
+        ["crash-on-next-batch"] = typeof(CrashOnNextBatch),
+        ["get-state-store-progress"] = typeof(GetStateStoreProgress),
+        ["state-store-progress"] = typeof(StateStoreProgress),
+        ["get-stored-accounts"] = typeof(GetStoredAccounts),
+        ["stored-accounts"] = typeof(StoredAccounts),
     };
 
     /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event before supervision: read for ever.</summary>
@@ -442,7 +462,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
                 Assert.Equal(released.RequestIds, ((RequestsReleased)actual).RequestIds);
                 break;
             case var _ when expected.GetType().Namespace == typeof(ClusterView).Namespace
-                            || expected is AccountStarted or NodeReservation or Reservations:
+                            || expected is AccountStarted or NodeReservation or Reservations or StoreBatch or StateStoreProgress or StoredAccounts or GetStoredAccounts:
                 // These hold lists or dictionaries, which records compare by reference: compare them field by field as JSON.
                 Assert.Equal(JsonSerializer.Serialize(expected, expected.GetType()), JsonSerializer.Serialize(actual, actual.GetType()));
                 break;

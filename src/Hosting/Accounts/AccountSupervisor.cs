@@ -54,6 +54,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
     private bool _failureRecorded;
     private bool _passivating;
     private bool _draining;
+    private bool _passivationAsked;
     private ICancelable? _failureReport;
     // Placement: where the instance runs, where it must run, and what the registry said.
     private string _instanceNode = string.Empty;
@@ -427,8 +428,8 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
             Stash.Stash();
             Settle();
         });
-        Receive<Passivate>(_ => Context.Parent.Tell(new Passivate(StopWhenIdle.Instance)));
-        Receive<AccountInstanceDone>(_ => Context.Parent.Tell(new Passivate(StopWhenIdle.Instance)));
+        Receive<Passivate>(_ => AskToPassivate());
+        Receive<AccountInstanceDone>(_ => AskToPassivate());
         Receive<StopWhenIdle>(_ => Drain());
         Receive<AccountHosted>(Hosted);
         Receive<HostTimedOut>(HostTimeout);
@@ -464,6 +465,12 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         if (request.Placement is null) _holdsResources = false;
     }
 
+    private void AskToPassivate()
+    {
+        _passivationAsked = true;
+        Context.Parent.Tell(new Passivate(StopWhenIdle.Instance));
+    }
+
     /// <summary>
     /// Passivation or a hand-off: the shard holds new calls meanwhile; the calls already passed to the account are
     /// answered first, then the entity stops. Stopping at once would drop them with the account's mailbox.
@@ -474,12 +481,15 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         if (_placementPending is not null || (_holdsResources && !_placementKnown) || _backoff.IsNobody()
             || (_placement ?? _node) != _instanceNode)
         {
-            // Waiting for a node: the calls never reached the account, and the next entity takes them when resent.
+            // Waiting for a node or a move: these calls never reached the account. When we asked to passivate, the
+            // shard holds calls for the next entity, so they go back to it; on a hand-off their callers resend them.
             var retry = new Rejected(ErrorKind.ClusterUnreachable, "Moving", $"account '{_key}' is moving; try again");
             foreach (var (seq, call) in _calls.Where(c => !c.Value.Sent).ToList())
             {
                 _calls.Remove(seq);
-                if (call.ReplyTo != ActorRefs.Nobody) call.ReplyTo.Tell(retry);
+                if (call.ReplyTo == ActorRefs.Nobody) continue;
+                if (_passivationAsked) Context.Parent.Tell(call.Request, call.ReplyTo);
+                else call.ReplyTo.Tell(retry);
             }
         }
 

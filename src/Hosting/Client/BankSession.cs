@@ -3,6 +3,7 @@ using Bank.Hosting.Accounts;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
+using Bank.Hosting.StateStore;
 using Bank.Hosting.Transfers;
 
 namespace Bank.Hosting.Client;
@@ -156,6 +157,21 @@ public sealed class BankSession : IAsyncDisposable
     /// <summary>`bank cluster tail`: membership events after <paramref name="after"/> (0: all the node remembers); waits a few seconds for one.</summary>
     public async Task<MembershipEvents> MembershipEventsAsync(long after, CancellationToken cancellationToken = default) =>
         Expect<MembershipEvents>(await _gateway.AskRegistryAsync(new GetMembershipEvents(after), cancellationToken));
+
+    /// <summary>
+    /// The state store's rows of these accounts (all when null), read from the database without waking any account,
+    /// and how many journal events the store had yet to take in (its lag) when read.
+    /// </summary>
+    public async Task<StoredAccounts> StoredAccountsAsync(IReadOnlyList<string>? keys = null, CancellationToken cancellationToken = default) =>
+        Expect<StoredAccounts>(await _gateway.AskRegistryAsync(new GetStoredAccounts(keys), cancellationToken));
+
+    /// <summary>How far the state store is, and how many rows each persistence worker wrote.</summary>
+    public async Task<StateStoreProgress> StateStoreProgressAsync(CancellationToken cancellationToken = default) =>
+        Expect<StateStoreProgress>(await _gateway.AskRegistryAsync(GetStateStoreProgress.Instance, cancellationToken));
+
+    /// <summary>Fault injection: every persistence worker crashes on its next batch (needs --allow-fault-injection).</summary>
+    public async Task<StateStoreProgress> CrashPersistenceWorkersAsync(CancellationToken cancellationToken = default) =>
+        Expect<StateStoreProgress>(await _gateway.AskRegistryAsync(CrashOnNextBatch.Instance, cancellationToken));
 
     /// <summary>`bank status`: each node's roles, resources (total, used, free) and actor count.</summary>
     public async Task<ClusterStatus> ClusterStatusAsync(CancellationToken cancellationToken = default) =>

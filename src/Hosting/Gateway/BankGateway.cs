@@ -10,6 +10,7 @@ using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
+using Bank.Hosting.StateStore;
 using Bank.Hosting.Transfers;
 
 namespace Bank.Hosting.Gateway;
@@ -59,6 +60,26 @@ public sealed class BankGateway : ReceiveActor
         Receive<GetActorTree>(m => inspector.Forward(m));
         Receive<GetClusterStatus>(m => inspector.Forward(m));
         Receive<CrashActor>(Crash);
+        Receive<GetStateStoreProgress>(m => StateStore().Forward(m));
+        Receive<CrashOnNextBatch>(m =>
+        {
+            if (_faultInjection) StateStore().Forward(m);
+            else Sender.Tell(AccountSupervisor.FaultInjectionRefused(_self.ToString()));
+        });
+        Receive<GetStoredAccounts>(get =>
+        {
+            // Read on this node, straight from the database: no account is woken for it.
+            var store = new AccountStateStore(BankDatabase.For(Context.System).Options);
+            ReadStoredAsync().PipeTo(Sender);
+
+            async Task<StoredAccounts> ReadStoredAsync()
+            {
+                var offset = await store.ReadOffsetAsync(StateStoreFeeder.Projection);
+                var rows = await store.ReadAsync(get.Keys);
+                var head = await store.JournalHeadAsync();
+                return new StoredAccounts(rows, Math.Max(0, head - offset));
+            }
+        });
         Receive<KillNode>(Kill);
         Receive<GetHistory>(get =>
         {
@@ -73,6 +94,8 @@ public sealed class BankGateway : ReceiveActor
         Props.Create(() => new BankGateway(registry, accounts, transfers, inspector, timeout, killNode));
 
     /// <summary>Finds the live actor behind the name, then tells its account to crash on its next calls.</summary>
+    private static IActorRef StateStore() => ActorRegistry.For(Context.System).Get<StateStoreKey>();
+
     private void Crash(CrashActor crash)
     {
         if (!_faultInjection)

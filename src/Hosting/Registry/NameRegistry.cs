@@ -265,18 +265,30 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     {
         var open = pending.Request;
         var name = open.Name;
+        pending.Attempts++;
         _accounts
             .Ask<object>(new AccountRequest(pending.Key, pending.Id,
                 new OpenAccount(open.Balance, open.MinimalBalance, pending.Id, open.MaxRestarts, open.MaxTaskRetries, pending.Resources.ToAmounts()),
-                pending.Node), _settings.AskTimeout)
+                pending.Node), _settings.AskTimeout / OpenAttempts)
             .PipeTo(Self,
-                success: reply => new CreationResult(name, reply),
-                failure: ex => new CreationResult(name, Unreachable(ex)));
+                success: reply => new CreationResult(name, reply, Retry: reply is Rejected { Code: "Moving" }),
+                failure: ex => new CreationResult(name, Unreachable(ex), Retry: ex is AskTimeoutException));
     }
+
+    /// <summary>Tries of one open, each a third of the ask timeout, so all of them fit in the client's own wait.</summary>
+    private const int OpenAttempts = 3;
 
     private void Created(CreationResult result)
     {
         if (!_pending.TryGetValue(result.Name, out var pending)) return;
+        if (result.Retry && pending.Attempts < OpenAttempts)
+        {
+            // The open (or its answer) was lost, e.g. in a shard's hand-off: the same open again is safe, its
+            // incarnation id makes the account apply it once.
+            Create(pending);
+            return;
+        }
+
         if (result.Reply is not AccountReply reply)
         {
             _pending.Remove(result.Name);
@@ -692,6 +704,8 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
 
         public DateTimeOffset Since { get; init; }
 
+        public int Attempts { get; set; }
+
         /// <summary>The session that asked ended before the account answered.</summary>
         public bool OwnerEnded { get; set; }
 
@@ -702,7 +716,7 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
         }
     }
 
-    private sealed record CreationResult(string Name, object Reply);
+    private sealed record CreationResult(string Name, object Reply, bool Retry = false);
 
     private sealed record OrphansReleased(IReadOnlyList<ActorInfo> Actors, IReadOnlyList<ActorDeathRecorded> Deaths);
 

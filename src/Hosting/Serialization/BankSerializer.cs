@@ -9,6 +9,7 @@ using Bank.Hosting.Accounts;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
+using Bank.Hosting.StateStore;
 using Bank.Hosting.Transfers;
 
 namespace Bank.Hosting.Serialization;
@@ -114,6 +115,15 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["get-reservations"] = typeof(GetReservations),
         ["node-reservation"] = typeof(NodeReservation),
         ["reservations"] = typeof(Reservations),
+        // the state store and its persistence workers (wire)
+        ["store-batch"] = typeof(StoreBatch),
+        ["batch-stored"] = typeof(BatchStored),
+        ["batch-refused"] = typeof(BatchRefused),
+        ["crash-on-next-batch"] = typeof(CrashOnNextBatch),
+        ["get-state-store-progress"] = typeof(GetStateStoreProgress),
+        ["state-store-progress"] = typeof(StateStoreProgress),
+        ["get-stored-accounts"] = typeof(GetStoredAccounts),
+        ["stored-accounts"] = typeof(StoredAccounts),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();

@@ -1,0 +1,176 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Bank.Hosting.StateStore;
+
+/// <summary>
+/// One account's row in the query-side state store, as of its journal event <paramref name="Version"/> (the event's
+/// sequence number). <paramref name="Balance"/> and <paramref name="MinimalBalance"/> are null when the event does not
+/// say them (then the row keeps what it has); <paramref name="Name"/> likewise.
+/// </summary>
+public sealed record AccountRow(string Key, long Version, decimal? Balance, decimal? MinimalBalance, string? Name, DateTimeOffset UpdatedAt);
+
+/// <summary>What `bank list` and `bank balance --from-store` read: the store's row of an account.</summary>
+public sealed record StoredAccount(string Key, string? Name, decimal Balance, decimal? MinimalBalance, long Version, DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// The query-side state store: one row per account (key, name, balance, minimal balance, version, updated at) in the
+/// journal's own database, SQLite or PostgreSQL, and the offset of the journal the store has caught up to. Writes are
+/// idempotent and never go backwards: a row takes an update only if its version is newer, so updates may arrive
+/// twice and in any order.
+/// </summary>
+public sealed class AccountStateStore(BankPersistenceOptions options)
+{
+    public const string Table = "bank_account_state";
+    public const string OffsetTable = "bank_projection_offset";
+
+    private bool Postgres => options.Journal == JournalKind.Postgres;
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    {
+        var money = Postgres ? "NUMERIC" : "TEXT";
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, null, $"""
+            CREATE TABLE IF NOT EXISTS {Table} (
+              key TEXT PRIMARY KEY,
+              name TEXT NULL,
+              balance {money} NOT NULL,
+              minimal_balance {money} NULL,
+              version BIGINT NOT NULL,
+              updated_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS {OffsetTable} (
+              projection TEXT PRIMARY KEY,
+              journal_offset BIGINT NOT NULL);
+            """, cancellationToken);
+    }
+
+    /// <summary>Writes the rows in one transaction; each row only where it is newer than what the store has.</summary>
+    public async Task WriteAsync(IReadOnlyList<AccountRow> rows, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var row in rows)
+        {
+            // A name comes from the registry's journal, not the account's: it sets the name alone, and may come first.
+            if (row.Balance is null && row.MinimalBalance is null && row.Version == 0)
+            {
+                await ExecuteAsync(connection, transaction, $"""
+                    INSERT INTO {Table} (key, name, balance, minimal_balance, version, updated_at) VALUES (@key, @name, @balance, NULL, 0, @at)
+                    ON CONFLICT (key) DO UPDATE SET name = excluded.name
+                    """, cancellationToken,
+                    ("@key", row.Key), ("@name", row.Name), ("@balance", Money(0m)), ("@at", row.UpdatedAt.ToString("O", CultureInfo.InvariantCulture)));
+                continue;
+            }
+
+            // Insert, or take the newer version's balance; the minimal balance and name are kept once known.
+            await ExecuteAsync(connection, transaction, $"""
+                INSERT INTO {Table} (key, name, balance, minimal_balance, version, updated_at)
+                VALUES (@key, @name, @balance, @minimal, @version, @at)
+                ON CONFLICT (key) DO UPDATE SET
+                  balance = CASE WHEN excluded.version > {Table}.version AND @hasBalance = 1 THEN excluded.balance ELSE {Table}.balance END,
+                  updated_at = CASE WHEN excluded.version > {Table}.version THEN excluded.updated_at ELSE {Table}.updated_at END,
+                  version = CASE WHEN excluded.version > {Table}.version THEN excluded.version ELSE {Table}.version END,
+                  minimal_balance = COALESCE(excluded.minimal_balance, {Table}.minimal_balance),
+                  name = COALESCE({Table}.name, excluded.name)
+                """, cancellationToken,
+                ("@key", row.Key), ("@name", row.Name), ("@balance", Money(row.Balance ?? 0m)), ("@minimal", Money(row.MinimalBalance)),
+                ("@version", row.Version), ("@at", row.UpdatedAt.ToString("O", CultureInfo.InvariantCulture)),
+                ("@hasBalance", row.Balance is null ? 0 : 1));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The journal offset (ordering) the projection has stored everything up to; 0 when it never ran.</summary>
+    public async Task<long> ReadOffsetAsync(string projection, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, $"SELECT journal_offset FROM {OffsetTable} WHERE projection = @p", ("@p", projection));
+        return await command.ExecuteScalarAsync(cancellationToken) is { } value and not DBNull ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0L;
+    }
+
+    public async Task WriteOffsetAsync(string projection, long offset, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, null, $"""
+            INSERT INTO {OffsetTable} (projection, journal_offset) VALUES (@p, @o)
+            ON CONFLICT (projection) DO UPDATE SET journal_offset = CASE WHEN excluded.journal_offset > {OffsetTable}.journal_offset
+              THEN excluded.journal_offset ELSE {OffsetTable}.journal_offset END
+            """, cancellationToken, ("@p", projection), ("@o", offset));
+    }
+
+    /// <summary>The stored rows of these accounts (all of them when <paramref name="keys"/> is null).</summary>
+    public async Task<IReadOnlyList<StoredAccount>> ReadAsync(IReadOnlyCollection<string>? keys, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = new List<StoredAccount>();
+        foreach (var chunk in keys is null ? [null] : keys.Chunk(500).Select(c => (string[]?)c))
+        {
+            var where = chunk is null ? string.Empty : $" WHERE key IN ({string.Join(", ", chunk.Select((_, i) => $"@k{i}"))})";
+            await using var command = Command(connection, null,
+                $"SELECT key, name, balance, minimal_balance, version, updated_at FROM {Table}{where}",
+                chunk?.Select((k, i) => ($"@k{i}", (object?)k)).ToArray() ?? []);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(new StoredAccount(
+                    reader.GetString(0),
+                    reader.IsDBNull(1) ? null : reader.GetString(1),
+                    ReadMoney(reader, 2) ?? 0m,
+                    ReadMoney(reader, 3),
+                    reader.GetInt64(4),
+                    DateTimeOffset.Parse(reader.GetString(5), CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>The newest offset in the journal: how far the store could be.</summary>
+    public async Task<long> JournalHeadAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT MAX(ordering) FROM journal");
+        return await command.ExecuteScalarAsync(cancellationToken) is { } value and not DBNull ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0L;
+    }
+
+    private object? Money(decimal? amount) =>
+        amount is not { } value ? null : Postgres ? value : value.ToString(CultureInfo.InvariantCulture);
+
+    private static decimal? ReadMoney(DbDataReader reader, int column) =>
+        reader.IsDBNull(column) ? null
+        : reader.GetValue(column) is decimal value ? value
+        : decimal.Parse(Convert.ToString(reader.GetValue(column), CultureInfo.InvariantCulture)!, NumberStyles.Number, CultureInfo.InvariantCulture);
+
+    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        DbConnection connection = Postgres ? new NpgsqlConnection(options.ConnectionString) : new SqliteConnection(options.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return connection;
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    private static async Task ExecuteAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken,
+        params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
