@@ -122,3 +122,37 @@ public sealed class StateStoreSpecs(StateStoreFixture fixture) : BankNodeSpec<St
             $"the state store to reach journal offset {head}");
     }
 }
+
+/// <summary>The store catches up from the journal after its feeder was stopped, from the offset it stored.</summary>
+public sealed class StateStoreCatchUpSpecs
+{
+    [Fact]
+    public async Task Events_written_while_no_feeder_ran_reach_the_store_when_one_starts_again()
+    {
+        using var data = new TempDataDirectory();
+        ActorInfo account;
+        string name = "catch-up";
+        await using (var withoutStore = await TestNode.StartAsync(Compose(data, enabled: false)))
+        {
+            await using var session = withoutStore.NewSession();
+            account = await session.OpenAsync(name, new AccountOptions(10m, 1m) { Detached = true });
+            for (var i = 0; i < 20; i++) await session.DepositAsync(account, 1m);
+        }
+
+        await using var withStore = await TestNode.StartAsync(Compose(data, enabled: true));
+        await using var again = withStore.NewSession();
+        var head = (await again.StateStoreProgressAsync()).Head;
+        var progress = await ResourceCluster.EventuallyAsync(() => again.StateStoreProgressAsync(), p => p.Offset >= head,
+            $"the store to catch up to journal offset {head}");
+
+        var row = (await again.StoredAccountsAsync([account.Key])).Accounts.Single();
+        Assert.Equal((name, 30m, 1m, 21L), (row.Name, row.Balance, row.MinimalBalance, row.Version));
+        Assert.True(progress.Offset >= head);
+        Assert.Equal(0, (await again.StoredAccountsAsync([account.Key])).Lag);
+    }
+
+    private static Action<AkkaConfigurationBuilder, IServiceProvider> Compose(TempDataDirectory data, bool enabled) =>
+        (builder, _) => builder
+            .WithBankNode(TestNode.OptionsFor(data))
+            .AddHocon($"bank.state-store.enabled = {(enabled ? "on" : "off")}", HoconAddMode.Prepend);
+}

@@ -34,6 +34,38 @@ public sealed class BankCommands(string address, Func<string>? diagnostics = nul
         return ParseOne(result);
     }
 
+    /// <summary>How long a spec waits for the state store to show a write: it lags the journal by about a second.</summary>
+    public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Runs the command with --json again until <paramref name="done"/> holds for its object, within
+    /// <see cref="StoreTimeout"/>: for what the state store shows, which takes in a write up to about a second late.
+    /// </summary>
+    public async Task<JsonObject> JsonWhenAsync(Func<JsonObject, bool> done, params string[] args)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var json = await JsonAsync(args);
+            if (done(json)) return json;
+            Assert.True(clock.Elapsed < StoreTimeout,
+                $"bank {Describe(args)} --json did not show what the spec waits for within {StoreTimeout.TotalSeconds} s; it printed " +
+                $"{json.ToJsonString()}{diagnostics?.Invoke()}");
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>`bank list --json`, asked again until the named actors show these balances (from the state store).</summary>
+    public Task<JsonObject> ListWhenStoredAsync(params (string Name, decimal Balance)[] balances) =>
+        JsonWhenAsync(list => balances.All(b => StoredBalance(list, b.Name) == b.Balance), "list");
+
+    /// <summary>The balance `bank list --json` gives the named live actor; null when it has none (or is not listed).</summary>
+    public static decimal? StoredBalance(JsonObject list, string name) =>
+        list["actors"] is JsonArray actors && actors.FirstOrDefault(a => (string?)a?["name"] == name && (string?)a["state"] != "DEAD") is { } actor
+            && actor["balance"] is JsonValue balance
+            ? balance.GetValue<decimal>()
+            : null;
+
     public static void AssertOk(BankProcess.Result result, IEnumerable<string> args, Func<string>? diagnostics = null)
     {
         Assert.True(result.ExitCode == 0 && result.Stderr.Length == 0,

@@ -163,7 +163,8 @@ public sealed class BankSession : IAsyncDisposable
     /// and how many journal events the store had yet to take in (its lag) when read.
     /// </summary>
     public async Task<StoredAccounts> StoredAccountsAsync(IReadOnlyList<string>? keys = null, CancellationToken cancellationToken = default) =>
-        Expect<StoredAccounts>(await _gateway.AskRegistryAsync(new GetStoredAccounts(keys), cancellationToken));
+        // A plain array: the ClusterClient envelope's serializer cannot rebuild compiler-made list types.
+        Expect<StoredAccounts>(await _gateway.AskRegistryAsync(new GetStoredAccounts(keys?.ToArray()), cancellationToken));
 
     /// <summary>How far the state store is, and how many rows each persistence worker wrote.</summary>
     public async Task<StateStoreProgress> StateStoreProgressAsync(CancellationToken cancellationToken = default) =>

@@ -15,6 +15,9 @@ public static class BankCli
           bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]
                 the "Remote Actors" chapter's scripts, end to end, on an embedded one-node cluster; its journal is
                 SQLite in DIR/bank.db (default ./data) or the PostgreSQL database of the connection string
+          bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--state-store on|off] [--data DIR]
+                N accounts x M deposits on an embedded node: ops/s, p50/p95/p99, peak memory, verified balances,
+                and how far the state store lagged (--state-store off: without its persistence workers)
           bank start --head [--port 4053] [--data DIR] [--journal sqlite|postgres] [--connection STRING]
                     [--dashboard-port 8265] [--dashboard-host 127.0.0.1] [--no-dashboard]
                 the seed node of a cluster, until Ctrl+C or SIGTERM (it then leaves gracefully); it serves the web
@@ -39,9 +42,13 @@ public static class BankCli
                 custom ones only (accelerator_x=1). While no node fits it is PENDING_CREATION; after
                 bank.resources.pending-timeout (30 s) the open fails with CREATION_FAILED
           bank balance NAME | bank deposit NAME AMOUNT | bank withdraw NAME AMOUNT
+          bank balance NAME --from-store
+                the balance in the state store (kept from the journal by the persistence workers, up to about a second
+                behind): read from the database, the account is not woken; `-` while the store has none for it yet
           bank get NAME          prints Actor(Account, <id of this incarnation>)
           bank kill NAME         stops it: the name is freed, the journal kept
-          bank list              every actor: name, state, node, restarts, resources, detached, balance, death cause
+          bank list              every actor: name, state, node, restarts, resources, detached, balance, death cause;
+                                 balances come from the state store (no account is woken), with its lag if it has one
           bank history NAME      the account's events, oldest first
           bank transfer FROM TO AMOUNT [--id ID]
                 moves money exactly once (a saga: withdraw, deposit, refund if TO refuses); rule texts as for withdraw;
@@ -86,6 +93,7 @@ public static class BankCli
                 "--help" or "-h" or "help" => Print(stdout, Help),
                 "--version" => Print(stdout, typeof(BankCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0"),
                 "demo" => await new DemoCommand(stdout).RunAsync(rest),
+                "bench" => await new BenchCommand(output).RunAsync(rest),
                 "start" => await new StartCommand(output).RunAsync(rest),
                 var command when ClientCommands.Usages.ContainsKey(command) => await new ClientCommands(output).RunAsync(command, rest),
                 var command when InspectionCommands.Usages.ContainsKey(command) => await new InspectionCommands(output).RunAsync(command, rest),

@@ -1,7 +1,9 @@
 using System.Text.Json.Nodes;
 using Bank.Domain;
+using Bank.Hosting;
 using Bank.Hosting.Client;
 using Bank.Hosting.Registry;
+using Bank.Hosting.StateStore;
 
 namespace Bank.Nodes.Cli;
 
@@ -18,7 +20,7 @@ public sealed class ClientCommands(Output output)
     {
         ["open"] = "bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists] [--max-restarts N] [--max-task-retries N] " +
                    "[--num-cpus N] [--num-gpus N] [--memory SIZE] [--resources NAME=N,...]",
-        ["balance"] = "bank balance NAME",
+        ["balance"] = "bank balance NAME [--from-store]",
         ["deposit"] = "bank deposit NAME AMOUNT",
         ["withdraw"] = "bank withdraw NAME AMOUNT",
         ["get"] = "bank get NAME",
@@ -38,6 +40,7 @@ public sealed class ClientCommands(Output output)
                 "num-cpus", "num-gpus", "memory", "resources"], ["get-if-exists", "detached"]),
             "chaos" => Arguments.Parse(args, ["address", "times"], []),
             "transfer" => Arguments.Parse(args, ["address", "id"], []),
+            "balance" => Arguments.Parse(args, ["address"], ["from-store"]),
             _ => Arguments.Parse(args, ["address"], []),
         };
         if (command == "chaos")
@@ -88,6 +91,9 @@ public sealed class ClientCommands(Output output)
                 break;
             case "get":
                 PrintActor(await session.GetActorAsync(name!));
+                break;
+            case "balance" when parsed.Has("from-store"):
+                await StoredBalanceAsync(session, name!);
                 break;
             case "balance":
                 PrintBalance(name!, await session.BalanceAsync(await session.GetActorAsync(name!)));
@@ -206,25 +212,40 @@ public sealed class ClientCommands(Output output)
         else output.Line(Money.Format(balance));
     }
 
+    /// <summary>
+    /// `bank balance NAME --from-store`: the account's row in the state store, read from the database without waking
+    /// the account; <c>-</c> (null) while the store has no balance for it yet.
+    /// </summary>
+    private async Task StoredBalanceAsync(BankSession session, string name)
+    {
+        var actor = await session.GetActorAsync(name);
+        var stored = await session.StoredAccountsAsync(new[] { actor.Key });
+        var row = Balanced(stored).GetValueOrDefault(actor.Key);
+        if (output.Json)
+            output.Object(new JsonObject { ["name"] = name, ["balance"] = row?.Balance, ["version"] = row?.Version ?? 0, ["lag"] = stored.Lag });
+        else
+            output.Line(row is { } known ? Money.Format(known.Balance) : "-");
+    }
+
+    /// <summary>The stored rows that hold a balance, by key: a row of version 0 has only the name the registry gave it.</summary>
+    private static Dictionary<string, StoredAccount> Balanced(StoredAccounts stored) =>
+        stored.Accounts.Where(r => r.Version > 0).ToDictionary(r => r.Key, StringComparer.Ordinal);
+
     private async Task ListAsync(BankSession session)
     {
         var actors = await session.ListAsync();
-        // Balances and nodes come from the live accounts themselves, asked all at once: an account that moved to
-        // another node after a failover says where it runs now.
-        var status = await Task.WhenAll(actors.Select(async a =>
-        {
-            if (a.State != ActorState.Alive) return null;
-            try
-            {
-                return await session.StatusAsync(a);
-            }
-            catch (BankException)
-            {
-                return null;
-            }
-        }));
-        actors = [.. actors.Select((a, i) => status[i] is { } now ? a with { Node = now.Node } : a)];
-        var balances = status.Select(s => s?.Balance).ToArray();
+        // Nothing here wakes a passivated account. Balances come from the state store, in one query; a dead actor shows
+        // none (its key's row may be a later incarnation's). The keys go as an array: the request crosses ClusterClient
+        // in JSON that names their type, and a list made by a collection expression is of a type that cannot be read back.
+        var stored = session.StoredAccountsAsync(actors.Where(a => a.State != ActorState.Dead).Select(a => a.Key).Distinct().ToArray());
+        var running = RunningAccountsAsync(session);
+        var rows = Balanced(await stored);
+        var runsOn = await running;
+        // A plain account runs where sharding keeps its entity, which moves on a failover; one with resources runs
+        // where the registry placed it.
+        actors = [.. actors.Select(a => a.State == ActorState.Alive && a.Resources is null && runsOn.TryGetValue(a.Key, out var node) ? a with { Node = node } : a)];
+        decimal?[] balance = [.. actors.Select(a => a.State != ActorState.Dead && rows.TryGetValue(a.Key, out var row) ? row.Balance : (decimal?)null)];
+        var lag = (await stored).Lag;
 
         if (output.Json)
         {
@@ -232,11 +253,11 @@ public sealed class ClientCommands(Output output)
             for (var i = 0; i < actors.Count; i++)
             {
                 var item = Output.Actor(actors[i]);
-                item["balance"] = balances[i];
+                item["balance"] = balance[i];
                 array.Add(item);
             }
 
-            output.Object(new JsonObject { ["actors"] = array });
+            output.Object(new JsonObject { ["actors"] = array, ["store_lag"] = lag });
             return;
         }
 
@@ -246,8 +267,31 @@ public sealed class ClientCommands(Output output)
             [
                 a.Name, Output.StateName(a.State), a.Node.Length == 0 ? "-" : a.Node, a.Restarts.ToString(), Output.ShortResources(a.Held),
                 a.Detached ? "yes" : "no",
-                balances[i] is { } b ? Money.Format(b) : "-", a.DeathCause ?? "-", a.Id,
+                balance[i] is { } b ? Money.Format(b) : "-", a.DeathCause ?? "-", a.Id,
             ])]);
+        if (lag > 0)
+            output.Line($"store lag: {lag} event(s)");
+    }
+
+    /// <summary>
+    /// The node each running account entity is on, by key, from the shard regions (which start no entity); empty if
+    /// they do not answer, and the registry's nodes are shown instead.
+    /// </summary>
+    private static async Task<Dictionary<string, string>> RunningAccountsAsync(BankSession session)
+    {
+        var running = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var region in (await session.ShardsAsync(BankConstants.AccountShardType, entities: true)).Regions)
+                foreach (var key in region.Detail?.SelectMany(s => s.EntityIds) ?? [])
+                    running[key] = region.Node;
+        }
+        catch (BankException)
+        {
+            running.Clear();
+        }
+
+        return running;
     }
 
     private async Task HistoryAsync(BankSession session, string name)

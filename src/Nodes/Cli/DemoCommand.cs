@@ -1,6 +1,7 @@
 using Bank.Domain;
 using Bank.Hosting;
 using Bank.Hosting.Client;
+using Bank.Hosting.Pools;
 using Bank.Hosting.Registry;
 
 namespace Bank.Nodes.Cli;
@@ -12,6 +13,14 @@ namespace Bank.Nodes.Cli;
 public sealed class DemoCommand(TextWriter output)
 {
     public const string Usage = "bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]";
+
+    /// <summary>The accounts of the pool walkthrough, and its rounds of one deposit into each.</summary>
+    private const int PoolAccounts = 6;
+    private const int PoolRounds = 3;
+    private const decimal PoolDeposit = 5m;
+
+    /// <summary>How long the pool walkthrough waits for the state store to catch up with the journal (it lags by about a second at most).</summary>
+    private static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The GPUs the demo's node advertises and its vertical-scaling account asks for, as in the chapter.</summary>
     private const int DemoGpus = 4;
@@ -40,6 +49,7 @@ public sealed class DemoCommand(TextWriter output)
         await DetachedWalkthroughAsync(node.Gateway, stopping);
         await PersistenceWalkthroughAsync(node.Gateway, stopping);
         await RetryWalkthroughAsync(node.Gateway, stopping);
+        await PoolWalkthroughAsync(node.Gateway, stopping);
         await ResourcesWalkthroughAsync(node.Gateway, stopping);
         output.WriteLine();
         output.WriteLine("Demo finished: the cluster is leaving; the journal stays in " + where);
@@ -126,6 +136,67 @@ public sealed class DemoCommand(TextWriter output)
         Info($"Balance after Deposit: {Money.Format(await session.DepositAsync(account, 50m, ct))}");
         var status = await session.StatusAsync(account, ct);
         Info($"Restarted {status.Restarts} times of 5; current balance {Money.Format(status.Balance)}");
+    }
+
+    /// <summary>
+    /// Horizontal scaling, the chapter's pool of three workers: Ray's ActorPool spreads deposits over six accounts, one
+    /// per account and round; after each round the demo waits for the state store, which the round-robin pool of three
+    /// persistence workers keeps from the journal, so that each round is at least one batch of its own. Round robin
+    /// hands consecutive batches to different workers: with three rounds or more, each worker writes some rows (how many
+    /// varies from run to run). The balances are then read from the store, without waking an account.
+    /// </summary>
+    private async Task PoolWalkthroughAsync(IBankGateway gateway, CancellationToken ct)
+    {
+        Heading("A pool of three workers: ActorPool over accounts, persistence workers behind the state store");
+        await using var session = new BankSession(gateway);
+        var opening = Enumerable.Range(1, PoolAccounts).Select(i => 10m * i).ToList();
+        ActorInfo[] accounts = await Task.WhenAll(opening.Select((balance, i) =>
+            session.OpenAsync($"Pool{i + 1}", new AccountOptions(balance, 0m), ct)));
+        Info($"Opened {accounts[0].Name} to {accounts[^1].Name} with {Money.Format(opening[0])} to {Money.Format(opening[^1])}: " +
+             $"{Money.Format(opening.Sum())} in all");
+
+        var before = await session.StateStoreProgressAsync(ct);
+        var pool = new ActorPool<ActorInfo, decimal>(accounts, comparer: ActorPool.SameIncarnation);
+        for (var round = 0; round < PoolRounds; round++)
+        {
+            // As many deposits as accounts, all idle: each account takes one, so the total is the same on every run.
+            var total = 0m;
+            await foreach (var balance in pool.Map((a, v) => session.DepositAsync(a, v, ct), Enumerable.Repeat(PoolDeposit, PoolAccounts)).WithCancellation(ct))
+                total += balance;
+            await CaughtUpAsync(session, ct);
+            Info($"pool.map(lambda a, v: a.deposit.remote(v), [{Money.Format(PoolDeposit)}] * {PoolAccounts}): " +
+                 $"balances {Money.Format(total)} in all; the state store caught up");
+        }
+
+        var after = await session.StateStoreProgressAsync(ct);
+        // Worker names are node address and routee name (c1, c2, c3): in that order, by number.
+        var workers = after.RowsByWorker.Keys.OrderBy(w => w.Length).ThenBy(w => w, StringComparer.Ordinal).ToList();
+        for (var i = 0; i < workers.Count; i++)
+            Info($"Persistence worker {i + 1} wrote {after.RowsByWorker[workers[i]] - before.RowsByWorker.GetValueOrDefault(workers[i])} row(s)");
+
+        var stored = (await session.StoredAccountsAsync(accounts.Select(a => a.Key).ToArray(), ct)).Accounts.ToDictionary(r => r.Key, StringComparer.Ordinal);
+        Info("Balances in the state store: " + string.Join(", ", accounts.Select(a =>
+            $"{a.Name} {(stored.TryGetValue(a.Key, out var row) ? Money.Format(row.Balance) : "-")}")));
+        // The session ends here: its accounts die with it (OWNER_DIED), and their names are free for the next run.
+    }
+
+    /// <summary>
+    /// Waits until the state store holds every journal event written so far. The store has no event to wait for, so
+    /// its progress is asked again every 50 ms, for <see cref="StoreTimeout"/> at most.
+    /// </summary>
+    private static async Task CaughtUpAsync(BankSession session, CancellationToken ct)
+    {
+        var head = (await session.StateStoreProgressAsync(ct)).Head;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var progress = await session.StateStoreProgressAsync(ct);
+            if (progress.Offset >= head) return;
+            if (clock.Elapsed > StoreTimeout)
+                throw new TimeoutException($"the state store did not catch up with the journal in {StoreTimeout.TotalSeconds:0} s " +
+                                           $"(it holds events up to offset {progress.Offset} of {head})");
+            await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+        }
     }
 
     /// <summary>

@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+using Bank.Nodes.Cli;
+using Xunit;
+
+namespace Bank.Nodes.Tests;
+
+/// <summary>`bank bench`: a short run prints one JSON summary and checks every balance; bad counts are usage errors.</summary>
+public sealed class BenchCliSpecs
+{
+    [Fact]
+    public async Task A_short_run_reports_its_figures_and_verifies_every_balance()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "bank-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var output = new StringWriter();
+            var code = await BankCli.RunAsync(["bench", "--accounts", "4", "--ops", "5", "--concurrency", "3", "--data", data, "--json"],
+                output, new StringWriter());
+
+            Assert.Equal(ExitCodes.Ok, code);
+            var summary = JsonNode.Parse(output.ToString())!.AsObject();
+            Assert.True((bool)summary["verified"]!);
+            Assert.Equal(20, (int)summary["ops"]!);
+            Assert.True((double)summary["ops_per_s"]! > 0);
+            Assert.True((double)summary["p50_ms"]! <= (double)summary["p99_ms"]!);
+            Assert.True((double)summary["peak_working_set_mb"]! > 0);
+            Assert.NotNull(summary["store_caught_up_ms"]);
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--accounts", "0", "error: --accounts must be a whole number from 1 to 10000000, not '0'")]
+    [InlineData("--ops", "many", "error: --ops must be a whole number from 1 to 10000000, not 'many'")]
+    [InlineData("--state-store", "maybe", "error: --state-store must be on or off, not 'maybe'")]
+    public async Task Bad_options_are_one_line_usage_errors(string option, string value, string message)
+    {
+        var error = new StringWriter();
+        var code = await BankCli.RunAsync(["bench", option, value], new StringWriter(), error);
+
+        Assert.Equal((ExitCodes.Usage, message), (code, error.ToString().Trim()));
+    }
+}
