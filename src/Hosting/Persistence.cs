@@ -112,6 +112,8 @@ public static class BankPersistenceHostingExtensions
         var tunables = ConfigurationFactory.ParseString(
             $$"""
               akka.persistence.journal.sql {
+                class = "{{typeof(Journal.GroupCommitSqlJournal).AssemblyQualifiedName}}"
+                group-commit-max-rows = {{journal.GetInt("group-commit-max-rows", 1000)}}
                 parallelism = {{(options.Journal == JournalKind.Sqlite
                     ? journal.GetInt("parallelism", 1)
                     : BankHocon.Defaults.GetInt("bank.persistence.postgres-parallelism", 4))}}

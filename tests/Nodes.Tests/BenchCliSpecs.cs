@@ -32,10 +32,42 @@ public sealed class BenchCliSpecs
         }
     }
 
+    [Fact]
+    public async Task A_running_cluster_keeps_its_own_journal_and_store()
+    {
+        var error = new StringWriter();
+        var code = await BankCli.RunAsync(["bench", "--address", "127.0.0.1:1", "--state-store", "off"], new StringWriter(), error);
+
+        Assert.Equal((ExitCodes.Usage, "error: --address benches a running cluster, which has its own journal and state store: " +
+            "leave out --journal, --data, --connection and --state-store"), (code, error.ToString().Trim()));
+    }
+
+    [Fact]
+    public async Task An_offered_rate_is_reported_with_the_run()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "bank-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var output = new StringWriter();
+            var code = await BankCli.RunAsync(["bench", "--accounts", "3", "--ops", "4", "--rate", "200", "--state-store", "off", "--data", data, "--json"],
+                output, new StringWriter());
+
+            Assert.Equal(ExitCodes.Ok, code);
+            var summary = JsonNode.Parse(output.ToString())!.AsObject();
+            Assert.Equal((200, true, "off"), ((int)summary["rate"]!, (bool)summary["verified"]!, (string?)summary["state_store"]));
+            Assert.Null(summary["store_caught_up_ms"]);
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("--accounts", "0", "error: --accounts must be a whole number from 1 to 10000000, not '0'")]
     [InlineData("--ops", "many", "error: --ops must be a whole number from 1 to 10000000, not 'many'")]
     [InlineData("--state-store", "maybe", "error: --state-store must be on or off, not 'maybe'")]
+    [InlineData("--rate", "fast", "error: --rate must be a whole number from 1 to 10000000, not 'fast'")]
     public async Task Bad_options_are_one_line_usage_errors(string option, string value, string message)
     {
         var error = new StringWriter();

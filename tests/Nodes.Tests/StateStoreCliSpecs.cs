@@ -38,6 +38,17 @@ public sealed class StateStoreCliSpecs(StateStoreHeadFixture fixture, ITestOutpu
     private BankCommands Bank => fixture.Bank;
 
     [Fact]
+    public async Task Bench_through_ClusterClient_from_another_process_verifies_every_balance_and_sees_the_store_catch_up()
+    {
+        var summary = await Bank.JsonAsync("bench", "--accounts", "6", "--ops", "5", "--concurrency", "4");
+
+        Assert.True((bool)summary["verified"]!, summary.ToJsonString());
+        Assert.Equal(("cluster", 30), ((string?)summary["journal"], (int)summary["ops"]!));
+        Assert.True((double)summary["ops_per_s"]! > 0);
+        Assert.NotNull(summary["store_caught_up_ms"]);
+    }
+
+    [Fact]
     public async Task List_gives_the_balances_of_the_state_store_and_its_lag()
     {
         Assert.Equal("25.0", await Bank.OkAsync("deposit", "sam", "5"));

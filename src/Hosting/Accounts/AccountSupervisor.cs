@@ -35,6 +35,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
     private const string MaxRestartsExceeded = DeathCauses.MaxRestartsExceeded;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private Action? _behavior;
     private readonly string _key;
     private readonly AccountSettings _settings;
     private readonly string _node;
@@ -87,7 +88,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
     {
         ActorRegistry.For(Context.System).TryGet<NameRegistryKey>(out _registry);
         // The instance starts with the first message: an open from the registry may say where it must run.
-        Become(Restarting);
+        Behave(Restarting);
     }
 
     protected override void PostStop()
@@ -186,12 +187,12 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
                 if (call.ReplyTo != ActorRefs.Nobody) call.ReplyTo.Tell(retry);
             }
 
-            Become(Restarting);
+            Behave(Restarting);
             StopIfDrained();
             return;
         }
 
-        Become(Restarting);
+        Behave(Restarting);
         Settle();
     }
 
@@ -241,9 +242,20 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         SendWaiting();
     }
 
+    /// <summary>
+    /// Switches behaviour only when it changes: a ReceiveActor's Become builds a new handler (a compiled delegate),
+    /// far too costly to repeat on every call that finds the account already running.
+    /// </summary>
+    private void Behave(Action behavior)
+    {
+        if (_behavior == behavior) return;
+        _behavior = behavior;
+        Become(behavior);
+    }
+
     private void SendWaiting()
     {
-        Become(Running);
+        Behave(Running);
         foreach (var (seq, call) in _calls.Where(c => !c.Value.Sent).ToList())
             Send(seq, call);
         Stash.UnstashAll();
@@ -347,7 +359,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
             }
         }
 
-        Become(Restarting);
+        Behave(Restarting);
         if (_draining)
         {
             // Passivating or handed off: the next entity answers from the journal; the callers resend with their ids.
@@ -682,7 +694,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
 
         _restarting = true;
         _registry?.Tell(new ActorRestarting(_key, _incarnation, _restarts, crashed.Cause));
-        Become(Restarting);
+        Behave(Restarting);
         StopIfDrained();
     }
 
@@ -704,7 +716,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         _calls.Clear();
         _crashesToInject = 0;
         _closed = _failureRecorded = _passivating = false;
-        Become(Dead);
+        Behave(Dead);
 
         _closer = Context.Watch(Context.ActorOf(AccountActor.PropsFor(_key, _settings), $"closing-{++_generation}"));
         var close = new Call(new AccountRequest(_key, _incarnation, new CloseAccount(MaxRestartsExceeded, _incarnation)), ActorRefs.Nobody);

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Bank.Hosting.Journal;
 using Npgsql;
 
 namespace Bank.Hosting.StateStore;
@@ -26,6 +27,8 @@ public sealed class AccountStateStore(BankPersistenceOptions options)
     public const string Table = "bank_account_state";
     public const string OffsetTable = "bank_projection_offset";
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> Created = new(StringComparer.Ordinal);
+
     private bool Postgres => options.Journal == JournalKind.Postgres;
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
@@ -46,26 +49,58 @@ public sealed class AccountStateStore(BankPersistenceOptions options)
             """, cancellationToken);
     }
 
-    /// <summary>Writes the rows in one transaction; each row only where it is newer than what the store has.</summary>
+    /// <summary>
+    /// Writes the rows in one transaction; each row only where it is newer than what the store has. On SQLite the
+    /// write goes through the database's one writer (<see cref="SqliteGroupCommitter"/>) when this process runs it,
+    /// between the journal's group commits, instead of contending with them for SQLite's write lock.
+    /// </summary>
     public async Task WriteAsync(IReadOnlyList<AccountRow> rows, CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // A worker may write before the feed, which creates the tables, has started.
+        await Created.GetOrAdd(options.ConnectionString, _ => EnsureCreatedAsync(CancellationToken.None));
+        if (!Postgres && SqliteGroupCommitter.Running(options.ConnectionString) is { } writer)
+        {
+            await writer.Execute((connection, transaction) =>
+            {
+                // One prepared statement per kind of row for the whole batch: SQLite parses each only once.
+                using var balances = Upsert(connection, transaction, BalanceRow);
+                using var names = Upsert(connection, transaction, NameRow);
+                foreach (var row in rows)
+                {
+                    var command = IsName(row) ? names : balances;
+                    Bind(command, row);
+                    command.ExecuteNonQuery();
+                }
+            });
+            return;
+        }
+
+        await using var own = await OpenAsync(cancellationToken);
+        await using var ownTransaction = await own.BeginTransactionAsync(cancellationToken);
         foreach (var row in rows)
         {
-            // A name comes from the registry's journal, not the account's: it sets the name alone, and may come first.
-            if (row.Balance is null && row.MinimalBalance is null && row.Version == 0)
-            {
-                await ExecuteAsync(connection, transaction, $"""
-                    INSERT INTO {Table} (key, name, balance, minimal_balance, version, updated_at) VALUES (@key, @name, @balance, NULL, 0, @at)
-                    ON CONFLICT (key) DO UPDATE SET name = excluded.name
-                    """, cancellationToken,
-                    ("@key", row.Key), ("@name", row.Name), ("@balance", Money(0m)), ("@at", row.UpdatedAt.ToString("O", CultureInfo.InvariantCulture)));
-                continue;
-            }
+            await using var command = Upsert(own, ownTransaction, row);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
 
+        await ownTransaction.CommitAsync(cancellationToken);
+    }
+
+    private static readonly AccountRow BalanceRow = new("", 1, 0m, null, null, DateTimeOffset.UnixEpoch);
+    private static readonly AccountRow NameRow = new("", 0, null, null, null, DateTimeOffset.UnixEpoch);
+
+    // A name comes from the registry's journal, not the account's: it sets the name alone, and may come first.
+    private static bool IsName(AccountRow row) => row.Balance is null && row.MinimalBalance is null && row.Version == 0;
+
+    private DbCommand Upsert(DbConnection connection, DbTransaction transaction, AccountRow row)
+    {
+        var command = IsName(row)
+            ? Command(connection, transaction, $"""
+                INSERT INTO {Table} (key, name, balance, minimal_balance, version, updated_at) VALUES (@key, @name, @balance, NULL, 0, @at)
+                ON CONFLICT (key) DO UPDATE SET name = excluded.name
+                """, ("@key", null), ("@name", null), ("@balance", null), ("@at", null))
             // Insert, or take the newer version's balance; the minimal balance and name are kept once known.
-            await ExecuteAsync(connection, transaction, $"""
+            : Command(connection, transaction, $"""
                 INSERT INTO {Table} (key, name, balance, minimal_balance, version, updated_at)
                 VALUES (@key, @name, @balance, @minimal, @version, @at)
                 ON CONFLICT (key) DO UPDATE SET
@@ -74,13 +109,28 @@ public sealed class AccountStateStore(BankPersistenceOptions options)
                   version = CASE WHEN excluded.version > {Table}.version THEN excluded.version ELSE {Table}.version END,
                   minimal_balance = COALESCE(excluded.minimal_balance, {Table}.minimal_balance),
                   name = COALESCE({Table}.name, excluded.name)
-                """, cancellationToken,
-                ("@key", row.Key), ("@name", row.Name), ("@balance", Money(row.Balance ?? 0m)), ("@minimal", Money(row.MinimalBalance)),
-                ("@version", row.Version), ("@at", row.UpdatedAt.ToString("O", CultureInfo.InvariantCulture)),
-                ("@hasBalance", row.Balance is null ? 0 : 1));
+                """,
+                ("@key", null), ("@name", null), ("@balance", null), ("@minimal", null), ("@version", null), ("@at", null), ("@hasBalance", null));
+        Bind(command, row);
+        return command;
+    }
+
+    private void Bind(DbCommand command, AccountRow row)
+    {
+        void Set(string name, object? value) => command.Parameters[name].Value = value ?? DBNull.Value;
+        Set("@key", row.Key);
+        Set("@name", row.Name);
+        Set("@at", row.UpdatedAt.ToString("O", CultureInfo.InvariantCulture));
+        if (IsName(row))
+        {
+            Set("@balance", Money(0m));
+            return;
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        Set("@balance", Money(row.Balance ?? 0m));
+        Set("@minimal", Money(row.MinimalBalance));
+        Set("@version", row.Version);
+        Set("@hasBalance", row.Balance is null ? 0 : 1);
     }
 
     /// <summary>The journal offset (ordering) the projection has stored everything up to; 0 when it never ran.</summary>
@@ -93,12 +143,23 @@ public sealed class AccountStateStore(BankPersistenceOptions options)
 
     public async Task WriteOffsetAsync(string projection, long offset, CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null, $"""
+        var sql = $"""
             INSERT INTO {OffsetTable} (projection, journal_offset) VALUES (@p, @o)
             ON CONFLICT (projection) DO UPDATE SET journal_offset = CASE WHEN excluded.journal_offset > {OffsetTable}.journal_offset
               THEN excluded.journal_offset ELSE {OffsetTable}.journal_offset END
-            """, cancellationToken, ("@p", projection), ("@o", offset));
+            """;
+        if (!Postgres && SqliteGroupCommitter.Running(options.ConnectionString) is { } writer)
+        {
+            await writer.Execute((connection, transaction) =>
+            {
+                using var command = Command(connection, transaction, sql, ("@p", projection), ("@o", offset));
+                command.ExecuteNonQuery();
+            });
+            return;
+        }
+
+        await using var own = await OpenAsync(cancellationToken);
+        await ExecuteAsync(own, null, sql, cancellationToken, ("@p", projection), ("@o", offset));
     }
 
     /// <summary>The stored rows of these accounts (all of them when <paramref name="keys"/> is null).</summary>

@@ -7,6 +7,7 @@ using Akka.Routing;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Bank.Domain;
+using Bank.Hosting.Journal;
 using Bank.Hosting.Registry;
 
 namespace Bank.Hosting.StateStore;
@@ -58,6 +59,7 @@ public sealed class StateStoreFeeder : ReceiveActor
     private long _offset;
     private long _retried;
     private long _refused;
+    private SqliteGroupCommitter? _committer;
 
     public StateStoreFeeder(StateStoreSettings settings, BankPersistenceOptions database)
     {
@@ -119,6 +121,12 @@ public sealed class StateStoreFeeder : ReceiveActor
         }
     }
 
+    protected override void PostStop()
+    {
+        _committer?.Dispose();
+        base.PostStop();
+    }
+
     private void Run(long from)
     {
         _offset = from;
@@ -130,8 +138,26 @@ public sealed class StateStoreFeeder : ReceiveActor
         var workers = _workers;
         long batches = 0;
 
-        journal.AllEvents(Offset.Sequence(from))
-            .Select(envelope => (Offset: envelope.Offset is Sequence s ? s.Value : 0L, Row: RowOf(envelope)))
+        // On SQLite the node's own writer hands over what it commits; PostgreSQL, shared by nodes, is polled.
+        var system = (ExtendedActorSystem)Context.System;
+        var database = BankDatabase.For(system).Options;
+        // The feed holds the writer too, so it follows the commits even when it starts before the journal does.
+        var journalConfig = system.Settings.Config.GetConfig("akka.persistence.journal.sql");
+        if (database.Journal == JournalKind.Sqlite)
+            _committer ??= SqliteGroupCommitter.Acquire(database.ConnectionString,
+                journalConfig.GetInt("buffer-size", 5000), journalConfig.GetInt("group-commit-max-rows", 1000));
+        var committer = _committer;
+        var followsCommits = committer is not null;
+        var source = committer is not null
+            ? Source.From(() => SqliteJournalFeed.Follow(system, committer,
+                    database.ConnectionString, GroupCommitSqlJournal.TableNames(system.Settings.Config), from, Wanted))
+                .Select(e => (Offset: e.Ordering, Row: RowOf(e.PersistenceId, e.SequenceNr, e.Created, e.Payload)))
+            : journal.AllEvents(Offset.Sequence(from))
+                .Select(envelope => (Offset: envelope.Offset is Sequence s ? s.Value : 0L,
+                    Row: RowOf(envelope.PersistenceId, envelope.SequenceNr, envelope.Timestamp, envelope.Event)));
+        if (followsCommits) _log.Info("State store feed follows the SQLite journal's commits");
+
+        source
             .GroupedWithin(settings.BatchSize, settings.BatchWindow)
             .SelectAsync(settings.PoolSize, async events =>
             {
@@ -192,19 +218,24 @@ public sealed class StateStoreFeeder : ReceiveActor
         };
     }
 
+    /// <summary>The journals the store is made of: the accounts' and the registry's (for names).</summary>
+    private static bool Wanted(string persistenceId) =>
+        persistenceId == BankConstants.RegistryPersistenceId
+        || persistenceId.StartsWith(BankConstants.AccountPersistenceIdPrefix, StringComparison.Ordinal);
+
     /// <summary>The row an event makes: an account's balance as of the event, or a registered actor's name for its key.</summary>
-    private static AccountRow? RowOf(EventEnvelope envelope)
+    private static AccountRow? RowOf(string persistenceId, long sequenceNr, long timestamp, object? @event)
     {
         // The SQL journal stamps events with DateTime ticks (UTC).
-        var at = envelope.Timestamp > 0 && envelope.Timestamp <= DateTime.MaxValue.Ticks
-            ? new DateTimeOffset(envelope.Timestamp, TimeSpan.Zero)
+        var at = timestamp > 0 && timestamp <= DateTime.MaxValue.Ticks
+            ? new DateTimeOffset(timestamp, TimeSpan.Zero)
             : DateTimeOffset.UtcNow;
-        if (envelope.PersistenceId == BankConstants.RegistryPersistenceId)
-            return envelope.Event is ActorRegistered registered ? new AccountRow(registered.Actor.Key, 0, null, null, registered.Actor.Name, at) : null;
-        if (!envelope.PersistenceId.StartsWith(BankConstants.AccountPersistenceIdPrefix, StringComparison.Ordinal)) return null;
-        var key = envelope.PersistenceId[BankConstants.AccountPersistenceIdPrefix.Length..];
-        var version = envelope.SequenceNr;
-        return envelope.Event switch
+        if (persistenceId == BankConstants.RegistryPersistenceId)
+            return @event is ActorRegistered registered ? new AccountRow(registered.Actor.Key, 0, null, null, registered.Actor.Name, at) : null;
+        if (!persistenceId.StartsWith(BankConstants.AccountPersistenceIdPrefix, StringComparison.Ordinal)) return null;
+        var key = persistenceId[BankConstants.AccountPersistenceIdPrefix.Length..];
+        var version = sequenceNr;
+        return @event switch
         {
             AccountOpened opened => new AccountRow(key, version, opened.Balance, opened.MinimalBalance, null, at),
             AccountReopened reopened => new AccountRow(key, version, reopened.Balance, null, null, at),

@@ -15,9 +15,11 @@ public static class BankCli
           bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]
                 the "Remote Actors" chapter's scripts, end to end, on an embedded one-node cluster; its journal is
                 SQLite in DIR/bank.db (default ./data) or the PostgreSQL database of the connection string
-          bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--state-store on|off] [--data DIR]
-                N accounts x M deposits on an embedded node: ops/s, p50/p95/p99, peak memory, verified balances,
-                and how far the state store lagged (--state-store off: without its persistence workers)
+          bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--rate OPS_PER_S] [--state-store on|off]
+                     [--data DIR] [--journal sqlite|postgres] [--connection STRING] [--address HOST:PORT] [--json]
+                N accounts x M deposits on an embedded node, or on a running cluster through ClusterClient with
+                --address: ops/s, p50/p95/p99, peak memory, verified balances, and how far the state store lagged
+                (--state-store off: without its persistence workers; --rate: a fixed offered load)
           bank start --head [--port 4053] [--data DIR] [--journal sqlite|postgres] [--connection STRING]
                     [--dashboard-port 8265] [--dashboard-host 127.0.0.1] [--no-dashboard]
                 the seed node of a cluster, until Ctrl+C or SIGTERM (it then leaves gracefully); it serves the web

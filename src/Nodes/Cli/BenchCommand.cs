@@ -10,113 +10,194 @@ using Bank.Hosting.Registry;
 namespace Bank.Nodes.Cli;
 
 /// <summary>
-/// `bank bench`: N accounts, M deposits each, from C concurrent callers, against an embedded one-node cluster; prints
-/// throughput, latency percentiles, peak working set, whether every balance came out exact, and how far the state
-/// store lagged behind the journal (its persistence workers can be turned off to see what feeding the store costs).
+/// `bank bench`: N accounts, M deposits each, from C concurrent callers, against an embedded one-node cluster or, with
+/// --address, a running cluster through ClusterClient from this process; prints throughput, latency percentiles, peak
+/// working set, whether every balance came out exact, and how far the state store lagged behind the journal (its
+/// persistence workers can be turned off to see what feeding the store costs). With --rate the callers offer a fixed
+/// load (open loop) and latency counts from when each deposit was due, so a slow moment is not hidden.
 /// </summary>
 public sealed class BenchCommand(Output output)
 {
     public const string Usage =
-        "bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--journal sqlite|postgres] [--data DIR] [--connection STRING] [--state-store on|off] [--json]";
+        "bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--rate OPS_PER_S] [--journal sqlite|postgres] [--data DIR] " +
+        "[--connection STRING] [--state-store on|off] [--address HOST:PORT] [--json]";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var parsed = Arguments.Parse(args, ["accounts", "ops", "concurrency", "journal", "data", "connection", "state-store"], []);
+        var parsed = Arguments.Parse(args, ["accounts", "ops", "concurrency", "rate", "journal", "data", "connection", "state-store", "address"], []);
         parsed.ExpectPositionals(0, Usage);
         var accounts = Count(parsed, "accounts", 1000);
         var ops = Count(parsed, "ops", 100);
         var concurrency = Count(parsed, "concurrency", accounts);
+        int? rate = parsed.Has("rate") ? Count(parsed, "rate", 0) : null;
+        var remote = parsed.Has("address");
+        if (remote && (parsed.Has("journal") || parsed.Has("data") || parsed.Has("connection") || parsed.Has("state-store")))
+            throw new UsageException("--address benches a running cluster, which has its own journal and state store: leave out --journal, --data, --connection and --state-store");
         var store = parsed.Value("state-store") ?? "on";
         if (store is not ("on" or "off")) throw new UsageException($"--state-store must be on or off, not '{TextEcho.OneLine(store)}'");
-        var (persistence, where) = JournalOptions.From(parsed);
-        if (persistence.Journal == JournalKind.Postgres) await persistence.EnsureReachableAsync();
 
-        await using var node = await BankHost.StartAsync((builder, _) => builder
-            .WithBankNode(new BankNodeOptions { Port = 0, Persistence = persistence })
-            .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend));
-        await using var session = new BankSession(node.Gateway);
-        var stopping = node.Stopping;
-
-        var run = Guid.NewGuid().ToString("N")[..8];
-        var handles = new ActorInfo[accounts];
-        await Parallel.ForEachAsync(Enumerable.Range(0, accounts), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = stopping },
-            async (i, ct) => handles[i] = await session.OpenAsync($"bench-{run}-{i}", new AccountOptions(0m, 0m) { Detached = true }, ct));
-
-        var total = (long)accounts * ops;
-        var latencies = new double[total];
-        var deposited = new long[accounts];
-        long next = -1;
-        long maxLag = 0;
-        using var sampling = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var lagSampler = store == "on" ? SampleLagAsync(session, lag => maxLag = Math.Max(maxLag, lag), sampling.Token) : Task.CompletedTask;
-
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        BankHost? node = null;
+        BankClient? client = null;
+        string where;
+        string journalKind;
+        try
         {
-            long op;
-            while ((op = Interlocked.Increment(ref next)) < total)
+            if (remote)
             {
-                var account = (int)(op % accounts);
-                var started = Stopwatch.GetTimestamp();
-                await session.DepositAsync(handles[account], 1m, stopping);
-                latencies[op] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                Interlocked.Increment(ref deposited[account]);
+                client = await BankClient.ConnectAsync(ClientCommands.Contacts(parsed));
+                where = $"cluster at {string.Join(",", ClientCommands.Contacts(parsed))} through ClusterClient";
+                journalKind = "cluster";
             }
-        }));
-        var elapsed = clock.Elapsed;
+            else
+            {
+                var (persistence, data) = JournalOptions.From(parsed);
+                if (persistence.Journal == JournalKind.Postgres) await persistence.EnsureReachableAsync();
+                node = await BankHost.StartAsync((builder, _) => builder
+                    .WithBankNode(new BankNodeOptions { Port = 0, Persistence = persistence })
+                    .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend));
+                where = $"embedded node, journal {data}";
+                journalKind = persistence.Journal.ToString().ToLowerInvariant();
+            }
 
-        // The store's catch-up: from the last deposit until it holds everything the journal has.
-        double? caughtUpMs = null;
-        if (store == "on")
-        {
-            var head = (await session.StateStoreProgressAsync(stopping)).Head;
-            while ((await session.StateStoreProgressAsync(stopping)).Offset < head)
-                await Task.Delay(TimeSpan.FromMilliseconds(20), stopping);
-            caughtUpMs = clock.Elapsed.TotalMilliseconds - elapsed.TotalMilliseconds;
+            await using var session = client is not null ? client.OpenSession() : new BankSession(node!.Gateway);
+            var stopping = node?.Stopping ?? CancellationToken.None;
+            var run = new Run(accounts, ops, concurrency, rate);
+            var result = await run.ExecuteAsync(session, sampleStore: remote || store == "on", stopping);
+            Print(result, run, where, journalKind, remote ? "cluster" : store);
+            return result.Verified ? ExitCodes.Ok : ExitCodes.Failure;
         }
+        finally
+        {
+            if (client is not null) await client.DisposeAsync();
+            if (node is not null) await node.DisposeAsync();
+        }
+    }
 
-        await sampling.CancelAsync();
-        await lagSampler;
-
-        var verified = true;
-        foreach (var (handle, i) in handles.Select((h, i) => (h, i)))
-            verified &= await session.BalanceAsync(handle, stopping) == deposited[i];
-        foreach (var handle in handles) await session.KillAsync(handle.Name, stopping);
-
-        Array.Sort(latencies);
-        var opsPerSecond = total / elapsed.TotalSeconds;
+    private void Print(Result result, Run run, string where, string journal, string store)
+    {
         var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
         if (output.Json)
         {
             output.Object(new JsonObject
             {
-                ["ops_per_s"] = Math.Round(opsPerSecond, 1),
-                ["p50_ms"] = Math.Round(Percentile(latencies, 0.50), 2),
-                ["p95_ms"] = Math.Round(Percentile(latencies, 0.95), 2),
-                ["p99_ms"] = Math.Round(Percentile(latencies, 0.99), 2),
+                ["ops_per_s"] = Math.Round(result.OpsPerSecond, 1),
+                ["p50_ms"] = Math.Round(result.Percentile(0.50), 2),
+                ["p95_ms"] = Math.Round(result.Percentile(0.95), 2),
+                ["p99_ms"] = Math.Round(result.Percentile(0.99), 2),
                 ["peak_working_set_mb"] = Math.Round(peakMb, 1),
-                ["verified"] = verified,
-                ["accounts"] = accounts,
-                ["ops"] = total,
-                ["concurrency"] = concurrency,
-                ["journal"] = persistence.Journal.ToString().ToLowerInvariant(),
+                ["verified"] = result.Verified,
+                ["accounts"] = run.Accounts,
+                ["ops"] = run.Total,
+                ["concurrency"] = run.Concurrency,
+                ["rate"] = run.Rate,
+                ["journal"] = journal,
                 ["state_store"] = store,
-                ["store_max_lag_events"] = store == "on" ? maxLag : null,
-                ["store_caught_up_ms"] = caughtUpMs is { } ms ? Math.Round(ms, 0) : null,
+                ["store_max_lag_events"] = result.CaughtUpMs is null ? null : result.MaxLag,
+                ["store_caught_up_ms"] = result.CaughtUpMs is { } ms ? Math.Round(ms, 0) : null,
             });
-        }
-        else
-        {
-            var storeLine = caughtUpMs is { } ms
-                ? $"; state store: lagged at most {maxLag} event(s), caught up {ms:0} ms after the last deposit"
-                : "; state store off";
-            output.Line(string.Create(CultureInfo.InvariantCulture,
-                $"bench: {total} deposits over {accounts} accounts by {concurrency} callers, embedded node, journal {where}: " +
-                $"{opsPerSecond:0} ops/s, p50 {Percentile(latencies, 0.50):0.0} ms, p95 {Percentile(latencies, 0.95):0.0} ms, " +
-                $"p99 {Percentile(latencies, 0.99):0.0} ms, peak working set {peakMb:0} MB, verified={(verified ? "true" : "false")}{storeLine}"));
+            return;
         }
 
-        return verified ? ExitCodes.Ok : ExitCodes.Failure;
+        var storeLine = result.CaughtUpMs is { } caughtUp
+            ? $"; state store: lagged at most {result.MaxLag} event(s), caught up {caughtUp:0} ms after the last deposit"
+            : "; state store off";
+        var load = run.Rate is { } offered ? $"offered {offered} ops/s by {run.Concurrency} callers" : $"by {run.Concurrency} callers";
+        output.Line(string.Create(CultureInfo.InvariantCulture,
+            $"bench: {run.Total} deposits over {run.Accounts} accounts {load}, {where}: " +
+            $"{result.OpsPerSecond:0} ops/s, p50 {result.Percentile(0.50):0.0} ms, p95 {result.Percentile(0.95):0.0} ms, " +
+            $"p99 {result.Percentile(0.99):0.0} ms, peak working set {peakMb:0} MB, verified={(result.Verified ? "true" : "false")}{storeLine}"));
+    }
+
+    private sealed record Result(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs)
+    {
+        public double Percentile(double p) =>
+            SortedLatencies.Length == 0 ? 0 : SortedLatencies[Math.Min(SortedLatencies.Length - 1, (int)Math.Ceiling(p * SortedLatencies.Length) - 1)];
+    }
+
+    /// <summary>One run: open the accounts, deposit 1 into each M times, check every balance, kill the accounts.</summary>
+    private sealed record Run(int Accounts, int Ops, int Concurrency, int? Rate)
+    {
+        public long Total => (long)Accounts * Ops;
+
+        public async Task<Result> ExecuteAsync(BankSession session, bool sampleStore, CancellationToken stopping)
+        {
+            var name = Guid.NewGuid().ToString("N")[..8];
+            var handles = new ActorInfo[Accounts];
+            await Parallel.ForEachAsync(Enumerable.Range(0, Accounts), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
+                async (i, ct) => handles[i] = await session.OpenAsync($"bench-{name}-{i}", new AccountOptions(0m, 0m) { Detached = true }, ct));
+
+            var latencies = new double[Total];
+            var deposited = new long[Accounts];
+            long next = -1;
+            long maxLag = 0;
+            using var sampling = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            var lagSampler = sampleStore ? SampleLagAsync(session, lag => maxLag = Math.Max(maxLag, lag), sampling.Token) : Task.CompletedTask;
+
+            var clock = Stopwatch.StartNew();
+            var origin = Stopwatch.GetTimestamp();
+            var ticksPerOp = Rate is { } rate ? Stopwatch.Frequency / (double)rate : 0;
+            await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+            {
+                long op;
+                while ((op = Interlocked.Increment(ref next)) < Total)
+                {
+                    var account = (int)(op % Accounts);
+                    long started;
+                    if (Rate is null)
+                    {
+                        started = Stopwatch.GetTimestamp();
+                    }
+                    else
+                    {
+                        // Due at its slot in the schedule; a late start counts as latency (no coordinated omission).
+                        started = origin + (long)(op * ticksPerOp);
+                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), started);
+                        if (wait > TimeSpan.Zero) await Task.Delay(wait, stopping);
+                    }
+
+                    await session.DepositAsync(handles[account], 1m, stopping);
+                    latencies[op] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    Interlocked.Increment(ref deposited[account]);
+                }
+            }));
+            var elapsed = clock.Elapsed;
+
+            // The store's catch-up: from the last deposit until it holds everything the journal has.
+            double? caughtUpMs = null;
+            if (sampleStore && await StoreRunsAsync(session, stopping))
+            {
+                var head = (await session.StateStoreProgressAsync(stopping)).Head;
+                while ((await session.StateStoreProgressAsync(stopping)).Offset < head)
+                    await Task.Delay(TimeSpan.FromMilliseconds(20), stopping);
+                caughtUpMs = clock.Elapsed.TotalMilliseconds - elapsed.TotalMilliseconds;
+            }
+
+            await sampling.CancelAsync();
+            await lagSampler;
+
+            var verified = true;
+            foreach (var (handle, i) in handles.Select((h, i) => (h, i)))
+                verified &= await session.BalanceAsync(handle, stopping) == deposited[i];
+            await Parallel.ForEachAsync(handles, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
+                async (handle, ct) => await session.KillAsync(handle.Name, ct));
+
+            Array.Sort(latencies);
+            return new Result(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs);
+        }
+    }
+
+    /// <summary>Whether the cluster feeds a state store (a cluster may run with it off).</summary>
+    private static async Task<bool> StoreRunsAsync(BankSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await session.StateStoreProgressAsync(cancellationToken);
+            return true;
+        }
+        catch (BankException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The store's lag (journal events not yet in it), every 200 ms while the load runs.</summary>
@@ -136,9 +217,6 @@ public sealed class BenchCommand(Output output)
             // The run is over.
         }
     }
-
-    private static double Percentile(double[] sorted, double p) =>
-        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
     private static int Count(Arguments parsed, string option, int fallback)
     {

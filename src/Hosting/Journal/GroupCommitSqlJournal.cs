@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.Sql;
+using Akka.Persistence.Sql.Config;
+using Akka.Persistence.Sql.Journal;
+using Akka.Serialization;
+using Akka.Util;
+
+namespace Bank.Hosting.Journal;
+
+/// <summary>
+/// Akka.Persistence.Sql's journal, with SQLite writes committed in groups by <see cref="SqliteGroupCommitter"/>: the
+/// events of every persistent actor that wrote while the last transaction committed go into the next one. Rows go into
+/// the plugin's own table in its own format, so its replays, highest sequence numbers, deletes and queries
+/// (AllEvents, which feeds the state store) work unchanged. PostgreSQL, whose driver is truly asynchronous, and tagged
+/// events keep the plugin's own write path.
+/// </summary>
+public sealed class GroupCommitSqlJournal : SqlWriteJournal
+{
+    private readonly ConcurrentDictionary<string, Task> _pending = new(StringComparer.Ordinal);
+    private readonly string? _sqliteConnectionString;
+    private readonly JournalTableNames _table;
+    private readonly string? _writerUuid;
+    private readonly string? _defaultSerializer;
+    private readonly int _bufferSize;
+    private readonly int _batchSize;
+    private readonly ExtendedActorSystem _system;
+    private SqliteGroupCommitter? _committer;
+
+    public GroupCommitSqlJournal(Config journalConfig) : base(journalConfig)
+    {
+        var config = new JournalConfig(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration));
+        if (config.ProviderName.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase)
+            && config.PluginConfig.TagMode != TagMode.Csv)
+            _sqliteConnectionString = config.ConnectionString;
+
+        _table = TableNames(config);
+        _writerUuid = _table.WriterUuid is null ? null : Guid.NewGuid().ToString("N");
+        _defaultSerializer = config.DefaultSerializer;
+        _bufferSize = config.DaoConfig.BufferSize;
+        _batchSize = journalConfig.GetInt("group-commit-max-rows", 1000);
+        _system = (ExtendedActorSystem)Context.System;
+    }
+
+    /// <summary>The journal table's names as the plugin's configuration (<paramref name="config"/>) sets them.</summary>
+    public static JournalTableNames TableNames(JournalConfig config)
+    {
+        var events = config.TableConfig.EventJournalTable;
+        var columns = events.ColumnNames;
+        return new JournalTableNames(events.Name, columns.Deleted, columns.PersistenceId, columns.SequenceNumber,
+            columns.Created, columns.Message, columns.Manifest, columns.Identifier,
+            events.UseWriterUuidColumn ? columns.WriterUuid : null, columns.Ordering);
+    }
+
+    /// <summary>The journal table's names in an actor system's configuration of the plugin.</summary>
+    public static JournalTableNames TableNames(Config systemConfig) =>
+        TableNames(new JournalConfig(systemConfig.GetConfig("akka.persistence.journal.sql").WithFallback(SqlPersistence.DefaultJournalConfiguration)));
+
+    protected override void PreStart()
+    {
+        if (_sqliteConnectionString is not null)
+            _committer = SqliteGroupCommitter.Acquire(_sqliteConnectionString, _bufferSize, _batchSize);
+        base.PreStart();
+    }
+
+    protected override void PostStop()
+    {
+        try
+        {
+            base.PostStop();
+        }
+        finally
+        {
+            _committer?.Dispose();
+            _committer = null;
+        }
+    }
+
+    protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        var writes = messages as IReadOnlyList<AtomicWrite> ?? messages.ToList();
+        if (_committer is null || writes.Count == 0 || writes.Any(HasTags))
+            return base.WriteMessagesAsync(writes, cancellationToken);
+
+        var now = DateTime.UtcNow.Ticks;
+        var rejections = new Exception?[writes.Count];
+        var rows = new List<JournalEventRow>();
+        for (var i = 0; i < writes.Count; i++)
+        {
+            // An event that cannot be serialized rejects its own atomic write only, as in the plugin.
+            try
+            {
+                var events = (IImmutableList<IPersistentRepresentation>)writes[i].Payload;
+                var serialized = new JournalEventRow[events.Count];
+                for (var j = 0; j < events.Count; j++) serialized[j] = Serialize(events[j], now);
+                rows.AddRange(serialized);
+            }
+            catch (Exception e)
+            {
+                rejections[i] = e;
+            }
+        }
+
+        var persistenceId = writes[0].PersistenceId;
+        var written = rows.Count == 0 ? Task.CompletedTask : _committer.Append(_table, rows);
+        _pending[persistenceId] = written;
+        _ = written.ContinueWith(
+            done => _pending.TryRemove(new KeyValuePair<string, Task>(persistenceId, done)),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return Completed(written, rejections);
+
+        static async Task<IImmutableList<Exception>> Completed(Task written, Exception?[] rejections)
+        {
+            await written.ConfigureAwait(false);
+            return rejections.ToImmutableList()!;
+        }
+    }
+
+    /// <summary>A recovering actor reads its highest sequence number only after its own writes in flight are in.</summary>
+    public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
+    {
+        if (_pending.TryGetValue(persistenceId, out var written))
+            await written.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken);
+    }
+
+    private JournalEventRow Serialize(IPersistentRepresentation representation, long now)
+    {
+        var payload = representation.Payload;
+        var serializer = _system.Serialization.FindSerializerForType(payload.GetType(), _defaultSerializer);
+        var manifest = serializer switch
+        {
+            SerializerWithStringManifest withManifest => withManifest.Manifest(payload),
+            _ when serializer.IncludeManifest => payload.GetType().TypeQualifiedName(),
+            _ => string.Empty,
+        };
+        var bytes = Akka.Serialization.Serialization.WithTransport(_system, (serializer, payload), static state => state.serializer.ToBinary(state.payload));
+        return new JournalEventRow(representation.PersistenceId, representation.SequenceNr,
+            representation.Timestamp == 0 ? now : representation.Timestamp, bytes, manifest, serializer.Identifier, _writerUuid, payload);
+    }
+
+    private static bool HasTags(AtomicWrite write) =>
+        write.Payload is IImmutableList<IPersistentRepresentation> events && events.Any(e => e.Payload is Akka.Persistence.Journal.Tagged);
+}

@@ -1,0 +1,316 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+
+namespace Bank.Hosting.Journal;
+
+/// <summary>
+/// One event as the journal table stores it: the payload already serialized. <paramref name="Payload"/>, the event
+/// itself, is not written: it goes to the subscribers of <see cref="SqliteGroupCommitter.Committed"/>.
+/// </summary>
+public readonly record struct JournalEventRow(
+    string PersistenceId, long SequenceNr, long Created, byte[] Message, string Manifest, int SerializerId, string? WriterUuid,
+    object? Payload = null);
+
+/// <summary>An event the journal committed, with the ordering (global offset) the database gave it.</summary>
+public readonly record struct CommittedEvent(long Ordering, string PersistenceId, long SequenceNr, long Created, object? Payload);
+
+/// <summary>Names of the journal table and its columns (Akka.Persistence.Sql's, so its reads and queries see our rows).</summary>
+public sealed record JournalTableNames(
+    string Table, string Deleted, string PersistenceId, string SequenceNr, string Created, string Message, string Manifest,
+    string SerializerId, string? WriterUuid, string Ordering = "ordering");
+
+/// <summary>
+/// The one writer of a SQLite database in this process: a dedicated thread that takes every write waiting for it and
+/// commits them together, one transaction and one fsync for all (group commit). SQLite admits one writer at a time
+/// anyway, and Microsoft.Data.Sqlite's "async" calls run synchronously, so without this each event waits for its own
+/// transaction and its own fsync. Journal appends and other writers' work (the state store's upserts) share the queue,
+/// so they never contend for SQLite's write lock.
+/// </summary>
+public sealed class SqliteGroupCommitter : IDisposable
+{
+    private static readonly Dictionary<string, SqliteGroupCommitter> Shared = new(StringComparer.Ordinal);
+    private static readonly object SharedLock = new();
+
+    private readonly BlockingCollection<Entry> _queue;
+    private readonly string _connectionString;
+    private readonly string _key;
+    private readonly Thread _thread;
+    private int _references = 1;
+    private long _transactions;
+    private long _appended;
+
+    private SqliteGroupCommitter(string key, string connectionString, int capacity, int maxBatchRows)
+    {
+        _key = key;
+        _connectionString = connectionString;
+        MaxBatchRows = maxBatchRows;
+        _queue = new BlockingCollection<Entry>(new ConcurrentQueue<Entry>(), capacity);
+        _thread = new Thread(Run) { IsBackground = true, Name = "bank-sqlite-writer" };
+        _thread.Start();
+    }
+
+    /// <summary>
+    /// Every committed journal batch, in commit order, on the writer's thread (a handler must not block): a reader of
+    /// the journal in this process, such as the state store's feed, follows it without querying and deserializing.
+    /// </summary>
+    public event Action<IReadOnlyList<CommittedEvent>>? Committed;
+
+    /// <summary>Rows in one transaction at most; the rest wait for the next one.</summary>
+    public int MaxBatchRows { get; }
+
+    /// <summary>Transactions committed and journal rows appended so far (what a batch holds on average).</summary>
+    public (long Transactions, long Rows) Counts => (Interlocked.Read(ref _transactions), Interlocked.Read(ref _appended));
+
+    /// <summary>
+    /// The committer of the database at <paramref name="connectionString"/>'s file, started by the first caller and
+    /// shared by the others (journals of several actor systems on one file, the state store); release it with
+    /// <see cref="Dispose"/>.
+    /// </summary>
+    public static SqliteGroupCommitter Acquire(string connectionString, int capacity = 10_000, int maxBatchRows = 1_000)
+    {
+        var key = Path.GetFullPath(new SqliteConnectionStringBuilder(connectionString).DataSource);
+        lock (SharedLock)
+        {
+            if (Shared.TryGetValue(key, out var existing))
+            {
+                existing._references++;
+                return existing;
+            }
+
+            var committer = new SqliteGroupCommitter(key, connectionString, capacity, maxBatchRows);
+            Shared[key] = committer;
+            return committer;
+        }
+    }
+
+    /// <summary>The committer of a database file if one is running in this process.</summary>
+    public static SqliteGroupCommitter? Running(string connectionString)
+    {
+        var key = Path.GetFullPath(new SqliteConnectionStringBuilder(connectionString).DataSource);
+        lock (SharedLock) return Shared.GetValueOrDefault(key);
+    }
+
+    /// <summary>
+    /// Appends the rows atomically: all in one transaction or none. Completes once they are durable; fails with the
+    /// database's error for these rows alone (a batch that fails is retried write by write, so one bad write, e.g. a
+    /// sequence number taken twice, does not fail the writes committed with it).
+    /// </summary>
+    public Task Append(JournalTableNames table, IReadOnlyList<JournalEventRow> rows) =>
+        Enqueue(new Entry(table, rows, null));
+
+    /// <summary>Runs a write in its own transaction on the writer's thread, between journal batches.</summary>
+    public Task Execute(Action<SqliteConnection, SqliteTransaction> write) => Enqueue(new Entry(null, null, write));
+
+    private Task Enqueue(Entry entry)
+    {
+        try
+        {
+            if (!_queue.TryAdd(entry))
+                return Task.FromException(new InvalidOperationException(
+                    $"the SQLite writer's queue is full ({_queue.BoundedCapacity} writes waiting); the write was refused"));
+        }
+        catch (InvalidOperationException)
+        {
+            return Task.FromException(new ObjectDisposedException(nameof(SqliteGroupCommitter), "the SQLite writer has stopped"));
+        }
+
+        return entry.Done.Task;
+    }
+
+    public void Dispose()
+    {
+        lock (SharedLock)
+        {
+            if (--_references > 0) return;
+            Shared.Remove(_key);
+        }
+
+        // Writes already queued still go in; then the thread ends.
+        _queue.CompleteAdding();
+        _thread.Join(TimeSpan.FromSeconds(30));
+    }
+
+    private void Run()
+    {
+        SqliteConnection? connection = null;
+        var batch = new List<Entry>();
+        var commands = new Dictionary<JournalTableNames, SqliteCommand>();
+        try
+        {
+            foreach (var first in _queue.GetConsumingEnumerable())
+            {
+                try
+                {
+                    connection ??= Open();
+                }
+                catch (Exception e)
+                {
+                    first.Done.TrySetException(e);
+                    continue;
+                }
+
+                // Everything that queued while the last transaction committed goes into this one.
+                var next = first;
+                while (true)
+                {
+                    if (next.Write is not null)
+                    {
+                        Commit(connection, batch, commands);
+                        RunWrite(connection, next);
+                    }
+                    else
+                    {
+                        batch.Add(next);
+                    }
+
+                    if (RowCount(batch) >= MaxBatchRows || !_queue.TryTake(out next!)) break;
+                }
+
+                Commit(connection, batch, commands);
+            }
+        }
+        finally
+        {
+            foreach (var command in commands.Values) command.Dispose();
+            connection?.Dispose();
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        // FULL: a commit is on disk when it returns, WAL or not; NORMAL could lose the last commits on power loss.
+        pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    private static int RowCount(List<Entry> batch)
+    {
+        var rows = 0;
+        foreach (var entry in batch) rows += entry.Rows!.Count;
+        return rows;
+    }
+
+    private void Commit(SqliteConnection connection, List<Entry> batch, Dictionary<JournalTableNames, SqliteCommand> commands)
+    {
+        if (batch.Count == 0) return;
+        try
+        {
+            Insert(connection, batch, commands);
+            foreach (var entry in batch) entry.Done.TrySetResult();
+        }
+        catch (Exception) when (batch.Count > 1)
+        {
+            // Which write failed is not known: each goes again on its own, so only the failing ones fail.
+            foreach (var entry in batch)
+            {
+                try
+                {
+                    Insert(connection, [entry], commands);
+                    entry.Done.TrySetResult();
+                }
+                catch (Exception e)
+                {
+                    entry.Done.TrySetException(e);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            batch[0].Done.TrySetException(e);
+        }
+        finally
+        {
+            batch.Clear();
+        }
+    }
+
+    private void Insert(SqliteConnection connection, List<Entry> batch, Dictionary<JournalTableNames, SqliteCommand> commands)
+    {
+        using var transaction = connection.BeginTransaction();
+        var subscribers = Committed;
+        var committed = subscribers is null ? null : new List<CommittedEvent>();
+        long rows = 0;
+        foreach (var entry in batch)
+        {
+            var command = InsertCommand(connection, entry.Table!, commands);
+            command.Transaction = transaction;
+            foreach (var row in entry.Rows!)
+            {
+                var p = command.Parameters;
+                p[0].Value = row.PersistenceId;
+                p[1].Value = row.SequenceNr;
+                p[2].Value = row.Created;
+                p[3].Value = row.Message;
+                p[4].Value = row.Manifest;
+                p[5].Value = row.SerializerId;
+                if (p.Count > 6) p[6].Value = (object?)row.WriterUuid ?? DBNull.Value;
+                command.ExecuteNonQuery();
+                committed?.Add(new CommittedEvent(
+                    SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle), row.PersistenceId, row.SequenceNr, row.Created, row.Payload));
+                rows++;
+            }
+        }
+
+        transaction.Commit();
+        Interlocked.Increment(ref _transactions);
+        Interlocked.Add(ref _appended, rows);
+        if (committed is { Count: > 0 }) Publish(subscribers!, committed);
+    }
+
+    private static void Publish(Action<IReadOnlyList<CommittedEvent>> subscribers, List<CommittedEvent> committed)
+    {
+        // The rows are in: a subscriber's failure is its own, never the writers'.
+        foreach (var subscriber in subscribers.GetInvocationList().Cast<Action<IReadOnlyList<CommittedEvent>>>())
+        {
+            try
+            {
+                subscriber(committed);
+            }
+            catch (Exception)
+            {
+                // A subscriber that fails misses events; it notices the gap in the orderings and reads them back.
+            }
+        }
+    }
+
+    private static SqliteCommand InsertCommand(SqliteConnection connection, JournalTableNames table, Dictionary<JournalTableNames, SqliteCommand> commands)
+    {
+        if (commands.TryGetValue(table, out var command)) return command;
+        var writer = table.WriterUuid is null ? "" : $", [{table.WriterUuid}]";
+        var writerValue = table.WriterUuid is null ? "" : ", $w";
+        command = connection.CreateCommand();
+        command.CommandText =
+            $"INSERT INTO [{table.Table}] ([{table.Deleted}], [{table.PersistenceId}], [{table.SequenceNr}], [{table.Created}], " +
+            $"[{table.Message}], [{table.Manifest}], [{table.SerializerId}]{writer}) VALUES (0, $p, $s, $c, $m, $f, $i{writerValue})";
+        foreach (var name in (string[])["$p", "$s", "$c", "$m", "$f", "$i"])
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        if (table.WriterUuid is not null) command.Parameters.Add(new SqliteParameter { ParameterName = "$w" });
+        commands[table] = command;
+        return command;
+    }
+
+    private static void RunWrite(SqliteConnection connection, Entry entry)
+    {
+        try
+        {
+            using var transaction = connection.BeginTransaction();
+            entry.Write!(connection, transaction);
+            transaction.Commit();
+            entry.Done.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            entry.Done.TrySetException(e);
+        }
+    }
+
+    private sealed record Entry(JournalTableNames? Table, IReadOnlyList<JournalEventRow>? Rows, Action<SqliteConnection, SqliteTransaction>? Write)
+    {
+        // Continuations run elsewhere: the writer's thread only writes.
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

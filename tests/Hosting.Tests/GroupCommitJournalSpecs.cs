@@ -1,0 +1,353 @@
+using Akka.Actor;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Bank.Hosting.Journal;
+using Bank.Hosting.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Xunit;
+
+namespace Bank.Hosting.Tests;
+
+/// <summary>
+/// SQLite writes go through one writer that commits whatever waits for it in one transaction: concurrent appends share
+/// a transaction, a failing write fails alone, commits are durable, and the rows are the plugin's own (its replays
+/// and queries read them).
+/// </summary>
+public sealed class SqliteGroupCommitterSpecs : IDisposable
+{
+    private static readonly JournalTableNames Table = new("journal", "deleted", "persistence_id", "sequence_number", "created",
+        "message", "manifest", "identifier", "writer_uuid");
+
+    private readonly TempDataDirectory _data = new();
+    private readonly SqliteGroupCommitter _committer;
+
+    public SqliteGroupCommitterSpecs()
+    {
+        Directory.CreateDirectory(_data.Path);
+        using (var connection = new SqliteConnection(_data.Persistence.ConnectionString))
+        {
+            connection.Open();
+            using var create = connection.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE journal (ordering INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, created INTEGER NOT NULL,
+                  deleted BIT NOT NULL, persistence_id TEXT NOT NULL, sequence_number INTEGER NOT NULL, message BLOB NOT NULL,
+                  manifest TEXT NULL, identifier INTEGER NULL, writer_uuid TEXT NULL);
+                CREATE UNIQUE INDEX journal_uq ON journal (persistence_id, sequence_number);
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        _committer = SqliteGroupCommitter.Acquire(_data.Persistence.ConnectionString);
+    }
+
+    public void Dispose()
+    {
+        _committer.Dispose();
+        _data.Dispose();
+    }
+
+    [Fact]
+    public async Task Appends_that_wait_while_the_writer_is_busy_go_into_one_transaction()
+    {
+        using var gate = new ManualResetEventSlim();
+        var busy = _committer.Execute((_, _) => gate.Wait(TimeSpan.FromSeconds(30)));
+        var before = _committer.Counts;
+
+        var appends = Enumerable.Range(1, 200).Select(i => _committer.Append(Table, [Row($"p-{i}", 1)])).ToList();
+        gate.Set();
+        await busy;
+        await Task.WhenAll(appends);
+
+        var after = _committer.Counts;
+        Assert.Equal(1, after.Transactions - before.Transactions);
+        Assert.Equal(200, after.Rows - before.Rows);
+        Assert.Equal(200L, Scalar("SELECT COUNT(*) FROM journal"));
+    }
+
+    [Fact]
+    public async Task A_batch_holds_at_most_the_configured_rows_and_the_rest_follow_in_order()
+    {
+        using var gate = new ManualResetEventSlim();
+        var busy = _committer.Execute((_, _) => gate.Wait(TimeSpan.FromSeconds(30)));
+        var before = _committer.Counts;
+
+        // 2,500 single-row appends with 1,000 rows per transaction at most: three transactions.
+        var appends = Enumerable.Range(1, 2500).Select(i => _committer.Append(Table, [Row("ordered", i)])).ToList();
+        gate.Set();
+        await busy;
+        await Task.WhenAll(appends);
+
+        Assert.Equal(3, _committer.Counts.Transactions - before.Transactions);
+        // Commit order is queue order: ordering and sequence numbers rise together.
+        Assert.Equal(0L, Scalar("""
+            SELECT COUNT(*) FROM journal a JOIN journal b ON a.persistence_id = b.persistence_id
+            WHERE a.persistence_id = 'ordered' AND a.ordering < b.ordering AND a.sequence_number > b.sequence_number
+            """));
+    }
+
+    [Fact]
+    public async Task A_write_that_fails_fails_alone_and_the_writes_grouped_with_it_are_committed()
+    {
+        await _committer.Append(Table, [Row("taken", 1)]);
+        using var gate = new ManualResetEventSlim();
+        var busy = _committer.Execute((_, _) => gate.Wait(TimeSpan.FromSeconds(30)));
+
+        var before = _committer.Append(Table, [Row("before", 1), Row("before", 2)]);
+        var duplicate = _committer.Append(Table, [Row("fresh", 1), Row("taken", 1)]);
+        var after = _committer.Append(Table, [Row("after", 1)]);
+        gate.Set();
+        await busy;
+
+        await before;
+        await after;
+        await Assert.ThrowsAsync<SqliteException>(() => duplicate);
+        // The failing write is atomic: its first row, valid on its own, is not there either.
+        Assert.Equal(0L, Scalar("SELECT COUNT(*) FROM journal WHERE persistence_id = 'fresh'"));
+        Assert.Equal(2L, Scalar("SELECT COUNT(*) FROM journal WHERE persistence_id = 'before'"));
+        Assert.Equal(1L, Scalar("SELECT COUNT(*) FROM journal WHERE persistence_id = 'after'"));
+    }
+
+    [Fact]
+    public async Task Commits_are_durable_synchronous_full_in_wal_mode()
+    {
+        long synchronous = -1;
+        string? mode = null;
+        await _committer.Execute((connection, transaction) =>
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "PRAGMA synchronous";
+            synchronous = (long)command.ExecuteScalar()!;
+            command.CommandText = "PRAGMA journal_mode";
+            mode = (string)command.ExecuteScalar()!;
+        });
+
+        Assert.Equal(2L, synchronous); // FULL
+        Assert.Equal("wal", mode);
+    }
+
+    [Fact]
+    public void Journals_on_one_database_file_share_its_writer()
+    {
+        using var second = SqliteGroupCommitter.Acquire(_data.Persistence.ConnectionString);
+        Assert.Same(_committer, second);
+        Assert.Same(_committer, SqliteGroupCommitter.Running(_data.Persistence.ConnectionString));
+    }
+
+    [Fact]
+    public async Task Other_writes_run_between_batches_and_their_failures_are_their_own()
+    {
+        var failed = _committer.Execute((_, _) => throw new InvalidOperationException("refused"));
+        var appended = _committer.Append(Table, [Row("next", 1)]);
+
+        Assert.Equal("refused", (await Assert.ThrowsAsync<InvalidOperationException>(() => failed)).Message);
+        await appended;
+        Assert.Equal(1L, Scalar("SELECT COUNT(*) FROM journal WHERE persistence_id = 'next'"));
+    }
+
+    private static JournalEventRow Row(string persistenceId, long sequenceNr) =>
+        new(persistenceId, sequenceNr, DateTime.UtcNow.Ticks, [1, 2, 3], "m", 1, "w");
+
+    private long Scalar(string sql)
+    {
+        using var connection = new SqliteConnection(_data.Persistence.ConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+}
+
+/// <summary>The node's journal with group commit keeps Akka.Persistence's contract.</summary>
+public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNodeFixture>(fixture)
+{
+    [Fact]
+    public async Task Events_persisted_by_many_actors_at_once_replay_in_order_and_the_query_side_reads_them()
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var writers = Enumerable.Range(0, 20).Select(i => Sys.ActorOf(Props.Create(() => new Writer($"gc-{run}-{i}")))).ToList();
+        foreach (var writer in writers)
+            for (var n = 1; n <= 10; n++)
+                writer.Tell(new Write([$"e{n}a", $"e{n}b"]), TestActor);
+        for (var i = 0; i < writers.Count * 10; i++)
+            ExpectMsg<Written>(TimeSpan.FromSeconds(20));
+
+        foreach (var writer in writers) await writer.GracefulStop(TimeSpan.FromSeconds(10));
+        for (var i = 0; i < writers.Count; i++)
+        {
+            var again = Sys.ActorOf(Props.Create(() => new Writer($"gc-{run}-{i}")));
+            again.Tell(Recovered.Instance, TestActor);
+            var recovered = ExpectMsg<string[]>();
+            Assert.Equal(Enumerable.Range(1, 10).SelectMany(n => new[] { $"e{n}a", $"e{n}b" }), recovered);
+        }
+
+        var journal = PersistenceQuery.Get(Sys).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var events = await journal.CurrentEventsByPersistenceId($"gc-{run}-0", 0, long.MaxValue)
+            .RunWith(Sink.Seq<EventEnvelope>(), Sys.Materializer());
+        Assert.Equal(Enumerable.Range(1, 20), events.Select(e => (int)e.SequenceNr));
+    }
+
+    [Fact]
+    public async Task Tagged_events_take_the_plugins_path_and_are_found_by_tag()
+    {
+        var id = $"tagged-{Guid.NewGuid():N}";
+        var tag = $"t{Guid.NewGuid():N}"[..20];
+        var writer = Sys.ActorOf(Props.Create(() => new Writer(id)));
+        writer.Tell(new Write(["plain"]), TestActor);
+        ExpectMsg<Written>();
+        writer.Tell(new WriteTagged("tagged", tag), TestActor);
+        ExpectMsg<Written>();
+
+        var journal = PersistenceQuery.Get(Sys).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        await AwaitAssertAsync(async () =>
+        {
+            var byTag = await journal.CurrentEventsByTag(tag, Offset.NoOffset()).RunWith(Sink.Seq<EventEnvelope>(), Sys.Materializer());
+            Assert.Equal(["tagged"], byTag.Select(e => (string)e.Event));
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void An_event_that_cannot_be_serialized_is_rejected_and_the_actor_goes_on()
+    {
+        var writer = Sys.ActorOf(Props.Create(() => new Writer($"reject-{Guid.NewGuid():N}")));
+        writer.Tell(new WriteUnserializable(), TestActor);
+        ExpectMsg<Rejected>();
+        writer.Tell(new Write(["after"]), TestActor);
+        ExpectMsg<Written>();
+        writer.Tell(Recovered.Instance, TestActor);
+        Assert.Equal(["after"], ExpectMsg<string[]>());
+    }
+
+    [Fact]
+    public async Task The_feed_follows_the_commits_in_order_and_reads_back_a_row_written_around_the_writer()
+    {
+        var database = StateStore.BankDatabase.For(Sys).Options;
+        var table = GroupCommitSqlJournal.TableNames(Sys.Settings.Config);
+        var id = $"feed-{Guid.NewGuid():N}";
+        var writer = Sys.ActorOf(Props.Create(() => new Writer(id)));
+        writer.Tell(new Write(["zero"]), TestActor);
+        ExpectMsg<Written>();
+        var head = Scalar(database.ConnectionString, "SELECT MAX(ordering) FROM journal");
+        // The journal has written, so its writer runs.
+        var committer = SqliteGroupCommitter.Running(database.ConnectionString)!;
+        var seen = new List<CommittedEvent>();
+        using var stop = new CancellationTokenSource();
+        var following = Task.Run(async () =>
+        {
+            await foreach (var e in StateStore.SqliteJournalFeed.Follow((ExtendedActorSystem)Sys, committer, database.ConnectionString, table,
+                               head, _ => true, cancellationToken: stop.Token))
+                lock (seen) seen.Add(e);
+        });
+
+        writer.Tell(new Write(["one"]), TestActor);
+        ExpectMsg<Written>();
+        // A row the writer never saw (as a tagged event, or another tool, would write): the feed finds it by its ordering.
+        var serializer = Sys.Serialization.FindSerializerFor("two");
+        Execute(database.ConnectionString,
+            "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier) VALUES (1, 0, $p, 1, $m, $f, $i)",
+            ("$p", $"{id}-side"), ("$m", serializer.ToBinary("two")), ("$f", Akka.Serialization.Serialization.ManifestFor(serializer, "two")),
+            ("$i", serializer.Identifier));
+        writer.Tell(new Write(["three"]), TestActor);
+        ExpectMsg<Written>();
+
+        await AwaitAssertAsync(() =>
+        {
+            if (following.IsFaulted) throw following.Exception!;
+            lock (seen)
+            {
+                Assert.Equal(["one", "two", "three"], seen.Where(e => e.PersistenceId.StartsWith(id, StringComparison.Ordinal)).Select(e => (string)e.Payload!));
+                // Every ordering once, none missing, in order.
+                Assert.Equal(Enumerable.Range((int)head + 1, seen.Count).Select(o => (long)o), seen.Select(e => e.Ordering));
+            }
+        }, TimeSpan.FromSeconds(10));
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => following);
+    }
+
+    private static long Scalar(string connectionString, string sql)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static void Execute(string connectionString, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        command.ExecuteNonQuery();
+    }
+
+    private sealed record Write(string[] Events);
+
+    private sealed record WriteTagged(string Event, string Tag);
+
+    private sealed record WriteUnserializable;
+
+    private sealed record Written;
+
+    private sealed record Rejected;
+
+    private sealed class Recovered
+    {
+        public static readonly Recovered Instance = new();
+    }
+
+    /// <summary>An event no serializer can write.</summary>
+    public sealed class Unserializable
+    {
+        public string Value => throw new InvalidOperationException("cannot be read");
+    }
+
+    private sealed class Writer : ReceivePersistentActor
+    {
+        private readonly List<string> _events = [];
+        private IActorRef? _rejectTo;
+
+        public Writer(string persistenceId)
+        {
+            PersistenceId = persistenceId;
+            Recover<string>(e => _events.Add(e));
+            Command<Write>(write =>
+            {
+                var sender = Sender;
+                var left = write.Events.Length;
+                PersistAll(write.Events, e =>
+                {
+                    _events.Add(e);
+                    if (--left == 0) sender.Tell(new Written());
+                });
+            });
+            Command<WriteTagged>(write =>
+            {
+                var sender = Sender;
+                Persist(new Tagged(write.Event, [write.Tag]), _ =>
+                {
+                    _events.Add(write.Event);
+                    sender.Tell(new Written());
+                });
+            });
+            Command<WriteUnserializable>(_ =>
+            {
+                _rejectTo = Sender;
+                Persist(new Unserializable(), _ => { });
+            });
+            Command<Recovered>(_ => Sender.Tell(_events.ToArray()));
+        }
+
+        public override string PersistenceId { get; }
+
+        protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr) =>
+            _rejectTo?.Tell(new Rejected());
+    }
+}
