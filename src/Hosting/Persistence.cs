@@ -122,6 +122,7 @@ public static class BankPersistenceHostingExtensions
                 auto-initialize = {{(journal.GetBoolean("auto-initialize", true) ? "on" : "off")}}
                 replay-filter.mode = {{journal.GetString("replay-filter.mode", "off")}}
               }
+              akka.persistence.snapshot-store.sql.class = "{{typeof(Journal.GroupCommitSqlSnapshotStore).AssemblyQualifiedName}}"
               """);
         return builder.AddHocon(tunables, HoconAddMode.Prepend);
     }

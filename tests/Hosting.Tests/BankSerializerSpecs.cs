@@ -149,6 +149,8 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         new StateStoreProgress(120, 130, new Dictionary<string, long> { ["akka.tcp://bank@127.0.0.1:4054/$a"] = 60 }, 1, 0),
         new GetStoredAccounts(["k1", "k2"]),
         new StoredAccounts([new StoredAccount("k1", "Saver", 105m, 0m, 7, Created)], 3),
+        new CorrelatedAccountRequest(42, new AccountRequest("k1", "inc-1", new Deposit(5m, "r-1"))),
+        new CorrelatedAccountReply(42, new AccountReply("k1", "inc-1", 105m, 0m, 7, "akka.tcp://bank@127.0.0.1:4053"), null),
     ];
 
 
@@ -248,6 +250,8 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["state-store-progress"] = typeof(StateStoreProgress),
         ["get-stored-accounts"] = typeof(GetStoredAccounts),
         ["stored-accounts"] = typeof(StoredAccounts),
+        ["correlated-account-request"] = typeof(CorrelatedAccountRequest),
+        ["correlated-account-reply"] = typeof(CorrelatedAccountReply),
     };
 
     /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event before supervision: read for ever.</summary>

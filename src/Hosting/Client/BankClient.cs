@@ -2,9 +2,11 @@ using System.Collections.Immutable;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Configuration;
+using Bank.Hosting.Gateway;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Serialization;
 
@@ -53,7 +55,10 @@ public sealed class BankClient : IAsyncDisposable
             }
             """)
             .WithFallback(BankHocon.Defaults)
-            .WithFallback(ClusterClientReceptionist.DefaultConfig());
+            .WithFallback(ClusterClientReceptionist.DefaultConfig())
+            // ClusterClient wraps each call in pub-sub's Send: without its serializer bound, Send would go as
+            // Newtonsoft JSON, resolving type names by reflection on every call at the receiving node.
+            .WithFallback(DistributedPubSub.DefaultConfig());
         var system = ActorSystem.Create("bank-client", config);
         var settings = ClusterClientSettings.Create(system).WithInitialContacts(endpoints
             .Select(e => ActorPath.Parse($"akka.tcp://{BankConstants.ActorSystemName}@{e.Host}:{e.Port}/system/receptionist"))
@@ -111,6 +116,8 @@ public sealed class ClusterClientGateway : IBankGateway
     private readonly TimeSpan _timeout;
     private readonly int _attempts;
     private readonly TimeSpan _heartbeatInterval;
+    private readonly IActorRef _calls;
+    private long _nextCallId;
 
     public ClusterClientGateway(ActorSystem system, IActorRef clusterClient, string where)
     {
@@ -121,6 +128,7 @@ public sealed class ClusterClientGateway : IBankGateway
         _timeout = config.GetTimeSpan("bank.client.ask-timeout", TimeSpan.FromSeconds(15));
         _attempts = Math.Max(1, config.GetInt("bank.client.attempts", 3));
         _heartbeatInterval = config.GetTimeSpan("bank.client.heartbeat-interval", TimeSpan.FromSeconds(2));
+        _calls = system.ActorOf(Props.Create(() => new CallCorrelator(clusterClient)), "calls");
     }
 
     public string OwnerFor(string session) => NameRegistry.ClientOwner(session);
@@ -135,8 +143,34 @@ public sealed class ClusterClientGateway : IBankGateway
     public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
         SendAsync(request, cancellationToken);
 
-    public Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
-        SendAsync(request, cancellationToken);
+    public async Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default)
+    {
+        var timeout = Patience.For(request, _timeout, _system);
+        var perAttempt = TimeSpan.FromTicks(timeout.Ticks / _attempts);
+        for (var attempt = 1; attempt <= _attempts; attempt++)
+        {
+            var id = Interlocked.Increment(ref _nextCallId);
+            var answer = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _calls.Tell(new CallCorrelator.Call(id, request, answer));
+            try
+            {
+                return await answer.Task.WaitAsync(perAttempt, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                // Silence: the call or its answer may be lost. The same request goes again; its id makes it safe.
+                _calls.Tell(new CallCorrelator.Forget(id));
+            }
+            catch (OperationCanceledException)
+            {
+                _calls.Tell(new CallCorrelator.Forget(id));
+                throw;
+            }
+        }
+
+        throw new BankException(ErrorKind.ClusterUnreachable, "Timeout",
+            $"no answer from the cluster at {_where} within {timeout.TotalSeconds:0.#} s");
+    }
 
     private async Task<object> SendAsync(IBankMessage request, CancellationToken cancellationToken)
     {
@@ -162,6 +196,35 @@ public sealed class ClusterClientGateway : IBankGateway
 
         throw new BankException(ErrorKind.ClusterUnreachable, "Timeout",
             $"no answer from the cluster at {_where} within {timeout.TotalSeconds:0.#} s");
+    }
+
+    /// <summary>
+    /// The one sender of a client's account calls: it matches answers to calls by their correlation ids, so the cluster
+    /// sees one client, not one temporary actor per call.
+    /// </summary>
+    private sealed class CallCorrelator : ReceiveActor
+    {
+        private readonly Dictionary<long, TaskCompletionSource<object>> _waiting = [];
+
+        public CallCorrelator(IActorRef clusterClient)
+        {
+            Receive<Call>(call =>
+            {
+                _waiting[call.Id] = call.Answer;
+                clusterClient.Tell(new ClusterClient.Send(BankConstants.GatewayPath,
+                    new CorrelatedAccountRequest(call.Id, call.Request), localAffinity: true));
+            });
+            Receive<CorrelatedAccountReply>(answer =>
+            {
+                if (_waiting.Remove(answer.Id, out var waiting))
+                    waiting.TrySetResult((object?)answer.Reply ?? answer.Rejected!);
+            });
+            Receive<Forget>(forget => _waiting.Remove(forget.Id));
+        }
+
+        public sealed record Call(long Id, AccountRequest Request, TaskCompletionSource<object> Answer);
+
+        public sealed record Forget(long Id);
     }
 
     private sealed class CancelOnDispose(ICancelable cancelable) : IDisposable

@@ -46,6 +46,7 @@ public sealed class BankGateway : ReceiveActor
                 Sender.Tell(new Rejected(ErrorKind.Usage, nameof(ErrorKind.Usage),
                     $"{request.Command.GetType().Name} goes through the registry, not straight to an account"));
         });
+        Receive<CorrelatedAccountRequest>(Correlated);
         Receive<OpenActor>(m => _registry.Forward(m));
         Receive<GetActor>(m => _registry.Forward(m));
         Receive<KillActor>(m => _registry.Forward(m));
@@ -95,6 +96,34 @@ public sealed class BankGateway : ReceiveActor
 
     /// <summary>Finds the live actor behind the name, then tells its account to crash on its next calls.</summary>
     private static IActorRef StateStore() => ActorRegistry.For(Context.System).Get<StateStoreKey>();
+
+    /// <summary>
+    /// A client's account call under its correlation id. Answered only when the account answers: on silence the client
+    /// sends the call again (same request id, applied once), as it does for an uncorrelated call.
+    /// </summary>
+    private void Correlated(CorrelatedAccountRequest call)
+    {
+        var id = call.Id;
+        var replyTo = Sender;
+        if (call.Request.Command is not (Deposit or Withdraw or GetBalance))
+        {
+            replyTo.Tell(new CorrelatedAccountReply(id, null, new Rejected(ErrorKind.Usage, nameof(ErrorKind.Usage),
+                $"{call.Request.Command.GetType().Name} goes through the registry, not straight to an account")));
+            return;
+        }
+
+        _accounts.Ask<object>(call.Request, _timeout).ContinueWith(answered =>
+        {
+            if (!answered.IsCompletedSuccessfully) return;
+            replyTo.Tell(answered.Result switch
+            {
+                AccountReply reply => new CorrelatedAccountReply(id, reply, null),
+                Rejected rejected => new CorrelatedAccountReply(id, null, rejected),
+                var other => new CorrelatedAccountReply(id, null, new Rejected(ErrorKind.ClusterUnreachable, "Unexpected",
+                    $"the account answered {other.GetType().Name}")),
+            });
+        }, TaskContinuationOptions.ExecuteSynchronously);
+    }
 
     private void Crash(CrashActor crash)
     {

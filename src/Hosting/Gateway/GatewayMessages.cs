@@ -22,3 +22,14 @@ public sealed record KillNode(string Address) : IGatewayRequest;
 
 /// <summary>The node at <paramref name="Address"/> is about to die.</summary>
 public sealed record NodeKilled(string Address) : IBankMessage;
+
+/// <summary>
+/// An account call from a client through ClusterClient, with the id its answer comes back under. A client sends all its
+/// account calls from one actor, so the cluster's receptionist keeps one response tunnel for the client; an Ask per
+/// call would make it create (and compile the props of) a tunnel actor per call, which caps a client at about 2,000
+/// calls a second.
+/// </summary>
+public sealed record CorrelatedAccountRequest(long Id, AccountRequest Request) : IGatewayRequest;
+
+/// <summary>The answer to <see cref="CorrelatedAccountRequest"/> <paramref name="Id"/>: the account's reply, or why it was refused.</summary>
+public sealed record CorrelatedAccountReply(long Id, AccountReply? Reply, Rejected? Rejected) : IBankMessage;

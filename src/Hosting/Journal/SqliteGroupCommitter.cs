@@ -91,15 +91,19 @@ public sealed class SqliteGroupCommitter : IDisposable
     }
 
     /// <summary>
-    /// Appends the rows atomically: all in one transaction or none. Completes once they are durable; fails with the
-    /// database's error for these rows alone (a batch that fails is retried write by write, so one bad write, e.g. a
-    /// sequence number taken twice, does not fail the writes committed with it).
+    /// Appends the rows atomically, all or none. Completes once they are durable; fails with the database's error for
+    /// these rows alone (one bad write, e.g. a sequence number taken twice, does not fail those committed with it).
     /// </summary>
     public Task Append(JournalTableNames table, IReadOnlyList<JournalEventRow> rows) =>
-        Enqueue(new Entry(table, rows, null));
+        Enqueue(new Entry(table, rows, null, rows.Count));
 
-    /// <summary>Runs a write in its own transaction on the writer's thread, between journal batches.</summary>
-    public Task Execute(Action<SqliteConnection, SqliteTransaction> write) => Enqueue(new Entry(null, null, write));
+    /// <summary>
+    /// Runs a write on the writer's thread, in the next group commit, inside a savepoint of its own: it commits with
+    /// the journal's rows, and a failure rolls back and fails this write alone.
+    /// </summary>
+    /// <param name="weight">What the write counts towards a batch's <see cref="MaxBatchRows"/>: the rows it writes.</param>
+    public Task Execute(Action<SqliteConnection, SqliteTransaction> write, int weight = 1) =>
+        Enqueue(new Entry(null, null, write, Math.Max(1, weight)));
 
     private Task Enqueue(Entry entry)
     {
@@ -150,23 +154,16 @@ public sealed class SqliteGroupCommitter : IDisposable
                 }
 
                 // Everything that queued while the last transaction committed goes into this one.
-                var next = first;
-                while (true)
+                batch.Add(first);
+                var rows = first.Size;
+                while (rows < MaxBatchRows && _queue.TryTake(out var next))
                 {
-                    if (next.Write is not null)
-                    {
-                        Commit(connection, batch, commands);
-                        RunWrite(connection, next);
-                    }
-                    else
-                    {
-                        batch.Add(next);
-                    }
-
-                    if (RowCount(batch) >= MaxBatchRows || !_queue.TryTake(out next!)) break;
+                    batch.Add(next);
+                    rows += next.Size;
                 }
 
                 Commit(connection, batch, commands);
+                batch.Clear();
             }
         }
         finally
@@ -187,78 +184,80 @@ public sealed class SqliteGroupCommitter : IDisposable
         return connection;
     }
 
-    private static int RowCount(List<Entry> batch)
-    {
-        var rows = 0;
-        foreach (var entry in batch) rows += entry.Rows!.Count;
-        return rows;
-    }
-
+    /// <summary>
+    /// One transaction for the whole batch, each write inside its own savepoint: a write that fails is rolled back
+    /// alone (a journal append all or nothing) and fails alone, and the others commit together, with one fsync.
+    /// </summary>
     private void Commit(SqliteConnection connection, List<Entry> batch, Dictionary<JournalTableNames, SqliteCommand> commands)
     {
-        if (batch.Count == 0) return;
+        var subscribers = Committed;
+        var committed = subscribers is null ? null : new List<CommittedEvent>();
+        var failures = new Exception?[batch.Count];
+        long rows = 0;
         try
         {
-            Insert(connection, batch, commands);
-            foreach (var entry in batch) entry.Done.TrySetResult();
-        }
-        catch (Exception) when (batch.Count > 1)
-        {
-            // Which write failed is not known: each goes again on its own, so only the failing ones fail.
-            foreach (var entry in batch)
+            using var transaction = connection.BeginTransaction();
+            for (var i = 0; i < batch.Count; i++)
             {
+                var entry = batch[i];
+                var published = committed?.Count ?? 0;
+                transaction.Save("w");
                 try
                 {
-                    Insert(connection, [entry], commands);
-                    entry.Done.TrySetResult();
+                    if (entry.Write is not null) entry.Write(connection, transaction);
+                    else rows += Append(connection, transaction, entry, commands, committed);
+                    transaction.Release("w");
                 }
                 catch (Exception e)
                 {
-                    entry.Done.TrySetException(e);
+                    transaction.Rollback("w");
+                    transaction.Release("w");
+                    committed?.RemoveRange(published, committed.Count - published);
+                    failures[i] = e;
                 }
             }
+
+            transaction.Commit();
         }
         catch (Exception e)
         {
-            batch[0].Done.TrySetException(e);
-        }
-        finally
-        {
-            batch.Clear();
-        }
-    }
-
-    private void Insert(SqliteConnection connection, List<Entry> batch, Dictionary<JournalTableNames, SqliteCommand> commands)
-    {
-        using var transaction = connection.BeginTransaction();
-        var subscribers = Committed;
-        var committed = subscribers is null ? null : new List<CommittedEvent>();
-        long rows = 0;
-        foreach (var entry in batch)
-        {
-            var command = InsertCommand(connection, entry.Table!, commands);
-            command.Transaction = transaction;
-            foreach (var row in entry.Rows!)
-            {
-                var p = command.Parameters;
-                p[0].Value = row.PersistenceId;
-                p[1].Value = row.SequenceNr;
-                p[2].Value = row.Created;
-                p[3].Value = row.Message;
-                p[4].Value = row.Manifest;
-                p[5].Value = row.SerializerId;
-                if (p.Count > 6) p[6].Value = (object?)row.WriterUuid ?? DBNull.Value;
-                command.ExecuteNonQuery();
-                committed?.Add(new CommittedEvent(
-                    SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle), row.PersistenceId, row.SequenceNr, row.Created, row.Payload));
-                rows++;
-            }
+            // The commit itself failed (disk full, I/O error): nothing of the batch is in.
+            foreach (var entry in batch) entry.Done.TrySetException(e);
+            return;
         }
 
-        transaction.Commit();
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _appended, rows);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (failures[i] is { } failure) batch[i].Done.TrySetException(failure);
+            else batch[i].Done.TrySetResult();
+        }
+
         if (committed is { Count: > 0 }) Publish(subscribers!, committed);
+    }
+
+    private static int Append(SqliteConnection connection, SqliteTransaction transaction, Entry entry,
+        Dictionary<JournalTableNames, SqliteCommand> commands, List<CommittedEvent>? committed)
+    {
+        var command = InsertCommand(connection, entry.Table!, commands);
+        command.Transaction = transaction;
+        foreach (var row in entry.Rows!)
+        {
+            var p = command.Parameters;
+            p[0].Value = row.PersistenceId;
+            p[1].Value = row.SequenceNr;
+            p[2].Value = row.Created;
+            p[3].Value = row.Message;
+            p[4].Value = row.Manifest;
+            p[5].Value = row.SerializerId;
+            if (p.Count > 6) p[6].Value = (object?)row.WriterUuid ?? DBNull.Value;
+            command.ExecuteNonQuery();
+            committed?.Add(new CommittedEvent(
+                SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle), row.PersistenceId, row.SequenceNr, row.Created, row.Payload));
+        }
+
+        return entry.Rows.Count;
     }
 
     private static void Publish(Action<IReadOnlyList<CommittedEvent>> subscribers, List<CommittedEvent> committed)
@@ -293,23 +292,10 @@ public sealed class SqliteGroupCommitter : IDisposable
         return command;
     }
 
-    private static void RunWrite(SqliteConnection connection, Entry entry)
+    /// <param name="Size">What the entry counts towards a batch's rows: its events, or the weight of another write.</param>
+    private sealed record Entry(JournalTableNames? Table, IReadOnlyList<JournalEventRow>? Rows, Action<SqliteConnection, SqliteTransaction>? Write, int Size)
     {
-        try
-        {
-            using var transaction = connection.BeginTransaction();
-            entry.Write!(connection, transaction);
-            transaction.Commit();
-            entry.Done.TrySetResult();
-        }
-        catch (Exception e)
-        {
-            entry.Done.TrySetException(e);
-        }
-    }
 
-    private sealed record Entry(JournalTableNames? Table, IReadOnlyList<JournalEventRow>? Rows, Action<SqliteConnection, SqliteTransaction>? Write)
-    {
         // Continuations run elsewhere: the writer's thread only writes.
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -124,6 +124,8 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["state-store-progress"] = typeof(StateStoreProgress),
         ["get-stored-accounts"] = typeof(GetStoredAccounts),
         ["stored-accounts"] = typeof(StoredAccounts),
+        ["correlated-account-request"] = typeof(CorrelatedAccountRequest),
+        ["correlated-account-reply"] = typeof(CorrelatedAccountReply),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();

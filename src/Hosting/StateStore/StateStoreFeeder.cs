@@ -266,7 +266,9 @@ public sealed class StateStoreFeeder : ReceiveActor
                 : row with { MinimalBalance = row.MinimalBalance ?? earlier?.MinimalBalance };
         }
 
-        return [.. byKey.Values, .. names];
+        // In key order: two workers writing overlapping batches at once lock their rows in the same order, so they
+        // never deadlock (PostgreSQL would abort one of them).
+        return [.. byKey.Values.Concat(names).OrderBy(r => r.Key, StringComparer.Ordinal)];
     }
 
     private sealed record Resume(long Offset);

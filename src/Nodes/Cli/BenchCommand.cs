@@ -20,11 +20,11 @@ public sealed class BenchCommand(Output output)
 {
     public const string Usage =
         "bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--rate OPS_PER_S] [--journal sqlite|postgres] [--data DIR] " +
-        "[--connection STRING] [--state-store on|off] [--address HOST:PORT] [--json]";
+        "[--connection STRING] [--state-store on|off] [--address HOST:PORT] [--recovery EVENTS] [--json]";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var parsed = Arguments.Parse(args, ["accounts", "ops", "concurrency", "rate", "journal", "data", "connection", "state-store", "address"], []);
+        var parsed = Arguments.Parse(args, ["accounts", "ops", "concurrency", "rate", "journal", "data", "connection", "state-store", "address", "recovery"], []);
         parsed.ExpectPositionals(0, Usage);
         var accounts = Count(parsed, "accounts", 1000);
         var ops = Count(parsed, "ops", 100);
@@ -33,6 +33,9 @@ public sealed class BenchCommand(Output output)
         var remote = parsed.Has("address");
         if (remote && (parsed.Has("journal") || parsed.Has("data") || parsed.Has("connection") || parsed.Has("state-store")))
             throw new UsageException("--address benches a running cluster, which has its own journal and state store: leave out --journal, --data, --connection and --state-store");
+        int? recovery = parsed.Has("recovery") ? Count(parsed, "recovery", 0) : null;
+        if (recovery is not null && remote)
+            throw new UsageException("--recovery measures an embedded node's journal: leave out --address");
         var store = parsed.Value("state-store") ?? "on";
         if (store is not ("on" or "off")) throw new UsageException($"--state-store must be on or off, not '{TextEcho.OneLine(store)}'");
 
@@ -57,6 +60,12 @@ public sealed class BenchCommand(Output output)
                     .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend));
                 where = $"embedded node, journal {data}";
                 journalKind = persistence.Journal.ToString().ToLowerInvariant();
+            }
+
+            if (recovery is { } events)
+            {
+                PrintRecovery(await RecoveryBench.RunAsync(node!.System, events, node.Stopping), where);
+                return ExitCodes.Ok;
             }
 
             await using var session = client is not null ? client.OpenSession() : new BankSession(node!.Gateway);
@@ -106,6 +115,30 @@ public sealed class BenchCommand(Output output)
             $"bench: {run.Total} deposits over {run.Accounts} accounts {load}, {where}: " +
             $"{result.OpsPerSecond:0} ops/s, p50 {result.Percentile(0.50):0.0} ms, p95 {result.Percentile(0.95):0.0} ms, " +
             $"p99 {result.Percentile(0.99):0.0} ms, peak working set {peakMb:0} MB, verified={(result.Verified ? "true" : "false")}{storeLine}"));
+    }
+
+    private void PrintRecovery(RecoveryBench.Figures figures, string where)
+    {
+        static double Median(double[] ms) => ms.Order().ElementAt(ms.Length / 2);
+        if (output.Json)
+        {
+            output.Object(new JsonObject
+            {
+                ["events"] = figures.Events,
+                ["with_snapshot_ms"] = new JsonArray([.. figures.WithSnapshotMs.Select(ms => (JsonNode?)Math.Round(ms, 1))]),
+                ["snapshot_at"] = figures.SnapshotAt,
+                ["replayed_after_snapshot"] = figures.ReplayedAfterSnapshot,
+                ["without_snapshot_ms"] = new JsonArray([.. figures.WithoutSnapshotMs.Select(ms => (JsonNode?)Math.Round(ms, 1))]),
+            });
+            return;
+        }
+
+        output.Line(string.Create(CultureInfo.InvariantCulture,
+            $"recovery: an account with {figures.Events} events, {where}: from its snapshot at event {figures.SnapshotAt} " +
+            $"(replaying {figures.ReplayedAfterSnapshot}) in {Median(figures.WithSnapshotMs):0.0} ms " +
+            $"(median of {figures.WithSnapshotMs.Length}, {figures.WithSnapshotMs.Min():0.0}-{figures.WithSnapshotMs.Max():0.0} ms); " +
+            $"without snapshots in {Median(figures.WithoutSnapshotMs):0} ms " +
+            $"(median of {figures.WithoutSnapshotMs.Length}, {figures.WithoutSnapshotMs.Min():0}-{figures.WithoutSnapshotMs.Max():0} ms)"));
     }
 
     private sealed record Result(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs)
