@@ -29,6 +29,8 @@ public sealed class AccountStateStore(BankPersistenceOptions options)
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Task> Created = new(StringComparer.Ordinal);
 
+    private const int SliceRows = 100;
+
     private bool Postgres => options.Journal == JournalKind.Postgres;
 
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
@@ -60,19 +62,24 @@ public sealed class AccountStateStore(BankPersistenceOptions options)
         await Created.GetOrAdd(options.ConnectionString, _ => EnsureCreatedAsync(CancellationToken.None));
         if (!Postgres && SqliteGroupCommitter.Running(options.ConnectionString) is { } writer)
         {
-            // Weighed by its rows: the group commit that takes it takes fewer of the journal's rows with it.
-            await writer.Execute((connection, transaction) =>
+            // A slice at a time, each in the next group commit: the journal's writes queued meanwhile wait for one
+            // slice's upserts (a few milliseconds), not for the whole batch's.
+            foreach (var slice in rows.Chunk(SliceRows))
             {
-                // One prepared statement per kind of row for the whole batch: SQLite parses each only once.
-                using var balances = Upsert(connection, transaction, BalanceRow);
-                using var names = Upsert(connection, transaction, NameRow);
-                foreach (var row in rows)
+                await writer.Execute((connection, transaction) =>
                 {
-                    var command = IsName(row) ? names : balances;
-                    Bind(command, row);
-                    command.ExecuteNonQuery();
-                }
-            }, weight: rows.Count);
+                    // One prepared statement per kind of row for the whole slice: SQLite parses each only once.
+                    using var balances = Upsert(connection, transaction, BalanceRow);
+                    using var names = Upsert(connection, transaction, NameRow);
+                    foreach (var row in slice)
+                    {
+                        var command = IsName(row) ? names : balances;
+                        Bind(command, row);
+                        command.ExecuteNonQuery();
+                    }
+                }, weight: slice.Length);
+            }
+
             return;
         }
 
