@@ -79,10 +79,15 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
         }
         finally
         {
-            _committer?.Dispose();
+            // Released off the actor's thread: the last holder waits for the writes already queued to go in.
+            var (sqlite, postgres) = (_committer, _postgres);
             _committer = null;
-            _postgres?.Dispose();
             _postgres = null;
+            _ = Task.Run(() =>
+            {
+                sqlite?.Dispose();
+                postgres?.Dispose();
+            });
         }
     }
 

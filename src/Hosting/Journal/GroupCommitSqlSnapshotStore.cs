@@ -55,8 +55,10 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
         }
         finally
         {
-            _committer?.Dispose();
+            // Released off the actor's thread: the last holder waits for the writes already queued to go in.
+            var committer = _committer;
             _committer = null;
+            if (committer is not null) _ = Task.Run(committer.Dispose);
         }
     }
 
