@@ -112,17 +112,30 @@ public sealed class BankGateway : ReceiveActor
             return;
         }
 
-        _accounts.Ask<object>(call.Request, _timeout).ContinueWith(answered =>
+        _ = AnswerAsync(_accounts, call.Request, _timeout);
+
+        // Touches no state of the gateway: only the call's id and where its answer goes.
+        async Task AnswerAsync(IActorRef accounts, AccountRequest request, TimeSpan timeout)
         {
-            if (!answered.IsCompletedSuccessfully) return;
-            replyTo.Tell(answered.Result switch
+            object answer;
+            try
+            {
+                answer = await accounts.Ask<object>(request, timeout);
+            }
+            catch (Exception)
+            {
+                // No answer (a timeout, a failure): the client hears silence and sends the call again.
+                return;
+            }
+
+            replyTo.Tell(answer switch
             {
                 AccountReply reply => new CorrelatedAccountReply(id, reply, null),
                 Rejected rejected => new CorrelatedAccountReply(id, null, rejected),
                 var other => new CorrelatedAccountReply(id, null, new Rejected(ErrorKind.ClusterUnreachable, "Unexpected",
                     $"the account answered {other.GetType().Name}")),
             });
-        }, TaskContinuationOptions.ExecuteSynchronously);
+        }
     }
 
     private void Crash(CrashActor crash)

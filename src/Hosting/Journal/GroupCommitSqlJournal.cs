@@ -6,8 +6,6 @@ using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Journal;
-using Akka.Serialization;
-using Akka.Util;
 
 namespace Bank.Hosting.Journal;
 
@@ -144,16 +142,9 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
     private JournalEventRow Serialize(IPersistentRepresentation representation, long now)
     {
         var payload = representation.Payload;
-        var serializer = _system.Serialization.FindSerializerForType(payload.GetType(), _defaultSerializer);
-        var manifest = serializer switch
-        {
-            SerializerWithStringManifest withManifest => withManifest.Manifest(payload),
-            _ when serializer.IncludeManifest => payload.GetType().TypeQualifiedName(),
-            _ => string.Empty,
-        };
-        var bytes = Akka.Serialization.Serialization.WithTransport(_system, (serializer, payload), static state => state.serializer.ToBinary(state.payload));
+        var stored = StoredPayload.Of(_system, payload, _defaultSerializer);
         return new JournalEventRow(representation.PersistenceId, representation.SequenceNr,
-            representation.Timestamp == 0 ? now : representation.Timestamp, bytes, manifest, serializer.Identifier, _writerUuid, payload);
+            representation.Timestamp == 0 ? now : representation.Timestamp, stored.Bytes, stored.Manifest, stored.SerializerId, _writerUuid, payload);
     }
 
     private static bool HasTags(AtomicWrite write) =>

@@ -4,8 +4,6 @@ using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Snapshot;
-using Akka.Serialization;
-using Akka.Util;
 
 namespace Bank.Hosting.Journal;
 
@@ -66,14 +64,7 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
     {
         if (_committer is null) return base.SaveAsync(metadata, snapshot, cancellationToken);
 
-        var serializer = _system.Serialization.FindSerializerForType(snapshot.GetType(), _defaultSerializer);
-        var manifest = serializer switch
-        {
-            SerializerWithStringManifest withManifest => withManifest.Manifest(snapshot),
-            _ when serializer.IncludeManifest => snapshot.GetType().TypeQualifiedName(),
-            _ => string.Empty,
-        };
-        var payload = Akka.Serialization.Serialization.WithTransport(_system, (serializer, snapshot), static s => s.serializer.ToBinary(s.snapshot));
+        var stored = StoredPayload.Of(_system, snapshot, _defaultSerializer);
         var c = _columns;
         return _committer.Execute((connection, transaction) =>
         {
@@ -85,9 +76,9 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
             command.Parameters.AddWithValue("$p", metadata.PersistenceId);
             command.Parameters.AddWithValue("$s", metadata.SequenceNr);
             command.Parameters.AddWithValue("$c", metadata.Timestamp.Ticks);
-            command.Parameters.AddWithValue("$b", payload);
-            command.Parameters.AddWithValue("$m", manifest);
-            command.Parameters.AddWithValue("$i", serializer.Identifier);
+            command.Parameters.AddWithValue("$b", stored.Bytes);
+            command.Parameters.AddWithValue("$m", stored.Manifest);
+            command.Parameters.AddWithValue("$i", stored.SerializerId);
             command.ExecuteNonQuery();
         });
     }
