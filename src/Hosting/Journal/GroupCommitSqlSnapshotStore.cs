@@ -36,11 +36,7 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
     protected override void PreStart()
     {
         if (_sqliteConnectionString is not null)
-        {
-            var journal = _system.Settings.Config.GetConfig("akka.persistence.journal.sql");
-            _committer = SqliteGroupCommitter.Acquire(_sqliteConnectionString,
-                journal.GetInt("buffer-size", 5000), journal.GetInt("group-commit-max-rows", 1000));
-        }
+            _committer = SqliteGroupCommitter.Acquire(_system.Settings.Config, _sqliteConnectionString);
 
         base.PreStart();
     }

@@ -83,6 +83,16 @@ public sealed class SqliteGroupCommitter : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Acquire(string, int, int)"/> with the journal's settings in <paramref name="systemConfig"/>
+    /// (<c>akka.persistence.journal.sql</c>: buffer-size, group-commit-max-rows), for the writer's other users.
+    /// </summary>
+    public static SqliteGroupCommitter Acquire(Akka.Configuration.Config systemConfig, string connectionString)
+    {
+        var journal = systemConfig.GetConfig("akka.persistence.journal.sql");
+        return Acquire(connectionString, journal.GetInt("buffer-size", 5000), journal.GetInt("group-commit-max-rows", 1000));
+    }
+
     /// <summary>The committer of a database file if one is running in this process.</summary>
     public static SqliteGroupCommitter? Running(string connectionString)
     {

@@ -145,10 +145,8 @@ public sealed class StateStoreFeeder : ReceiveActor
         var system = (ExtendedActorSystem)Context.System;
         var database = BankDatabase.For(system).Options;
         // The feed holds the writer too, so it follows the commits even when it starts before the journal does.
-        var journalConfig = system.Settings.Config.GetConfig("akka.persistence.journal.sql");
         if (database.Journal == JournalKind.Sqlite)
-            _committer ??= SqliteGroupCommitter.Acquire(database.ConnectionString,
-                journalConfig.GetInt("buffer-size", 5000), journalConfig.GetInt("group-commit-max-rows", 1000));
+            _committer ??= SqliteGroupCommitter.Acquire(system.Settings.Config, database.ConnectionString);
         var committer = _committer;
         var followsCommits = committer is not null;
         var source = committer is not null
