@@ -240,22 +240,11 @@ public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<Ban
     public async Task The_feed_follows_the_commits_in_order_and_reads_back_a_row_written_around_the_writer()
     {
         var database = StateStore.BankDatabase.For(Sys).Options;
-        var table = GroupCommitSqlJournal.TableNames(Sys.Settings.Config);
         var id = $"feed-{Guid.NewGuid():N}";
-        var writer = Sys.ActorOf(Props.Create(() => new Writer(id)));
-        writer.Tell(new Write(["zero"]), TestActor);
-        ExpectMsg<Written>();
-        var head = Scalar(database.ConnectionString, "SELECT MAX(ordering) FROM journal");
-        // The journal has written, so its writer runs.
-        var committer = SqliteGroupCommitter.Running(database.ConnectionString)!;
+        var (writer, head) = WriterWithOneEvent(id);
         var seen = new List<CommittedEvent>();
         using var stop = new CancellationTokenSource();
-        var following = Task.Run(async () =>
-        {
-            await foreach (var e in StateStore.SqliteJournalFeed.Follow((ExtendedActorSystem)Sys, committer, database.ConnectionString, table,
-                               head, _ => true, cancellationToken: stop.Token))
-                lock (seen) seen.Add(e);
-        });
+        var following = FollowAsync(head, TimeSpan.FromMilliseconds(50), 20_000, null, seen, stop.Token);
 
         writer.Tell(new Write(["one"]), TestActor);
         ExpectMsg<Written>();
@@ -281,6 +270,61 @@ public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<Ban
 
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => following);
+    }
+
+    [Fact]
+    public async Task A_feed_whose_reader_falls_behind_its_capacity_reads_what_it_missed_from_the_table()
+    {
+        var id = $"behind-{Guid.NewGuid():N}";
+        var (writer, head) = WriterWithOneEvent(id);
+        var seen = new List<CommittedEvent>();
+        using var stop = new CancellationTokenSource();
+        // Room for two events, taken once a second: the commits below overflow it before the reader comes.
+        var following = FollowAsync(head, TimeSpan.FromSeconds(1), 1000, 2, seen, stop.Token);
+
+        string[] written = ["one", "two", "three", "four", "five"];
+        foreach (var text in written)
+        {
+            writer.Tell(new Write([text]), TestActor);
+            ExpectMsg<Written>();
+        }
+
+        await AwaitAssertAsync(() =>
+        {
+            if (following.IsFaulted) throw following.Exception!;
+            lock (seen)
+            {
+                Assert.Equal(written, seen.Where(e => e.PersistenceId == id).Select(e => (string)e.Payload!));
+                Assert.Equal(Enumerable.Range((int)head + 1, seen.Count).Select(o => (long)o), seen.Select(e => e.Ordering));
+            }
+        }, TimeSpan.FromSeconds(10));
+
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => following);
+    }
+
+    /// <summary>A writer of its own persistence id that has written one event, and the journal's head after it.</summary>
+    private (IActorRef Writer, long Head) WriterWithOneEvent(string id)
+    {
+        var writer = Sys.ActorOf(Props.Create(() => new Writer(id)));
+        writer.Tell(new Write(["zero"]), TestActor);
+        ExpectMsg<Written>();
+        return (writer, Scalar(StateStore.BankDatabase.For(Sys).Options.ConnectionString, "SELECT MAX(ordering) FROM journal"));
+    }
+
+    /// <summary>Follows the journal's feed after <paramref name="head"/>, adding what it hands over to <paramref name="seen"/>.</summary>
+    private Task FollowAsync(long head, TimeSpan window, int chunk, int? capacity, List<CommittedEvent> seen, CancellationToken stop)
+    {
+        var database = StateStore.BankDatabase.For(Sys).Options;
+        // The journal has written, so its writer runs.
+        var committer = SqliteGroupCommitter.Running(database.ConnectionString)!;
+        var table = GroupCommitSqlJournal.TableNames(Sys.Settings.Config);
+        return Task.Run(async () =>
+        {
+            await foreach (var part in StateStore.SqliteJournalFeed.Follow((ExtendedActorSystem)Sys, committer, database.ConnectionString, table,
+                               head, _ => true, window, chunk, capacity, stop))
+                lock (seen) seen.AddRange(part);
+        });
     }
 
     private static long Scalar(string connectionString, string sql)

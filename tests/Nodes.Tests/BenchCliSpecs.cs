@@ -25,6 +25,9 @@ public sealed class BenchCliSpecs
             Assert.True((double)summary["p50_ms"]! <= (double)summary["p99_ms"]!);
             Assert.True((double)summary["peak_working_set_mb"]! > 0);
             Assert.NotNull(summary["store_caught_up_ms"]);
+            // What the process's collector did while the deposits ran: at least the deposits' own allocations.
+            Assert.True((double)summary["allocated_mb"]! > 0);
+            Assert.True((int)summary["gc_gen0"]! >= (int)summary["gc_gen1"]! && (int)summary["gc_gen1"]! >= (int)summary["gc_gen2"]!);
         }
         finally
         {

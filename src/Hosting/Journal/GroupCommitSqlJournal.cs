@@ -101,15 +101,15 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
         for (var i = 0; i < writes.Count; i++)
         {
             // An event that cannot be serialized rejects its own atomic write only, as in the plugin.
+            var before = rows.Count;
             try
             {
                 var events = (IImmutableList<IPersistentRepresentation>)writes[i].Payload;
-                var serialized = new JournalEventRow[events.Count];
-                for (var j = 0; j < events.Count; j++) serialized[j] = Serialize(events[j], now);
-                rows.AddRange(serialized);
+                for (var j = 0; j < events.Count; j++) rows.Add(Serialize(events[j], now));
             }
             catch (Exception e)
             {
+                rows.RemoveRange(before, rows.Count - before);
                 rejections[i] = e;
             }
         }

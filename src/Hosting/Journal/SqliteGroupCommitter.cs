@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Bank.Hosting.Journal;
 
@@ -148,7 +149,7 @@ public sealed class SqliteGroupCommitter : IDisposable
     {
         SqliteConnection? connection = null;
         var batch = new List<Entry>();
-        var commands = new Dictionary<JournalTableNames, SqliteCommand>();
+        var statements = new Dictionary<JournalTableNames, InsertStatement>();
         try
         {
             foreach (var first in _queue.GetConsumingEnumerable())
@@ -172,13 +173,13 @@ public sealed class SqliteGroupCommitter : IDisposable
                     rows += next.Size;
                 }
 
-                Commit(connection, batch, commands);
+                Commit(connection, batch, statements);
                 batch.Clear();
             }
         }
         finally
         {
-            foreach (var command in commands.Values) command.Dispose();
+            foreach (var statement in statements.Values) statement.Dispose();
             connection?.Dispose();
         }
     }
@@ -198,10 +199,10 @@ public sealed class SqliteGroupCommitter : IDisposable
     /// One transaction for the whole batch, each write inside its own savepoint: a write that fails is rolled back
     /// alone (a journal append all or nothing) and fails alone, and the others commit together, with one fsync.
     /// </summary>
-    private void Commit(SqliteConnection connection, List<Entry> batch, Dictionary<JournalTableNames, SqliteCommand> commands)
+    private void Commit(SqliteConnection connection, List<Entry> batch, Dictionary<JournalTableNames, InsertStatement> statements)
     {
         var subscribers = Committed;
-        var committed = subscribers is null ? null : new List<CommittedEvent>();
+        var committed = subscribers is null ? null : new List<CommittedEvent>(batch.Sum(e => e.Rows?.Count ?? 0));
         var failures = new Exception?[batch.Count];
         long rows = 0;
         try
@@ -215,7 +216,7 @@ public sealed class SqliteGroupCommitter : IDisposable
                 try
                 {
                     if (entry.Write is not null) entry.Write(connection, transaction);
-                    else rows += Append(connection, transaction, entry, commands, committed);
+                    else rows += Append(connection, entry, statements, committed);
                     transaction.Release("w");
                 }
                 catch (Exception e)
@@ -247,27 +248,19 @@ public sealed class SqliteGroupCommitter : IDisposable
         if (committed is { Count: > 0 }) Publish(subscribers!, committed);
     }
 
-    private static int Append(SqliteConnection connection, SqliteTransaction transaction, Entry entry,
-        Dictionary<JournalTableNames, SqliteCommand> commands, List<CommittedEvent>? committed)
+    private static int Append(SqliteConnection connection, Entry entry, Dictionary<JournalTableNames, InsertStatement> statements,
+        List<CommittedEvent>? committed)
     {
-        var command = InsertCommand(connection, entry.Table!, commands);
-        command.Transaction = transaction;
-        foreach (var row in entry.Rows!)
+        if (!statements.TryGetValue(entry.Table!, out var insert))
+            statements[entry.Table!] = insert = new InsertStatement(connection, entry.Table!);
+        var rows = entry.Rows!;
+        for (var i = 0; i < rows.Count; i++)
         {
-            var p = command.Parameters;
-            p[0].Value = row.PersistenceId;
-            p[1].Value = row.SequenceNr;
-            p[2].Value = row.Created;
-            p[3].Value = row.Message;
-            p[4].Value = row.Manifest;
-            p[5].Value = row.SerializerId;
-            if (p.Count > 6) p[6].Value = (object?)row.WriterUuid ?? DBNull.Value;
-            command.ExecuteNonQuery();
-            committed?.Add(new CommittedEvent(
-                SQLitePCL.raw.sqlite3_last_insert_rowid(connection.Handle), row.PersistenceId, row.SequenceNr, row.Created, row.Payload));
+            var ordering = insert.Insert(rows[i]);
+            committed?.Add(new CommittedEvent(ordering, rows[i].PersistenceId, rows[i].SequenceNr, rows[i].Created, rows[i].Payload));
         }
 
-        return entry.Rows.Count;
+        return rows.Count;
     }
 
     private static void Publish(Action<IReadOnlyList<CommittedEvent>> subscribers, List<CommittedEvent> committed)
@@ -286,20 +279,62 @@ public sealed class SqliteGroupCommitter : IDisposable
         }
     }
 
-    private static SqliteCommand InsertCommand(SqliteConnection connection, JournalTableNames table, Dictionary<JournalTableNames, SqliteCommand> commands)
+    /// <summary>
+    /// The journal's insert, prepared once per connection and table and run through SQLite's own API: bind, step,
+    /// reset. Microsoft.Data.Sqlite allocates a reader, a statement list and a binder per parameter on every execute;
+    /// on the one thread every write of the node waits for, that was a fifth of its allocations.
+    /// </summary>
+    private sealed class InsertStatement : IDisposable
     {
-        if (commands.TryGetValue(table, out var command)) return command;
-        var writer = table.WriterUuid is null ? "" : $", [{table.WriterUuid}]";
-        var writerValue = table.WriterUuid is null ? "" : ", $w";
-        command = connection.CreateCommand();
-        command.CommandText =
-            $"INSERT INTO [{table.Table}] ([{table.Deleted}], [{table.PersistenceId}], [{table.SequenceNr}], [{table.Created}], " +
-            $"[{table.Message}], [{table.Manifest}], [{table.SerializerId}]{writer}) VALUES (0, $p, $s, $c, $m, $f, $i{writerValue})";
-        foreach (var name in (string[])["$p", "$s", "$c", "$m", "$f", "$i"])
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        if (table.WriterUuid is not null) command.Parameters.Add(new SqliteParameter { ParameterName = "$w" });
-        commands[table] = command;
-        return command;
+        private readonly sqlite3 _database;
+        private readonly sqlite3_stmt _statement;
+        private readonly bool _writerColumn;
+
+        public InsertStatement(SqliteConnection connection, JournalTableNames table)
+        {
+            _database = connection.Handle!;
+            _writerColumn = table.WriterUuid is not null;
+            var writer = _writerColumn ? $", [{table.WriterUuid}]" : "";
+            var writerValue = _writerColumn ? ", ?7" : "";
+            var sql =
+                $"INSERT INTO [{table.Table}] ([{table.Deleted}], [{table.PersistenceId}], [{table.SequenceNr}], [{table.Created}], " +
+                $"[{table.Message}], [{table.Manifest}], [{table.SerializerId}]{writer}) VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6{writerValue})";
+            Check(raw.sqlite3_prepare_v2(_database, sql, out _statement));
+        }
+
+        /// <summary>Inserts the row in the transaction that is open on the connection; returns its ordering.</summary>
+        public long Insert(in JournalEventRow row)
+        {
+            raw.sqlite3_bind_text(_statement, 1, row.PersistenceId);
+            raw.sqlite3_bind_int64(_statement, 2, row.SequenceNr);
+            raw.sqlite3_bind_int64(_statement, 3, row.Created);
+            if (row.Message.Length == 0) raw.sqlite3_bind_zeroblob(_statement, 4, 0);
+            else raw.sqlite3_bind_blob(_statement, 4, row.Message);
+            raw.sqlite3_bind_text(_statement, 5, row.Manifest);
+            raw.sqlite3_bind_int(_statement, 6, row.SerializerId);
+            if (_writerColumn)
+            {
+                if (row.WriterUuid is null) raw.sqlite3_bind_null(_statement, 7);
+                else raw.sqlite3_bind_text(_statement, 7, row.WriterUuid);
+            }
+
+            var result = raw.sqlite3_step(_statement);
+            // The error's text is read before the reset, which would clear it.
+            var error = result == raw.SQLITE_DONE ? null : Failure(result);
+            raw.sqlite3_reset(_statement);
+            if (error is not null) throw error;
+            return raw.sqlite3_last_insert_rowid(_database);
+        }
+
+        public void Dispose() => _statement.Dispose();
+
+        private void Check(int result)
+        {
+            if (result != raw.SQLITE_OK) throw Failure(result);
+        }
+
+        private SqliteException Failure(int result) =>
+            new($"SQLite Error {result}: '{raw.sqlite3_errmsg(_database).utf8_to_string()}'.", result, raw.sqlite3_extended_errcode(_database));
     }
 
     /// <param name="Size">What the entry counts towards a batch's rows: its events, or the weight of another write.</param>

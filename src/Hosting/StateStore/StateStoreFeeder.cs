@@ -22,6 +22,9 @@ public sealed record StateStoreSettings(
     TimeSpan WorkerTimeout,
     int MaxRetries)
 {
+    /// <summary>How often the SQLite feed takes the writer's commits: a tenth of the window, at least 10 ms.</summary>
+    public TimeSpan DrainInterval => TimeSpan.FromTicks(Math.Max(BatchWindow.Ticks / 10, TimeSpan.TicksPerMillisecond * 10));
+
     public static StateStoreSettings From(ActorSystem system)
     {
         var config = system.Settings.Config;
@@ -134,7 +137,6 @@ public sealed class StateStoreFeeder : ReceiveActor
     {
         _offset = from;
         _log.Info("State store feed starts after journal offset {Offset}, with {Workers} persistence workers", from, _settings.PoolSize);
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
         var self = Self;
         var store = _store;
         var settings = _settings;
@@ -148,25 +150,26 @@ public sealed class StateStoreFeeder : ReceiveActor
         if (database.Journal == JournalKind.Sqlite)
             _committer ??= SqliteGroupCommitter.Acquire(system.Settings.Config, database.ConnectionString);
         var committer = _committer;
-        var followsCommits = committer is not null;
+        // Batches of rows with the offset of their last event: an account's rows collapse to its newest per batch.
         var source = committer is not null
-            ? Source.From(() => SqliteJournalFeed.Follow(system, committer,
-                    database.ConnectionString, GroupCommitSqlJournal.TableNames(system.Settings.Config), from, Wanted))
-                .Select(e => (Offset: e.Ordering, Row: RowOf(e.PersistenceId, e.SequenceNr, e.Created, e.Payload)))
-            : journal.AllEvents(Offset.Sequence(from))
-                .Select(envelope => (Offset: envelope.Offset is Sequence s ? s.Value : 0L,
-                    Row: RowOf(envelope.PersistenceId, envelope.SequenceNr, envelope.Timestamp, envelope.Event)));
-        if (followsCommits) _log.Info("State store feed follows the SQLite journal's commits");
+            // The commits are taken off the writer every tenth of the window and folded at once into one pending row
+            // per account, so no event is held long enough for the collector to promote it.
+            ? Source.From(() => Windows(SqliteJournalFeed.Follow(system, committer, database.ConnectionString,
+                    GroupCommitSqlJournal.TableNames(system.Settings.Config), from, Wanted, settings.DrainInterval, settings.BatchSize), settings))
+            // Only here: the read journal's sequence tracker reads every ordering of the journal, a cost SQLite's feed avoids.
+            : PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier).AllEvents(Offset.Sequence(from))
+                .GroupedWithin(settings.BatchSize, settings.BatchWindow)
+                .Select(envelopes => (Offset: envelopes.Max(e => e.Offset is Sequence s ? s.Value : 0L),
+                    Rows: Collapse(envelopes.Select(e => new CommittedEvent(0, e.PersistenceId, e.SequenceNr, e.Timestamp, e.Event)))));
+        if (committer is not null) _log.Info("State store feed follows the SQLite journal's commits");
 
         source
-            .GroupedWithin(settings.BatchSize, settings.BatchWindow)
-            .SelectAsync(settings.PoolSize, async events =>
+            .SelectAsync(settings.PoolSize, async chunk =>
             {
-                var rows = Collapse(events.Select(e => e.Row));
-                var outcome = rows.Count == 0
+                var outcome = chunk.Rows.Count == 0
                     ? new Stored(0, new Dictionary<string, long>(), 0, 0)
-                    : await StoreAsync(workers, new StoreBatch(Interlocked.Increment(ref batches), rows), settings);
-                return outcome with { Offset = events.Max(e => e.Offset) };
+                    : await StoreAsync(workers, new StoreBatch(Interlocked.Increment(ref batches), chunk.Rows), settings);
+                return outcome with { Offset = chunk.Offset };
             })
             // In journal order: the offset is stored only after every batch before it is written.
             .SelectAsync(1, async stored =>
@@ -224,32 +227,105 @@ public sealed class StateStoreFeeder : ReceiveActor
         persistenceId == BankConstants.RegistryPersistenceId
         || persistenceId.StartsWith(BankConstants.AccountPersistenceIdPrefix, StringComparison.Ordinal);
 
-    /// <summary>The row an event makes: an account's balance as of the event, or a registered actor's name for its key.</summary>
-    private static AccountRow? RowOf(string persistenceId, long sequenceNr, long timestamp, object? @event)
+    /// <summary>
+    /// The feed's chunks folded into one batch of rows per window (or per batch-size events, when the feed catches
+    /// up): each event only updates its account's pending row, and rows are made when the window closes.
+    /// </summary>
+    private static async IAsyncEnumerable<(long Offset, List<AccountRow> Rows)> Windows(
+        IAsyncEnumerable<IReadOnlyList<CommittedEvent>> chunks, StateStoreSettings settings)
     {
-        // The SQL journal stamps events with DateTime ticks (UTC).
-        var at = timestamp > 0 && timestamp <= DateTime.MaxValue.Ticks
-            ? new DateTimeOffset(timestamp, TimeSpan.Zero)
-            : DateTimeOffset.UtcNow;
-        if (persistenceId == BankConstants.RegistryPersistenceId)
-            return @event is ActorRegistered registered ? new AccountRow(registered.Actor.Key, 0, null, null, registered.Actor.Name, at) : null;
-        if (!persistenceId.StartsWith(BankConstants.AccountPersistenceIdPrefix, StringComparison.Ordinal)) return null;
-        var key = persistenceId[BankConstants.AccountPersistenceIdPrefix.Length..];
-        var version = sequenceNr;
-        return @event switch
+        var pending = new PendingRows();
+        var opened = System.Diagnostics.Stopwatch.GetTimestamp();
+        long offset = 0;
+        await foreach (var chunk in chunks)
         {
-            AccountOpened opened => new AccountRow(key, version, opened.Balance, opened.MinimalBalance, null, at),
-            AccountReopened reopened => new AccountRow(key, version, reopened.Balance, null, null, at),
-            Deposited deposited => new AccountRow(key, version, deposited.Balance, null, null, at),
-            Withdrawn withdrawn => new AccountRow(key, version, withdrawn.Balance, null, null, at),
-            AccountClosed closed => new AccountRow(key, version, closed.Balance, null, null, at),
-            // Restarts and released ids do not change the balance: the row keeps the version of its balance's event.
-            _ => null,
-        };
+            foreach (var e in chunk) pending.Add(e);
+            if (chunk.Count > 0) offset = chunk[^1].Ordering;
+            if (pending.Events == 0)
+            {
+                opened = System.Diagnostics.Stopwatch.GetTimestamp();
+                continue;
+            }
+
+            if (pending.Events >= settings.BatchSize || System.Diagnostics.Stopwatch.GetElapsedTime(opened) >= settings.BatchWindow)
+            {
+                yield return (offset, pending.Take());
+                opened = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+        }
     }
 
+    /// <summary>The rows of these events, one per account (its newest) and one per registration.</summary>
+    private static List<AccountRow> Collapse(IEnumerable<CommittedEvent> events)
+    {
+        var pending = new PendingRows();
+        foreach (var e in events) pending.Add(e);
+        return pending.Take();
+    }
+
+    /// <summary>
+    /// One pending row per account, updated by each of its events in place: it keeps only what the row needs (the
+    /// newest balance and its version, the newest minimal balance), never the events.
+    /// </summary>
+    private sealed class PendingRows
+    {
+        private readonly Dictionary<string, Pending> _accounts = new(StringComparer.Ordinal);
+        private readonly List<AccountRow> _names = [];
+
+        /// <summary>Events taken in since the last <see cref="Take"/>, wanted or not.</summary>
+        public int Events { get; private set; }
+
+        public void Add(in CommittedEvent e)
+        {
+            Events++;
+            if (e.PersistenceId == BankConstants.RegistryPersistenceId)
+            {
+                // A registered actor's name for its key.
+                if (e.Payload is ActorRegistered registered)
+                    _names.Add(new AccountRow(registered.Actor.Key, 0, null, null, registered.Actor.Name, At(e.Created)));
+                return;
+            }
+
+            if (!e.PersistenceId.StartsWith(BankConstants.AccountPersistenceIdPrefix, StringComparison.Ordinal)) return;
+            var (balance, minimal) = e.Payload switch
+            {
+                AccountOpened opened => (opened.Balance, opened.MinimalBalance),
+                AccountReopened reopened => (reopened.Balance, (decimal?)null),
+                Deposited deposited => (deposited.Balance, null),
+                Withdrawn withdrawn => (withdrawn.Balance, null),
+                AccountClosed closed => (closed.Balance, null),
+                // Restarts and released ids do not change the balance: the row keeps the version of its balance's event.
+                _ => ((decimal?)null, (decimal?)null),
+            };
+            if (balance is null) return;
+            ref var row = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_accounts, e.PersistenceId, out _);
+            if (e.SequenceNr > row.Version) row = row with { Version = e.SequenceNr, Created = e.Created, Balance = balance.Value };
+            if (minimal is not null && e.SequenceNr > row.MinimalVersion) row = row with { Minimal = minimal, MinimalVersion = e.SequenceNr };
+        }
+
+        /// <summary>The rows, in key order, and a fresh start.</summary>
+        public List<AccountRow> Take()
+        {
+            var rows = new List<AccountRow?>(_accounts.Count + _names.Count);
+            foreach (var (persistenceId, row) in _accounts)
+                rows.Add(new AccountRow(persistenceId[BankConstants.AccountPersistenceIdPrefix.Length..], row.Version, row.Balance, row.Minimal, null,
+                    At(row.Created)));
+            rows.AddRange(_names);
+            _accounts.Clear();
+            _names.Clear();
+            Events = 0;
+            return Merge(rows);
+        }
+
+        private record struct Pending(long Version, long Created, decimal Balance, decimal? Minimal, long MinimalVersion);
+    }
+
+    /// <summary>When an event was written: the SQL journal stamps events with DateTime ticks (UTC).</summary>
+    private static DateTimeOffset At(long timestamp) =>
+        timestamp > 0 && timestamp <= DateTime.MaxValue.Ticks ? new DateTimeOffset(timestamp, TimeSpan.Zero) : DateTimeOffset.UtcNow;
+
     /// <summary>One row per account in a batch, its newest; its minimal balance and name kept from earlier ones.</summary>
-    private static List<AccountRow> Collapse(IEnumerable<AccountRow?> rows)
+    private static List<AccountRow> Merge(IEnumerable<AccountRow?> rows)
     {
         var byKey = new Dictionary<string, AccountRow>(StringComparer.Ordinal);
         var names = new List<AccountRow>();

@@ -103,6 +103,11 @@ public sealed class BenchCommand(Output output)
                 ["state_store"] = store,
                 ["store_max_lag_events"] = result.CaughtUpMs is null ? null : result.MaxLag,
                 ["store_caught_up_ms"] = result.CaughtUpMs is { } ms ? Math.Round(ms, 0) : null,
+                ["gc_gen0"] = result.Gc.Gen0,
+                ["gc_gen1"] = result.Gc.Gen1,
+                ["gc_gen2"] = result.Gc.Gen2,
+                ["gc_paused_ms"] = Math.Round(result.Gc.PausedMs, 1),
+                ["allocated_mb"] = Math.Round(result.Gc.AllocatedMb, 1),
             });
             return;
         }
@@ -114,7 +119,9 @@ public sealed class BenchCommand(Output output)
         output.Line(string.Create(CultureInfo.InvariantCulture,
             $"bench: {run.Total} deposits over {run.Accounts} accounts {load}, {where}: " +
             $"{result.OpsPerSecond:0} ops/s, p50 {result.Percentile(0.50):0.0} ms, p95 {result.Percentile(0.95):0.0} ms, " +
-            $"p99 {result.Percentile(0.99):0.0} ms, peak working set {peakMb:0} MB, verified={(result.Verified ? "true" : "false")}{storeLine}"));
+            $"p99 {result.Percentile(0.99):0.0} ms, peak working set {peakMb:0} MB, verified={(result.Verified ? "true" : "false")}{storeLine}; " +
+            $"GC while it ran: {result.Gc.Gen0}/{result.Gc.Gen1}/{result.Gc.Gen2} collections (gen0/1/2), paused {result.Gc.PausedMs:0} ms, " +
+            $"{result.Gc.AllocatedMb:0} MB allocated"));
     }
 
     private void PrintRecovery(RecoveryBench.Figures figures, string where)
@@ -141,10 +148,23 @@ public sealed class BenchCommand(Output output)
             $"(median of {figures.WithoutSnapshotMs.Length}, {figures.WithoutSnapshotMs.Min():0}-{figures.WithoutSnapshotMs.Max():0} ms)"));
     }
 
-    private sealed record Result(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs)
+    private sealed record Result(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs, GcFigures Gc)
     {
         public double Percentile(double p) =>
             SortedLatencies.Length == 0 ? 0 : SortedLatencies[Math.Min(SortedLatencies.Length - 1, (int)Math.Ceiling(p * SortedLatencies.Length) - 1)];
+    }
+
+    /// <summary>
+    /// This process's garbage collections while the deposits ran: with an embedded node, the node's and the callers'
+    /// (one process); through ClusterClient, the client's alone.
+    /// </summary>
+    private sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PausedMs, double AllocatedMb)
+    {
+        public static GcFigures Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            GC.GetTotalPauseDuration().TotalMilliseconds, GC.GetTotalAllocatedBytes() / (1024.0 * 1024));
+
+        public GcFigures Since(GcFigures start) =>
+            new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, PausedMs - start.PausedMs, AllocatedMb - start.AllocatedMb);
     }
 
     /// <summary>One run: open the accounts, deposit 1 into each M times, check every balance, kill the accounts.</summary>
@@ -166,6 +186,7 @@ public sealed class BenchCommand(Output output)
             using var sampling = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             var lagSampler = sampleStore ? SampleLagAsync(session, lag => maxLag = Math.Max(maxLag, lag), sampling.Token) : Task.CompletedTask;
 
+            var gcAtStart = GcFigures.Now();
             var clock = Stopwatch.StartNew();
             var origin = Stopwatch.GetTimestamp();
             var ticksPerOp = Rate is { } rate ? Stopwatch.Frequency / (double)rate : 0;
@@ -194,6 +215,7 @@ public sealed class BenchCommand(Output output)
                 }
             }));
             var elapsed = clock.Elapsed;
+            var gc = GcFigures.Now().Since(gcAtStart);
 
             // The store's catch-up: from the last deposit until it holds everything the journal has.
             double? caughtUpMs = null;
@@ -215,7 +237,7 @@ public sealed class BenchCommand(Output output)
                 async (handle, ct) => await session.KillAsync(handle.Name, ct));
 
             Array.Sort(latencies);
-            return new Result(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs);
+            return new Result(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc);
         }
     }
 
