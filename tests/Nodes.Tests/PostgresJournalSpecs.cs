@@ -33,12 +33,7 @@ public sealed class PostgresJournalSpecs
     public async Task An_append_that_fails_fails_alone()
     {
         await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
-        await ExecuteAsync(database.ConnectionString, """
-            CREATE TABLE journal (ordering BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, created BIGINT NOT NULL,
-              deleted BOOLEAN NOT NULL, persistence_id TEXT NOT NULL, sequence_number BIGINT NOT NULL, message BYTEA NOT NULL,
-              manifest TEXT NULL, identifier INTEGER NULL, writer_uuid TEXT NULL,
-              CONSTRAINT journal_uq UNIQUE (persistence_id, sequence_number))
-            """);
+        await CreateJournalAsync(database.ConnectionString);
         using var committer = PostgresGroupCommitter.Acquire(database.ConnectionString);
         await committer.Append(Table, [Row("taken", 1)]);
 
@@ -55,6 +50,79 @@ public sealed class PostgresJournalSpecs
         Assert.Equal(0L, await ScalarAsync(database.ConnectionString, "SELECT COUNT(*) FROM journal WHERE persistence_id = 'fresh'"));
         Assert.Equal(4L, await ScalarAsync(database.ConnectionString, "SELECT COUNT(*) FROM journal"));
     }
+
+    [SkippableFact]
+    public async Task The_state_stores_feed_waits_at_an_insert_in_flight_and_passes_an_ordering_that_never_fills()
+    {
+        await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
+        var connectionString = database.ConnectionString;
+        await CreateJournalAsync(connectionString);
+        using var committer = PostgresGroupCommitter.Acquire(connectionString);
+        using var system = Akka.Actor.ActorSystem.Create("feed");
+        await committer.Append(Table, [Row("a", 1)]);
+        // An insert in flight: it has taken the next ordering, and its row shows only when it commits.
+        await using var open = new NpgsqlConnection(connectionString);
+        await open.OpenAsync();
+        await using var transaction = await open.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand(
+                         "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (1, false, 'b', 1, '\\x01')", open, transaction))
+            await insert.ExecuteNonQueryAsync();
+        await committer.Append(Table, [Row("a", 2)]);
+
+        var seen = new List<string>();
+        using var stop = new CancellationTokenSource();
+        var following = FollowAsync(system, connectionString, gapTimeout: TimeSpan.FromMinutes(1), seen, stop.Token);
+        await EventuallyAsync(following, seen, ["a:1"]);
+        // A few polls later it still waits at the hole: a:2 is not handed over before b:1.
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        lock (seen) Assert.Equal(["a:1"], seen);
+        await transaction.CommitAsync();
+        await EventuallyAsync(following, seen, ["a:1", "b:1", "a:2"]);
+        await stop.CancelAsync();
+
+        // An append that fails takes orderings that never fill: a feed passes over them once the gap timeout is up.
+        await Assert.ThrowsAsync<PostgresException>(() => committer.Append(Table, [Row("a", 3), Row("a", 1)]));
+        await committer.Append(Table, [Row("a", 3)]);
+        var after = new List<string>();
+        using var stopAfter = new CancellationTokenSource();
+        var followingAfter = FollowAsync(system, connectionString, gapTimeout: TimeSpan.FromMilliseconds(500), after, stopAfter.Token);
+        await EventuallyAsync(followingAfter, after, ["a:1", "b:1", "a:2", "a:3"]);
+        await stopAfter.CancelAsync();
+    }
+
+    private static Task FollowAsync(Akka.Actor.ActorSystem system, string connectionString, TimeSpan gapTimeout, List<string> seen,
+        CancellationToken stop) =>
+        Task.Run(async () =>
+        {
+            await foreach (var chunk in Bank.Hosting.StateStore.PostgresJournalFeed.Follow((Akka.Actor.ExtendedActorSystem)system, connectionString,
+                               Table, 0, _ => false, TimeSpan.FromMilliseconds(20), 1000, gapTimeout, stop))
+                lock (seen) seen.AddRange(chunk.Select(e => $"{e.PersistenceId}:{e.SequenceNr}"));
+        }, CancellationToken.None);
+
+    /// <summary>Waits up to 30 s for the feed to have handed over exactly these events, in this order.</summary>
+    private static async Task EventuallyAsync(Task following, List<string> seen, string[] expected)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            if (following.IsFaulted) await following;
+            lock (seen)
+            {
+                if (seen.SequenceEqual(expected)) return;
+                Assert.True(seen.Count < expected.Length && seen.SequenceEqual(expected.Take(seen.Count)),
+                    $"the feed handed over [{string.Join(", ", seen)}], not a beginning of [{string.Join(", ", expected)}]");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), deadline.Token);
+        }
+    }
+
+    private static Task CreateJournalAsync(string connectionString) => ExecuteAsync(connectionString, """
+        CREATE TABLE journal (ordering BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, created BIGINT NOT NULL,
+          deleted BOOLEAN NOT NULL, persistence_id TEXT NOT NULL, sequence_number BIGINT NOT NULL, message BYTEA NOT NULL,
+          manifest TEXT NULL, identifier INTEGER NULL, writer_uuid TEXT NULL,
+          CONSTRAINT journal_uq UNIQUE (persistence_id, sequence_number))
+        """);
 
     private static JournalEventRow Row(string persistenceId, long sequenceNr) =>
         new(persistenceId, sequenceNr, DateTime.UtcNow.Ticks, [1, 2, 3], "m", 1, "w");

@@ -1,8 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Routing;
 using Akka.Event;
-using Akka.Persistence.Query;
-using Akka.Persistence.Sql.Query;
 using Akka.Routing;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -20,7 +18,8 @@ public sealed record StateStoreSettings(
     int BatchSize,
     TimeSpan BatchWindow,
     TimeSpan WorkerTimeout,
-    int MaxRetries)
+    int MaxRetries,
+    TimeSpan GapTimeout)
 {
     /// <summary>How often the SQLite feed takes the writer's commits: a tenth of the window, at least 10 ms.</summary>
     public TimeSpan DrainInterval => TimeSpan.FromTicks(Math.Max(BatchWindow.Ticks / 10, TimeSpan.TicksPerMillisecond * 10));
@@ -36,14 +35,16 @@ public sealed record StateStoreSettings(
             BatchSize: Math.Max(1, config.GetInt("bank.state-store.batch-size", 500)),
             BatchWindow: config.GetTimeSpan("bank.state-store.batch-window", TimeSpan.FromMilliseconds(100)),
             WorkerTimeout: config.GetTimeSpan("bank.state-store.worker-timeout", TimeSpan.FromSeconds(5)),
-            MaxRetries: Math.Max(-1, config.GetInt("bank.state-store.max-retries", 3)));
+            MaxRetries: Math.Max(-1, config.GetInt("bank.state-store.max-retries", 3)),
+            GapTimeout: config.GetTimeSpan("bank.state-store.gap-timeout", TimeSpan.FromSeconds(10)));
     }
 }
 
 /// <summary>
-/// Keeps the query-side state store current: reads every event of the journal after the offset it stored last
-/// (Akka.Persistence.Query's AllEvents, live), turns account events into rows (balance as of that event) and the
-/// registry's registrations into names, and hands them in batches to a round-robin pool of persistence workers,
+/// Keeps the query-side state store current: reads every event of the journal after the offset it stored last (on
+/// SQLite by following the node's commits, <see cref="SqliteJournalFeed"/>; on PostgreSQL by polling,
+/// <see cref="PostgresJournalFeed"/>), folds account events into one row per account per window (its newest balance)
+/// and the registry's registrations into names, and hands them in batches to a round-robin pool of persistence workers,
 /// deployed on the nodes with the worker role. The offset is stored only once every batch before it is written, so
 /// after any stop it catches up from the journal and loses nothing; rows never go backwards (see
 /// <see cref="AccountStateStore"/>). A batch whose worker dies or fails is sent again, to the next worker, up to
@@ -156,12 +157,10 @@ public sealed class StateStoreFeeder : ReceiveActor
             // per account, so no event is held long enough for the collector to promote it.
             ? Source.From(() => Windows(SqliteJournalFeed.Follow(system, committer, database.ConnectionString,
                     GroupCommitSqlJournal.TableNames(system.Settings.Config), from, Wanted, settings.DrainInterval, settings.BatchSize), settings))
-            // Only here: the read journal's sequence tracker reads every ordering of the journal, a cost SQLite's feed avoids.
-            : PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier).AllEvents(Offset.Sequence(from))
-                .GroupedWithin(settings.BatchSize, settings.BatchWindow)
-                .Select(envelopes => (Offset: envelopes.Max(e => e.Offset is Sequence s ? s.Value : 0L),
-                    Rows: Collapse(envelopes.Select(e => new CommittedEvent(0, e.PersistenceId, e.SequenceNr, e.Timestamp, e.Event)))));
-        if (committer is not null) _log.Info("State store feed follows the SQLite journal's commits");
+            : Source.From(() => Windows(PostgresJournalFeed.Follow(system, database.ConnectionString,
+                GroupCommitSqlJournal.TableNames(system.Settings.Config), from, Wanted, settings.DrainInterval, settings.BatchSize,
+                settings.GapTimeout), settings));
+        _log.Info(committer is not null ? "State store feed follows the SQLite journal's commits" : "State store feed polls the PostgreSQL journal");
 
         source
             .SelectAsync(settings.PoolSize, async chunk =>
@@ -253,14 +252,6 @@ public sealed class StateStoreFeeder : ReceiveActor
                 opened = System.Diagnostics.Stopwatch.GetTimestamp();
             }
         }
-    }
-
-    /// <summary>The rows of these events, one per account (its newest) and one per registration.</summary>
-    private static List<AccountRow> Collapse(IEnumerable<CommittedEvent> events)
-    {
-        var pending = new PendingRows();
-        foreach (var e in events) pending.Add(e);
-        return pending.Take();
     }
 
     /// <summary>
