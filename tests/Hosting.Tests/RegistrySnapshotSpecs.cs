@@ -9,8 +9,9 @@ using Xunit;
 namespace Bank.Hosting.Tests;
 
 /// <summary>
-/// The registry snapshots its table of names every N events (5 here), and a restarted node recovers the table from
-/// the newest snapshot plus the events after it. Each test starts two nodes in turn on one data folder.
+/// The registry snapshots its table of names after N events (5 here), then after as many events as its last snapshot
+/// held (here at events 5 and 10), and a restarted node recovers the table from the newest snapshot plus the events
+/// after it. Each test starts two nodes in turn on one data folder.
 /// </summary>
 public sealed class RegistrySnapshotSpecs : IDisposable
 {

@@ -30,6 +30,23 @@ public sealed class PostgresJournalSpecs
     }
 
     [SkippableFact]
+    public async Task The_state_store_fed_from_PostgreSQL_ends_with_every_accounts_balance()
+    {
+        await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
+        var output = new StringWriter();
+        // The bench waits until the store holds every deposit before it checks the balances.
+        var code = await BankCli.RunAsync(["bench", "--accounts", "20", "--ops", "10", "--state-store", "on",
+            "--journal", "postgres", "--connection", database.ConnectionString, "--json"], output, new StringWriter());
+
+        Assert.Equal(ExitCodes.Ok, code);
+        var summary = JsonNode.Parse(output.ToString())!.AsObject();
+        Assert.True((bool)summary["verified"]!);
+        Assert.NotNull(summary["store_caught_up_ms"]);
+        // One row per account, each with its 10 deposits of 1, as of its newest deposit or later.
+        Assert.Equal(20L, await ScalarAsync(database.ConnectionString, "SELECT COUNT(*) FROM bank_account_state WHERE balance = 10 AND version >= 11"));
+    }
+
+    [SkippableFact]
     public async Task An_append_that_fails_fails_alone()
     {
         await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());

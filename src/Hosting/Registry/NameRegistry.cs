@@ -62,6 +62,7 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
     private static readonly TimeSpan RestartingShownFor = TimeSpan.FromSeconds(30);
     private RegistryState _state;
     private long _lastSnapshotSequenceNr;
+    private int _lastSnapshotSize;
     // What each Up node advertises, learned from its inspector; a node is a candidate for placement once it is known.
     private readonly Dictionary<string, ResourceSet> _capacities = new(StringComparer.Ordinal);
     private readonly HashSet<string> _askingCapacity = new(StringComparer.Ordinal);
@@ -83,6 +84,7 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
                 $"Registry snapshot is a {offer.Snapshot.GetType().Name}, not a {nameof(RegistrySnapshot)}");
             _state = RegistryState.FromSnapshot(snapshot, settings.KeepDead);
             _lastSnapshotSequenceNr = offer.Metadata.SequenceNr;
+            _lastSnapshotSize = snapshot.Live.Count + snapshot.Dead.Count;
         });
         Recover<ActorRegistered>(e => _state = _state.Apply(e));
         Recover<ActorDeathRecorded>(e => _state = _state.Apply(e));
@@ -675,8 +677,12 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
 
     private void MaybeSnapshot()
     {
-        if (LastSequenceNr - _lastSnapshotSequenceNr < _settings.SnapshotEvery) return;
+        // A snapshot holds every actor the registry knows: the next one waits for at least as many events as the last
+        // one held, so snapshots cost the same per event however many actors there are (every 100 events, a registry
+        // of 46,000 actors wrote all of them every 100 opens). Recovery replays at most that many events after it.
+        if (LastSequenceNr - _lastSnapshotSequenceNr < Math.Max(_settings.SnapshotEvery, _lastSnapshotSize)) return;
         _lastSnapshotSequenceNr = LastSequenceNr;
+        _lastSnapshotSize = _state.Live.Count + _state.Dead.Count;
         SaveSnapshot(_state.ToSnapshot());
     }
 
