@@ -19,12 +19,7 @@ public sealed class PostgresJournalSpecs
     public async Task Deposits_through_the_grouped_journal_come_out_exact()
     {
         await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
-        var output = new StringWriter();
-        var code = await BankCli.RunAsync(["bench", "--accounts", "20", "--ops", "10", "--state-store", "off",
-            "--journal", "postgres", "--connection", database.ConnectionString, "--json"], output, new StringWriter());
-
-        Assert.Equal(ExitCodes.Ok, code);
-        var summary = JsonNode.Parse(output.ToString())!.AsObject();
+        var summary = await BenchAsync(database.ConnectionString, store: "off");
         Assert.Equal((true, 200), ((bool)summary["verified"]!, (int)summary["ops"]!));
         Assert.Equal(200L, await ScalarAsync(database.ConnectionString, "SELECT COUNT(*) FROM journal WHERE manifest = 'deposited'"));
     }
@@ -33,13 +28,8 @@ public sealed class PostgresJournalSpecs
     public async Task The_state_store_fed_from_PostgreSQL_ends_with_every_accounts_balance()
     {
         await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
-        var output = new StringWriter();
         // The bench waits until the store holds every deposit before it checks the balances.
-        var code = await BankCli.RunAsync(["bench", "--accounts", "20", "--ops", "10", "--state-store", "on",
-            "--journal", "postgres", "--connection", database.ConnectionString, "--json"], output, new StringWriter());
-
-        Assert.Equal(ExitCodes.Ok, code);
-        var summary = JsonNode.Parse(output.ToString())!.AsObject();
+        var summary = await BenchAsync(database.ConnectionString, store: "on");
         Assert.True((bool)summary["verified"]!);
         Assert.NotNull(summary["store_caught_up_ms"]);
         // One row per account, each with its 10 deposits of 1, as of its newest deposit or later.
@@ -140,6 +130,16 @@ public sealed class PostgresJournalSpecs
           manifest TEXT NULL, identifier INTEGER NULL, writer_uuid TEXT NULL,
           CONSTRAINT journal_uq UNIQUE (persistence_id, sequence_number))
         """);
+
+    /// <summary>`bank bench --json` of 20 accounts x 10 deposits on the database; it must exit 0.</summary>
+    private static async Task<JsonObject> BenchAsync(string connectionString, string store)
+    {
+        var output = new StringWriter();
+        var code = await BankCli.RunAsync(["bench", "--accounts", "20", "--ops", "10", "--state-store", store,
+            "--journal", "postgres", "--connection", connectionString, "--json"], output, new StringWriter());
+        Assert.Equal(ExitCodes.Ok, code);
+        return JsonNode.Parse(output.ToString())!.AsObject();
+    }
 
     private static JournalEventRow Row(string persistenceId, long sequenceNr) =>
         new(persistenceId, sequenceNr, DateTime.UtcNow.Ticks, [1, 2, 3], "m", 1, "w");
