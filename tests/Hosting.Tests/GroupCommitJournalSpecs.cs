@@ -150,6 +150,90 @@ public sealed class SqliteGroupCommitterSpecs : IDisposable
         Assert.Equal(1L, Scalar("SELECT COUNT(*) FROM journal WHERE persistence_id = 'next'"));
     }
 
+    [Fact]
+    public async Task The_recovery_reader_reads_the_highest_sequence_number_as_the_plugin_does()
+    {
+        await _committer.Append(Table, [Row("reader", 1), Row("reader", 2), Row("reader", 3)]);
+        // A row the plugin marked deleted (it keeps the highest when older events are deleted) still counts.
+        await _committer.Execute((connection, transaction) => Exec(connection, transaction,
+            "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (0, 1, 'reader', 4, x'00')"));
+        var reader = _committer.Reader;
+
+        Assert.Equal(4L, await reader.HighestSequenceNr(Table, "reader", 0));
+        Assert.Equal(4L, await reader.HighestSequenceNr(Table, "reader", 3));
+        Assert.Equal(0L, await reader.HighestSequenceNr(Table, "reader", 4));
+        Assert.Equal(0L, await reader.HighestSequenceNr(Table, "nobody", 0));
+    }
+
+    [Fact]
+    public async Task The_recovery_reader_reads_the_newest_snapshot_that_the_criteria_admit()
+    {
+        var table = new SnapshotTableNames("snapshot", "persistence_id", "sequence_number", "created", "snapshot", "manifest", "serializer_id");
+        await _committer.Execute((connection, transaction) => Exec(connection, transaction, """
+            CREATE TABLE snapshot (persistence_id TEXT NOT NULL, sequence_number INTEGER NOT NULL, created INTEGER NOT NULL,
+              snapshot BLOB NOT NULL, manifest TEXT NOT NULL, serializer_id INTEGER NULL, PRIMARY KEY (persistence_id, sequence_number));
+            INSERT INTO snapshot VALUES ('s', 10, 100, x'0A', 'm10', 7), ('s', 20, 200, x'14', 'm20', NULL), ('s', 30, 300, x'1E', 'm30', 7);
+            """));
+        var reader = _committer.Reader;
+
+        var newest = await reader.LatestSnapshot(table, "s", long.MaxValue, DateTime.MaxValue.Ticks);
+        Assert.Equal(("s", 30L, 300L, "m30", (int?)7), (newest!.PersistenceId, newest.SequenceNr, newest.CreatedTicks, newest.Manifest, newest.SerializerId));
+        Assert.Equal(new byte[] { 0x1E }, newest.Payload);
+        var bySequence = await reader.LatestSnapshot(table, "s", 25, DateTime.MaxValue.Ticks);
+        Assert.Equal((20L, "m20", (int?)null), (bySequence!.SequenceNr, bySequence.Manifest, bySequence.SerializerId));
+        Assert.Equal(10L, (await reader.LatestSnapshot(table, "s", long.MaxValue, 150))!.SequenceNr);
+        Assert.Null(await reader.LatestSnapshot(table, "s", 5, DateTime.MaxValue.Ticks));
+        Assert.Null(await reader.LatestSnapshot(table, "other", long.MaxValue, DateTime.MaxValue.Ticks));
+    }
+
+    [Fact]
+    public async Task The_recovery_reader_answers_while_the_writer_holds_its_transaction()
+    {
+        await _committer.Append(Table, [Row("held", 1)]);
+        using var gate = new ManualResetEventSlim();
+        var busy = Hold(gate);
+
+        // Through the plugin this read began its own write transaction, and waited for the writer's to end.
+        var highest = _committer.Reader.HighestSequenceNr(Table, "held", 0);
+        Assert.Same(highest, await Task.WhenAny(highest, Task.Delay(TimeSpan.FromSeconds(20))));
+        Assert.Equal(1L, await highest);
+        Assert.False(busy.IsCompleted);
+
+        gate.Set();
+        await busy;
+    }
+
+    [Fact]
+    public async Task A_read_of_a_table_that_does_not_exist_yet_says_so()
+    {
+        var missing = Table with { Table = "not_yet" };
+        var failure = await Assert.ThrowsAsync<SqliteException>(() => _committer.Reader.HighestSequenceNr(missing, "p", 0));
+        Assert.True(SqliteRecoveryReader.IsMissingTable(failure));
+        Assert.Equal(0L, await _committer.Reader.HighestSequenceNr(Table, "p", 0));
+    }
+
+    [Fact]
+    public async Task The_readers_connection_is_its_own_and_leaves_the_pool_writable()
+    {
+        Assert.Equal(0L, await _committer.Reader.HighestSequenceNr(Table, "p", 0));
+        _committer.Reader.Dispose();
+
+        // A pooled connection taken after the reader's would have carried its query_only setting.
+        using var connection = new SqliteConnection(_data.Persistence.ConnectionString);
+        connection.Open();
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message) VALUES (0, 0, 'pooled', 1, x'00')";
+        Assert.Equal(1, insert.ExecuteNonQuery());
+    }
+
+    private static void Exec(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     /// <summary>Keeps the writer busy until <paramref name="gate"/> opens; returns once the writer is held.</summary>
     private Task Hold(ManualResetEventSlim gate)
     {

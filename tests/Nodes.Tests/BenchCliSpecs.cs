@@ -14,7 +14,7 @@ public sealed class BenchCliSpecs
         try
         {
             var output = new StringWriter();
-            var code = await BankCli.RunAsync(["bench", "--accounts", "4", "--ops", "5", "--concurrency", "3", "--data", data, "--json"],
+            var code = await BankCli.RunAsync(["bench", "--accounts", "4", "--ops", "5", "--concurrency", "3", "--warmup", "1", "--data", data, "--json"],
                 output, new StringWriter());
 
             Assert.Equal(ExitCodes.Ok, code);
@@ -28,6 +28,10 @@ public sealed class BenchCliSpecs
             // What the process's collector did while the deposits ran: at least the deposits' own allocations.
             Assert.True((double)summary["allocated_mb"]! > 0);
             Assert.True((int)summary["gc_gen0"]! >= (int)summary["gc_gen1"]! && (int)summary["gc_gen1"]! >= (int)summary["gc_gen2"]!);
+            // The opens and kills are timed too, and the warm-up's deposits are in the balances that were verified.
+            Assert.Equal(1.0, (double)summary["warmup_s"]!);
+            Assert.True((double)summary["opens_per_s"]! > 0 && (double)summary["kills_per_s"]! > 0);
+            Assert.True((double)summary["working_set_after_opens_mb"]! > 0);
         }
         finally
         {
@@ -52,7 +56,7 @@ public sealed class BenchCliSpecs
         try
         {
             var output = new StringWriter();
-            var code = await BankCli.RunAsync(["bench", "--accounts", "3", "--ops", "4", "--rate", "200", "--state-store", "off", "--data", data, "--json"],
+            var code = await BankCli.RunAsync(["bench", "--accounts", "3", "--ops", "4", "--rate", "200", "--warmup", "0", "--state-store", "off", "--data", data, "--json"],
                 output, new StringWriter());
 
             Assert.Equal(ExitCodes.Ok, code);
@@ -71,6 +75,7 @@ public sealed class BenchCliSpecs
     [InlineData("--ops", "many", "error: --ops must be a whole number from 1 to 10000000, not 'many'")]
     [InlineData("--state-store", "maybe", "error: --state-store must be on or off, not 'maybe'")]
     [InlineData("--rate", "fast", "error: --rate must be a whole number from 1 to 10000000, not 'fast'")]
+    [InlineData("--warmup", "-1", "error: --warmup must be a whole number of seconds from 0 to 600, not '-1'")]
     public async Task Bad_options_are_one_line_usage_errors(string option, string value, string message)
     {
         var error = new StringWriter();

@@ -11,15 +11,18 @@ namespace Bank.Hosting.Accounts;
 /// persists what the state decides, replies, and snapshots every N events. In a node it runs under a BackoffSupervisor
 /// inside an <see cref="AccountSupervisor"/>, which sends it <see cref="SupervisedCall"/>s; a bare
 /// <see cref="AccountRequest"/> is answered to its sender.
+/// <para>
+/// An untyped actor: a node holds one per live account, and a ReceivePersistentActor would build a handler and a
+/// delegate per message type in every instance.
+/// </para>
 /// </summary>
-public sealed class AccountActor : ReceivePersistentActor
+public sealed class AccountActor : UntypedPersistentActor
 {
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _key;
     private readonly AccountSettings _settings;
-    private readonly string _instanceId = Guid.NewGuid().ToString("N");
-    private readonly string _node;
     private readonly IActorRef? _supervisor;
+    // This instance among the account's incarnations and restarts (a struct: the string is made when asked).
+    private readonly Guid _instanceId = Guid.NewGuid();
     private AccountState _state = AccountState.Empty;
     private long _snapshotSequenceNr;
     private int _eventsReplayed;
@@ -30,38 +33,67 @@ public sealed class AccountActor : ReceivePersistentActor
         _key = key;
         _settings = settings;
         _supervisor = supervisor;
-        _node = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
         PersistenceId = PersistenceIdFor(key);
-
-        Recover<SnapshotOffer>(offer =>
-        {
-            // Replaying onto an empty state instead would silently lose the balance.
-            _state = offer.Snapshot as AccountState ?? throw new InvalidOperationException(
-                $"Snapshot of account {key} is a {offer.Snapshot.GetType().Name}, not an {nameof(AccountState)}");
-            _snapshotSequenceNr = offer.Metadata.SequenceNr;
-        });
-        Recover<IAccountEvent>(evt =>
-        {
-            _state = _state.Apply(evt);
-            _eventsReplayed++;
-        });
-        // The supervisor learns the incarnation's supervision from the journal; the BackoffSupervisor passes it up.
-        // Told straight to the supervisor, before any command can crash this instance: it always learns of a start first.
-        Recover<RecoveryCompleted>(_ => _supervisor?.Tell(Started()));
-
-        Command<AccountRequest>(request => Handle(request, Sender, seq: null, crash: false));
-        Command<SupervisedCall>(call => Handle(call.Request, Sender, call.Seq, call.Crash));
-        Command<AccountProbe>(_ => Sender.Tell(new AccountRecoveryInfo(
-            _key, _instanceId, LastSequenceNr, _snapshotSequenceNr, _eventsReplayed, _state.Status)));
-        Command<SaveSnapshotSuccess>(success =>
-            DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1)));
-        Command<SaveSnapshotFailure>(failure =>
-            _log.Warning(failure.Cause, "Snapshot of account {Key} at {SequenceNr} failed; recovery replays more events",
-                _key, failure.Metadata.SequenceNr));
-        Command<DeleteSnapshotsSuccess>(_ => { });
-        Command<DeleteSnapshotsFailure>(failure =>
-            _log.Info("Old snapshots of account {Key} were not deleted: {Reason}", _key, failure.Cause.Message));
     }
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case SnapshotOffer offer:
+                // Replaying onto an empty state instead would silently lose the balance.
+                _state = offer.Snapshot as AccountState ?? throw new InvalidOperationException(
+                    $"Snapshot of account {_key} is a {offer.Snapshot.GetType().Name}, not an {nameof(AccountState)}");
+                _snapshotSequenceNr = offer.Metadata.SequenceNr;
+                break;
+            case IAccountEvent evt:
+                _state = _state.Apply(evt);
+                _eventsReplayed++;
+                break;
+            case RecoveryCompleted:
+                // The supervisor learns the incarnation's supervision from the journal; the BackoffSupervisor passes it
+                // up. Told straight to the supervisor, before any command can crash this instance: it always learns of
+                // a start first.
+                _supervisor?.Tell(Started());
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case AccountRequest request:
+                Handle(request, Sender, seq: null, crash: false);
+                break;
+            case SupervisedCall call:
+                Handle(call.Request, Sender, call.Seq, call.Crash);
+                break;
+            case AccountProbe:
+                Sender.Tell(new AccountRecoveryInfo(_key, InstanceId, LastSequenceNr, _snapshotSequenceNr, _eventsReplayed, _state.Status));
+                break;
+            case SaveSnapshotSuccess success:
+                DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+                break;
+            case SaveSnapshotFailure failure:
+                Log.Warning(failure.Cause, "Snapshot of account {Key} at {SequenceNr} failed; recovery replays more events",
+                    _key, failure.Metadata.SequenceNr);
+                break;
+            case DeleteSnapshotsSuccess:
+                break;
+            case DeleteSnapshotsFailure failure:
+                Log.Info("Old snapshots of account {Key} were not deleted: {Reason}", _key, failure.Cause.Message);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private string InstanceId => _instanceId.ToString("N");
 
     public override string PersistenceId { get; }
 
@@ -80,7 +112,7 @@ public sealed class AccountActor : ReceivePersistentActor
     public static string PersistenceIdFor(string key) => BankConstants.AccountPersistenceIdPrefix + key;
 
     public static Props PropsFor(string key, AccountSettings settings, IActorRef? supervisor = null) =>
-        Props.Create(() => new AccountActor(key, settings, supervisor));
+        settings.PropsOf<AccountActor>(key, settings, supervisor);
 
     private void Handle(AccountRequest request, IActorRef sender, long? seq, bool crash)
     {
@@ -151,8 +183,8 @@ public sealed class AccountActor : ReceivePersistentActor
     }
 
     private AccountStarted Started() =>
-        new(_state.Incarnation, _state.Supervision, _state.Restarts, _node, _state.Resources);
+        new(_state.Incarnation, _state.Supervision, _state.Restarts, _settings.Node, _state.Resources);
 
     private AccountReply Reply() =>
-        new(_key, _state.Incarnation, _state.Balance, _state.MinimalBalance, LastSequenceNr, _node, _state.Restarts);
+        new(_key, _state.Incarnation, _state.Balance, _state.MinimalBalance, LastSequenceNr, _settings.Node, _state.Restarts);
 }

@@ -10,8 +10,25 @@ public sealed record AccountSettings(
     TimeSpan MaxBackoff,
     double RandomFactor,
     bool AllowFaultInjection,
-    TimeSpan PendingTimeout)
+    TimeSpan PendingTimeout,
+    string Node,
+    string? Mailbox)
 {
+    /// <summary>Where the account actors' mailbox is configured (<see cref="CompactMailbox"/>).</summary>
+    public const string MailboxPath = "bank.accounts.mailbox";
+
+    private Deploy? _deploy;
+
+    /// <summary>Props of one of an account's actors, with its mailbox when the system configures one.</summary>
+    public Props WithMailbox(Props props) => Mailbox is null ? props : props.WithMailbox(Mailbox);
+
+    /// <summary>
+    /// Props of an account's own actor (<typeparamref name="TActor"/> made with <paramref name="args"/>) on the accounts'
+    /// mailbox, all sharing one deployment: <see cref="Props.WithMailbox"/> would make one per live account.
+    /// </summary>
+    public Props PropsOf<TActor>(params object?[] args) where TActor : ActorBase =>
+        Mailbox is null ? new Props(typeof(TActor), args) : new Props(_deploy ??= Deploy.None.WithMailbox(Mailbox), typeof(TActor), args);
+
     public static AccountSettings From(ActorSystem system)
     {
         var config = system.Settings.Config;
@@ -22,6 +39,9 @@ public sealed record AccountSettings(
             MaxBackoff: config.GetTimeSpan("bank.accounts.supervision.max-backoff", TimeSpan.FromSeconds(5)),
             RandomFactor: config.GetDouble("bank.accounts.supervision.random-factor", 0.2),
             AllowFaultInjection: config.GetBoolean("bank.chaos.allow-fault-injection", false),
-            PendingTimeout: config.GetTimeSpan("bank.resources.pending-timeout", TimeSpan.FromSeconds(30)));
+            PendingTimeout: config.GetTimeSpan("bank.resources.pending-timeout", TimeSpan.FromSeconds(30)),
+            // Every actor of every account names its node; one string serves them all.
+            Node: ((ExtendedActorSystem)system).Provider.DefaultAddress.ToString(),
+            Mailbox: config.HasPath(MailboxPath + ".mailbox-type") ? MailboxPath : null);
     }
 }

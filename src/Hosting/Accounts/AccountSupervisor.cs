@@ -30,12 +30,14 @@ namespace Bank.Hosting.Accounts;
 /// PENDING_CREATION and calls fail after the pending timeout.
 /// </para>
 /// </summary>
-public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWithTimers
+public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
 {
     private const string MaxRestartsExceeded = DeathCauses.MaxRestartsExceeded;
 
-    private readonly ILoggingAdapter _log = Context.GetLogger();
-    private Action? _behavior;
+    private ILoggingAdapter? _log;
+    // An untyped actor: a node holds one per live account, and a ReceiveActor would build a handler and a delegate per
+    // message type in every instance, for each behaviour. The behaviour is this mode.
+    private Mode _mode = Mode.Restarting;
     private readonly string _key;
     private readonly AccountSettings _settings;
     private readonly string _node;
@@ -57,6 +59,10 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
     private bool _draining;
     private bool _passivationAsked;
     private ICancelable? _failureReport;
+    // Timers of the rare waits (a host starting the instance, the registry placing it), made when used: Akka's timer
+    // scheduler would cost every live account a scheduler and a dictionary. A late tick is recognised by its handler.
+    private ICancelable? _hostTimer;
+    private ICancelable? _placementTimer;
     // Placement: where the instance runs, where it must run, and what the registry said.
     private string _instanceNode = string.Empty;
     private bool _instanceReady;
@@ -74,26 +80,40 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
     {
         _key = key;
         _settings = settings;
-        _node = Cluster.Get(Context.System).SelfAddress.ToString();
-        Running();
+        _node = settings.Node;
+    }
+
+    private ILoggingAdapter Log => _log ??= Context.GetLogger();
+
+    /// <summary>What the entity does with a message: see <see cref="Alive"/> and <see cref="Dead"/>.</summary>
+    private enum Mode
+    {
+        Running,
+        Restarting,
+        Dead,
+    }
+
+    protected override void OnReceive(object message)
+    {
+        var handled = _mode == Mode.Dead ? Dead(message) : Alive(message);
+        if (!handled) Unhandled(message);
     }
 
     public IStash Stash { get; set; } = null!;
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    public static Props PropsFor(string key, AccountSettings settings) => Props.Create(() => new AccountSupervisor(key, settings));
+    public static Props PropsFor(string key, AccountSettings settings) => settings.PropsOf<AccountSupervisor>(key, settings);
 
     protected override void PreStart()
     {
         ActorRegistry.For(Context.System).TryGet<NameRegistryKey>(out _registry);
-        // The instance starts with the first message: an open from the registry may say where it must run.
-        Behave(Restarting);
+        // The instance starts with the first message (Restarting): an open from the registry may say where it must run.
     }
 
     protected override void PostStop()
     {
         _failureReport?.Cancel();
+        _hostTimer?.Cancel();
+        _placementTimer?.Cancel();
         // An instance on another node is no child of ours: it is stopped by hand (its host also stops it when we die).
         if (IsRemote(_backoff)) _backoff.Tell(PoisonPill.Instance);
     }
@@ -118,7 +138,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
                 supervisor.Tell(new AccountCrashed($"{cause.GetType().Name}: {cause.Message}", cause is InjectedCrash));
                 return Directive.Restart;
             }, loggingEnabled: false));
-        return BackoffSupervisor.Props(options);
+        return settings.WithMailbox(BackoffSupervisor.Props(options));
     }
 
     /// <summary>Starts the instance on <paramref name="node"/>: a child here, or through that node's host.</summary>
@@ -135,7 +155,8 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
 
         _backoff = ActorRefs.Nobody;
         Context.ActorSelection(AccountHost.PathOn(node)).Tell(new HostAccount(_key, _generation));
-        Timers.StartSingleTimer(nameof(HostTimedOut), new HostTimedOut(_generation), _settings.AskTimeout);
+        _hostTimer?.Cancel();
+        _hostTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(_settings.AskTimeout, Self, new HostTimedOut(_generation), Self);
     }
 
     /// <summary>The host on the placed node started the instance (the sender).</summary>
@@ -148,7 +169,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
             return;
         }
 
-        Timers.Cancel(nameof(HostTimedOut));
+        _hostTimer?.Cancel();
         _backoff = Context.Watch(Sender);
         Stash.UnstashAll();
     }
@@ -163,7 +184,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         if (timedOut.Generation != _generation || !_backoff.IsNobody()) return;
         if (IsUp(_instanceNode) && !_draining)
         {
-            _log.Info("Account {Key}: node {Node} did not start its instance yet; asking it again", _key, _instanceNode);
+            Log.Info("Account {Key}: node {Node} did not start its instance yet; asking it again", _key, _instanceNode);
             StartInstance(_instanceNode);
             return;
         }
@@ -187,12 +208,12 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
                 if (call.ReplyTo != ActorRefs.Nobody) call.ReplyTo.Tell(retry);
             }
 
-            Behave(Restarting);
+            Behave(Mode.Restarting);
             StopIfDrained();
             return;
         }
 
-        Behave(Restarting);
+        Behave(Mode.Restarting);
         Settle();
     }
 
@@ -233,7 +254,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         if (target != _instanceNode)
         {
             if (_stoppingInstance || _calls.Values.Any(c => c.Sent)) return;
-            _log.Info("Account {Key} moves from {From} to {To}", _key, _instanceNode, target);
+            Log.Info("Account {Key} moves from {From} to {To}", _key, _instanceNode, target);
             StopInstance();
             return;
         }
@@ -242,20 +263,11 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         SendWaiting();
     }
 
-    /// <summary>
-    /// Switches behaviour only when it changes: a ReceiveActor's Become builds a new handler (a compiled delegate),
-    /// far too costly to repeat on every call that finds the account already running.
-    /// </summary>
-    private void Behave(Action behavior)
-    {
-        if (_behavior == behavior) return;
-        _behavior = behavior;
-        Become(behavior);
-    }
+    private void Behave(Mode mode) => _mode = mode;
 
     private void SendWaiting()
     {
-        Behave(Running);
+        Behave(Mode.Running);
         foreach (var (seq, call) in _calls.Where(c => !c.Value.Sent).ToList())
             Send(seq, call);
         Stash.UnstashAll();
@@ -272,7 +284,8 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
 
         _askingSince ??= DateTimeOffset.UtcNow;
         _registry.Tell(new WhereToRun(_key, _incarnation, _released));
-        Timers.StartSingleTimer(nameof(AskWhereToRun), AskPlacementAgain.Instance, TimeSpan.FromSeconds(1));
+        _placementTimer?.Cancel();
+        _placementTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(TimeSpan.FromSeconds(1), Self, AskPlacementAgain.Instance, Self);
     }
 
     private void Placed(RunAt runAt)
@@ -288,7 +301,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
     /// <summary>The registry said where the incarnation runs (null: it holds no placement, so anywhere).</summary>
     private void PlacementLearned(string? node)
     {
-        Timers.Cancel(nameof(AskWhereToRun));
+        _placementTimer?.Cancel();
         _askingSince = null;
         _released = null;
         _placementKnown = true;
@@ -337,7 +350,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         }
 
         if (lostNode && !_stoppingInstance)
-            _log.Info("Account {Key} lost its node {Node}; it is placed again", _key, _instanceNode);
+            Log.Info("Account {Key} lost its node {Node}; it is placed again", _key, _instanceNode);
         _backoff = ActorRefs.Nobody;
         _instanceReady = false;
         _stoppingInstance = false;
@@ -359,7 +372,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
             }
         }
 
-        Behave(Restarting);
+        Behave(Mode.Restarting);
         if (_draining)
         {
             // Passivating or handed off: the next entity answers from the journal; the callers resend with their ids.
@@ -383,85 +396,94 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
     private bool IsUp(string node) =>
         Cluster.Get(Context.System).State.Members.Any(m => m.Status == MemberStatus.Up && m.Address.ToString() == node);
 
-    private void Running()
+    /// <summary>
+    /// Running: calls go to the instance as they come. Restarting: calls wait, for the instance to start, to restart
+    /// after a crash, to move, or for a node to place it on; they are not in flight, so they use none of their retries.
+    /// </summary>
+    private bool Alive(object message)
     {
-        Receive<AccountRequest>(request =>
+        var running = _mode == Mode.Running;
+        switch (message)
         {
-            Place(request);
-            Track(request, Sender, send: (_placement ?? _node) == _instanceNode);
-            Settle();
-        });
-        Receive<SupervisedAnswer>(Answered);
-        Receive<AccountStarted>(started =>
-        {
-            if (FromCurrentInstance()) Started(started);
-        });
-        Receive<AccountCrashed>(crashed =>
-        {
-            if (FromCurrentInstance()) Crashed(crashed);
-        });
-        ReceivePlacement();
+            case AccountRequest request:
+                Place(request);
+                Track(request, Sender, send: running && (_placement ?? _node) == _instanceNode);
+                if (!running) FailCallsIfPendingTooLong();
+                Settle();
+                return true;
+            case SupervisedAnswer answer:
+                Answered(answer);
+                return true;
+            case AccountStarted started:
+                // An instance on another node may report before its host does: it waits until we know it.
+                if (!running && _backoff.IsNobody()) Stash.Stash();
+                else if (FromCurrentInstance()) Started(started);
+                return true;
+            case AccountCrashed crashed:
+                if (running && FromCurrentInstance()) Crashed(crashed);
+                return true;
+            default:
+                return Placement(message);
+        }
     }
 
-    /// <summary>Calls wait: for the instance to start, to restart after a crash, to move, or for a node to place it on.</summary>
-    private void Restarting()
+    /// <summary>What a running or restarting entity handles alike: probes, passivation, placement and its instance's end.</summary>
+    private bool Placement(object message)
     {
-        // Calls wait for the restarted instance; they are not in flight, so they use none of their retries.
-        Receive<AccountRequest>(request =>
+        switch (message)
         {
-            Place(request);
-            Track(request, Sender, send: false);
-            FailCallsIfPendingTooLong();
-            Settle();
-        });
-        Receive<SupervisedAnswer>(Answered);
-        Receive<AccountStarted>(started =>
-        {
-            // An instance on another node may report before its host does: it waits until we know it.
-            if (_backoff.IsNobody()) Stash.Stash();
-            else if (FromCurrentInstance()) Started(started);
-        });
-        Receive<AccountCrashed>(_ => { });
-        ReceivePlacement();
-    }
+            case InjectCrash inject:
+                Inject(inject);
+                return true;
+            case AccountProbe probe:
+                if (!_backoff.IsNobody() && _instanceReady)
+                {
+                    _backoff.Forward(probe);
+                    return true;
+                }
 
-    private void ReceivePlacement()
-    {
-        Receive<InjectCrash>(Inject);
-        Receive<AccountProbe>(probe =>
-        {
-            if (!_backoff.IsNobody() && _instanceReady)
-            {
-                _backoff.Forward(probe);
-                return;
-            }
-
-            // Asked before the instance runs: it starts, and the probe goes to it then.
-            Stash.Stash();
-            Settle();
-        });
-        Receive<Passivate>(_ => AskToPassivate());
-        Receive<AccountInstanceDone>(_ => AskToPassivate());
-        Receive<StopWhenIdle>(_ => Drain());
-        Receive<AccountHosted>(Hosted);
-        Receive<HostTimedOut>(HostTimeout);
-        Receive<RunAt>(Placed);
-        Receive<NotPlaced>(NotPlaced);
-        Receive<PlacementPending>(Pending);
-        Receive<AskPlacementAgain>(_ =>
-        {
-            if (_placementKnown || _draining) return;
-            FailCallsIfPendingTooLong();
-            AskWhereToRun();
-        });
-        Receive<AccountInstanceReleased>(released =>
-        {
-            // The instance's node is shutting down: its host stops the instance, and the account moves elsewhere.
-            if (released.Node != _instanceNode || _backoff.IsNobody() || _stoppingInstance) return;
-            _released = released.Node;
-            StopInstance();
-        });
-        Receive<Terminated>(InstanceStopped);
+                // Asked before the instance runs: it starts, and the probe goes to it then.
+                Stash.Stash();
+                Settle();
+                return true;
+            case Passivate or AccountInstanceDone:
+                AskToPassivate();
+                return true;
+            case StopWhenIdle:
+                Drain();
+                return true;
+            case AccountHosted hosted:
+                Hosted(hosted);
+                return true;
+            case HostTimedOut timedOut:
+                HostTimeout(timedOut);
+                return true;
+            case RunAt runAt:
+                Placed(runAt);
+                return true;
+            case NotPlaced notPlaced:
+                NotPlaced(notPlaced);
+                return true;
+            case PlacementPending pending:
+                Pending(pending);
+                return true;
+            case AskPlacementAgain:
+                if (_placementKnown || _draining) return true;
+                FailCallsIfPendingTooLong();
+                AskWhereToRun();
+                return true;
+            case AccountInstanceReleased released:
+                // The instance's node is shutting down: its host stops the instance, and the account moves elsewhere.
+                if (released.Node != _instanceNode || _backoff.IsNobody() || _stoppingInstance) return true;
+                _released = released.Node;
+                StopInstance();
+                return true;
+            case Terminated terminated:
+                InstanceStopped(terminated);
+                return true;
+            default:
+                return false;
+        }
     }
 
     /// <summary>
@@ -514,92 +536,99 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
     }
 
     /// <summary>No restarts left: every call is answered ActorDied while the journal and the registry learn of it.</summary>
-    private void Dead()
+    private bool Dead(object message)
     {
-        Receive<AccountRequest>(request =>
+        switch (message)
         {
-            switch (request.Command)
-            {
-                // Passivation is under way: the shard holds the call and gives it to the next instance of the entity.
-                case OpenAccount or Refund or FindApplied or ReleaseRequests when _passivating:
-                    Context.Parent.Forward(request);
-                    break;
-                // A new incarnation may be opened on the key once the dead one's close is journaled: a fresh entity
-                // serves it, so this one passivates and the shard hands the open to its successor.
-                case OpenAccount open when open.Incarnation != _incarnation:
-                    if (!_closed)
-                    {
-                        Stash.Stash();
-                        break;
-                    }
+            case AccountRequest request:
+                DeadRequest(request);
+                return true;
+            case SupervisedAnswer answer:
+                if (!_calls.Remove(answer.Seq, out var call)) return true;
+                if (call.ReplyTo != ActorRefs.Nobody)
+                {
+                    call.ReplyTo.Tell(answer.Answer);
+                    PassivateWhenSettled();
+                    return true;
+                }
 
-                    _failureRecorded = true;
-                    PassivateWhenSettled(force: true);
-                    Context.Parent.Forward(request);
-                    break;
-                // Money owed, and questions about applied calls, are answered by the closed account.
-                case Refund or FindApplied or ReleaseRequests:
-                    if (!_closed)
-                    {
-                        Stash.Stash();
-                        break;
-                    }
-
-                    _calls.Add(++_seq, new Call(request, Sender) { Sent = true });
-                    _closer.Tell(new SupervisedCall(_seq, request, false));
-                    break;
-                default:
-                    Sender.Tell(DiedOfCrashes());
-                    break;
-            }
-        });
-        Receive<SupervisedAnswer>(answer =>
-        {
-            if (!_calls.Remove(answer.Seq, out var call)) return;
-            if (call.ReplyTo != ActorRefs.Nobody)
-            {
-                call.ReplyTo.Tell(answer.Answer);
+                _closed = true;
+                Stash.UnstashAll();
                 PassivateWhenSettled();
-                return;
-            }
+                return true;
+            case ActorFailureRecorded recorded:
+                if (recorded.Id != _incarnation) return true;
+                _failureRecorded = true;
+                _failureReport?.Cancel();
+                PassivateWhenSettled();
+                return true;
+            case ReportFailure:
+                _registry?.Tell(new ActorFailed(_key, _incarnation, _restarts, _lastCause));
+                return true;
+            case InjectCrash:
+                Sender.Tell(DiedOfCrashes());
+                return true;
+            case StopWhenIdle:
+                Context.Stop(Self);
+                return true;
+            case AccountHosted:
+                // Placement news for the incarnation that died: an instance a host started late is stopped.
+                Sender.Tell(PoisonPill.Instance);
+                return true;
+            case AccountProbe or AccountStarted or AccountCrashed or Passivate or AccountInstanceDone or RunAt or Registry.NotPlaced
+                or PlacementPending or AskPlacementAgain or HostTimedOut:
+                return true;
+            case Terminated terminated:
+                // The last instance failed (its journal, most likely) before it journaled the close: the calls it
+                // holds are told to try again, and the next call starts a fresh entity that reads the journal.
+                if (!terminated.ActorRef.Equals(_closer) || _closed) return true;
+                var retry = new Rejected(ErrorKind.ClusterUnreachable, "JournalUnavailable", $"account '{_key}' could not journal its close; try again");
+                foreach (var waiting in _calls.Values.Where(c => c.ReplyTo != ActorRefs.Nobody)) waiting.ReplyTo.Tell(retry);
+                _calls.Clear();
+                Stash.ClearStash();
+                Context.Stop(Self);
+                return true;
+            default:
+                return false;
+        }
+    }
 
-            _closed = true;
-            Stash.UnstashAll();
-            PassivateWhenSettled();
-        });
-        Receive<ActorFailureRecorded>(recorded =>
+    private void DeadRequest(AccountRequest request)
+    {
+        switch (request.Command)
         {
-            if (recorded.Id != _incarnation) return;
-            _failureRecorded = true;
-            _failureReport?.Cancel();
-            PassivateWhenSettled();
-        });
-        Receive<ReportFailure>(_ => _registry?.Tell(new ActorFailed(_key, _incarnation, _restarts, _lastCause)));
-        Receive<InjectCrash>(_ => Sender.Tell(DiedOfCrashes()));
-        Receive<AccountProbe>(_ => { });
-        Receive<AccountStarted>(_ => { });
-        Receive<AccountCrashed>(_ => { });
-        Receive<Passivate>(_ => { });
-        Receive<StopWhenIdle>(_ => Context.Stop(Self));
-        // Placement news for the incarnation that died: an instance a host started late is stopped.
-        Receive<AccountHosted>(_ => Sender.Tell(PoisonPill.Instance));
-        Receive<AccountInstanceDone>(_ => { });
-        Receive<RunAt>(_ => { });
-        Receive<NotPlaced>(_ => { });
-        Receive<PlacementPending>(_ => { });
-        Receive<AskPlacementAgain>(_ => { });
-        Receive<HostTimedOut>(_ => { });
-        Receive<Terminated>(terminated =>
-        {
-            // The last instance failed (its journal, most likely) before it journaled the close: the calls it
-            // holds are told to try again, and the next call starts a fresh entity that reads the journal.
-            if (!terminated.ActorRef.Equals(_closer) || _closed) return;
-            var retry = new Rejected(ErrorKind.ClusterUnreachable, "JournalUnavailable", $"account '{_key}' could not journal its close; try again");
-            foreach (var call in _calls.Values.Where(c => c.ReplyTo != ActorRefs.Nobody)) call.ReplyTo.Tell(retry);
-            _calls.Clear();
-            Stash.ClearStash();
-            Context.Stop(Self);
-        });
+            // Passivation is under way: the shard holds the call and gives it to the next instance of the entity.
+            case OpenAccount or Refund or FindApplied or ReleaseRequests when _passivating:
+                Context.Parent.Forward(request);
+                break;
+            // A new incarnation may be opened on the key once the dead one's close is journaled: a fresh entity
+            // serves it, so this one passivates and the shard hands the open to its successor.
+            case OpenAccount open when open.Incarnation != _incarnation:
+                if (!_closed)
+                {
+                    Stash.Stash();
+                    break;
+                }
+
+                _failureRecorded = true;
+                PassivateWhenSettled(force: true);
+                Context.Parent.Forward(request);
+                break;
+            // Money owed, and questions about applied calls, are answered by the closed account.
+            case Refund or FindApplied or ReleaseRequests:
+                if (!_closed)
+                {
+                    Stash.Stash();
+                    break;
+                }
+
+                _calls.Add(++_seq, new Call(request, Sender) { Sent = true });
+                _closer.Tell(new SupervisedCall(_seq, request, false));
+                break;
+            default:
+                Sender.Tell(DiedOfCrashes());
+                break;
+        }
     }
 
     private void Track(AccountRequest request, IActorRef replyTo, bool send)
@@ -670,8 +699,8 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         // An injected crash is what its caller asked for; any other is news for whoever runs the node.
         const string template = "Account {Key} crashed ({Cause}); restart {Restarts} of {MaxRestarts} after a backoff";
         var max = Supervision.Describe(_supervision.MaxRestarts);
-        if (crashed.Injected) _log.Info(template, _key, crashed.Cause, _restarts, max);
-        else _log.Warning(template, _key, crashed.Cause, _restarts, max);
+        if (crashed.Injected) Log.Info(template, _key, crashed.Cause, _restarts, max);
+        else Log.Warning(template, _key, crashed.Cause, _restarts, max);
         foreach (var (seq, call) in _calls.Where(c => c.Value.Sent).ToList())
         {
             if (call.ReplyTo == ActorRefs.Nobody)
@@ -694,7 +723,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
 
         _restarting = true;
         _registry?.Tell(new ActorRestarting(_key, _incarnation, _restarts, crashed.Cause));
-        Behave(Restarting);
+        Behave(Mode.Restarting);
         StopIfDrained();
     }
 
@@ -704,7 +733,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
     /// </summary>
     private void GiveUp()
     {
-        _log.Info("Account {Key} crashed ({Cause}) with no restarts left (max_restarts={MaxRestarts}): it is dead",
+        Log.Info("Account {Key} crashed ({Cause}) with no restarts left (max_restarts={MaxRestarts}): it is dead",
             _key, _lastCause, Supervision.Describe(_supervision.MaxRestarts));
         Context.Unwatch(_backoff);
         if (IsRemote(_backoff)) _backoff.Tell(PoisonPill.Instance);
@@ -716,7 +745,7 @@ public sealed class AccountSupervisor : ReceiveActor, IWithUnboundedStash, IWith
         _calls.Clear();
         _crashesToInject = 0;
         _closed = _failureRecorded = _passivating = false;
-        Behave(Dead);
+        Behave(Mode.Dead);
 
         _closer = Context.Watch(Context.ActorOf(AccountActor.PropsFor(_key, _settings), $"closing-{++_generation}"));
         var close = new Call(new AccountRequest(_key, _incarnation, new CloseAccount(MaxRestartsExceeded, _incarnation)), ActorRefs.Nobody);

@@ -6,6 +6,7 @@ using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Journal;
+using Microsoft.Data.Sqlite;
 
 namespace Bank.Hosting.Journal;
 
@@ -131,11 +132,26 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
         }
     }
 
-    /// <summary>A recovering actor reads its highest sequence number only after its own writes in flight are in.</summary>
+    /// <summary>
+    /// A recovering actor reads its highest sequence number only after its own writes in flight are in; on SQLite the
+    /// read goes to the database's <see cref="SqliteRecoveryReader"/>.
+    /// </summary>
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
         if (_pending.TryGetValue(persistenceId, out var written))
             await written.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (_committer is { } committer)
+        {
+            try
+            {
+                return await committer.Reader.HighestSequenceNr(_table, persistenceId, fromSequenceNr);
+            }
+            catch (SqliteException e) when (SqliteRecoveryReader.IsMissingTable(e))
+            {
+                // The plugin creates its table as it starts; until then it answers itself.
+            }
+        }
+
         return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken);
     }
 

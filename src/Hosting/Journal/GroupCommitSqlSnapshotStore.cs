@@ -4,6 +4,7 @@ using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Snapshot;
+using Microsoft.Data.Sqlite;
 
 namespace Bank.Hosting.Journal;
 
@@ -77,6 +78,39 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
             command.Parameters.AddWithValue("$i", stored.SerializerId);
             command.ExecuteNonQuery();
         });
+    }
+
+    /// <summary>On SQLite the newest snapshot is read by the database's <see cref="SqliteRecoveryReader"/>.</summary>
+    protected override async Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)
+    {
+        if (_committer is { } committer)
+        {
+            try
+            {
+                var c = _columns;
+                var row = await committer.Reader.LatestSnapshot(
+                    new SnapshotTableNames(_table, c.PersistenceId, c.SequenceNumber, c.Created, c.Snapshot, c.Manifest, c.SerializerId),
+                    persistenceId, criteria.MaxSequenceNr, criteria.MaxTimeStamp.Ticks);
+                return row is null ? null : new SelectedSnapshot(
+                    new SnapshotMetadata(row.PersistenceId, row.SequenceNr, new DateTime(row.CreatedTicks)), Deserialize(row));
+            }
+            catch (SqliteException e) when (SqliteRecoveryReader.IsMissingTable(e))
+            {
+                // The plugin creates its table as it starts; until then it answers itself.
+            }
+        }
+
+        return await base.LoadAsync(persistenceId, criteria, cancellationToken);
+    }
+
+    /// <summary>A snapshot's payload, as the plugin reads it (a row without a serializer id names its type).</summary>
+    private object Deserialize(StoredSnapshot row)
+    {
+        if (row.SerializerId is { } id) return _system.Serialization.Deserialize(row.Payload, id, row.Manifest);
+        var type = Type.GetType(row.Manifest, throwOnError: true)!;
+        var serializer = _system.Serialization.FindSerializerForType(type, _defaultSerializer);
+        return Akka.Serialization.Serialization.WithTransport(_system, (serializer, row.Payload, type),
+            static state => state.serializer.FromBinary(state.Payload, state.type));
     }
 
     protected override Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)

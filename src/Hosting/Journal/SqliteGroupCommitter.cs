@@ -36,6 +36,7 @@ public sealed class SqliteGroupCommitter : IDisposable
     private readonly string _connectionString;
     private readonly string _key;
     private readonly Thread _thread;
+    private readonly Lazy<SqliteRecoveryReader> _reader;
     private int _references = 1;
     private long _transactions;
     private long _appended;
@@ -46,6 +47,7 @@ public sealed class SqliteGroupCommitter : IDisposable
         _connectionString = connectionString;
         MaxBatchRows = maxBatchRows;
         _queue = new BlockingCollection<Entry>(new ConcurrentQueue<Entry>(), capacity);
+        _reader = new Lazy<SqliteRecoveryReader>(() => new SqliteRecoveryReader(connectionString));
         _thread = new Thread(Run) { IsBackground = true, Name = "bank-sqlite-writer" };
         _thread.Start();
     }
@@ -55,6 +57,9 @@ public sealed class SqliteGroupCommitter : IDisposable
     /// the journal in this process, such as the state store's feed, follows it without querying and deserializing.
     /// </summary>
     public event Action<IReadOnlyList<CommittedEvent>>? Committed;
+
+    /// <summary>The database's reader of what recovering actors read first (snapshot, highest sequence number).</summary>
+    public SqliteRecoveryReader Reader => _reader.Value;
 
     /// <summary>Rows in one transaction at most; the rest wait for the next one.</summary>
     public int MaxBatchRows { get; }
@@ -143,6 +148,7 @@ public sealed class SqliteGroupCommitter : IDisposable
         // Writes already queued still go in; then the thread ends.
         _queue.CompleteAdding();
         _thread.Join(TimeSpan.FromSeconds(30));
+        if (_reader.IsValueCreated) _reader.Value.Dispose();
     }
 
     private void Run()

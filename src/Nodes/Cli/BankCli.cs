@@ -16,7 +16,7 @@ public static class BankCli
                 the "Remote Actors" chapter's scripts, end to end, on an embedded one-node cluster; its journal is
                 SQLite in DIR/bank.db (default ./data) or the PostgreSQL database of the connection string
           bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--rate OPS_PER_S] [--state-store on|off]
-                     [--data DIR] [--journal sqlite|postgres] [--connection STRING] [--address HOST:PORT] [--json]
+                     [--data DIR] [--journal sqlite|postgres] [--connection STRING] [--address HOST:PORT] [--warmup 3] [--json]
                 N accounts x M deposits on an embedded node, or on a running cluster through ClusterClient with
                 --address: ops/s, p50/p95/p99, peak memory, verified balances, and how far the state store lagged
                 (--state-store off: without its persistence workers; --rate: a fixed offered load)

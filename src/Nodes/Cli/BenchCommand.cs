@@ -20,16 +20,20 @@ public sealed class BenchCommand(Output output)
 {
     public const string Usage =
         "bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--rate OPS_PER_S] [--journal sqlite|postgres] [--data DIR] " +
-        "[--connection STRING] [--state-store on|off] [--address HOST:PORT] [--recovery EVENTS] [--json]";
+        "[--connection STRING] [--state-store on|off] [--address HOST:PORT] [--warmup SECONDS] [--recovery EVENTS] [--json]";
+
+    /// <summary>Seconds of deposits before the measured ones, unless --warmup says otherwise.</summary>
+    public const int DefaultWarmupSeconds = 3;
 
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {
-        var parsed = Arguments.Parse(args, ["accounts", "ops", "concurrency", "rate", "journal", "data", "connection", "state-store", "address", "recovery"], []);
+        var parsed = Arguments.Parse(args, ["accounts", "ops", "concurrency", "rate", "journal", "data", "connection", "state-store", "address", "recovery", "warmup"], []);
         parsed.ExpectPositionals(0, Usage);
         var accounts = Count(parsed, "accounts", 1000);
         var ops = Count(parsed, "ops", 100);
         var concurrency = Count(parsed, "concurrency", accounts);
         int? rate = parsed.Has("rate") ? Count(parsed, "rate", 0) : null;
+        var warmup = WarmupSeconds(parsed);
         var remote = parsed.Has("address");
         if (remote && (parsed.Has("journal") || parsed.Has("data") || parsed.Has("connection") || parsed.Has("state-store")))
             throw new UsageException("--address benches a running cluster, which has its own journal and state store: leave out --journal, --data, --connection and --state-store");
@@ -70,7 +74,7 @@ public sealed class BenchCommand(Output output)
 
             await using var session = client is not null ? client.OpenSession() : new BankSession(node!.Gateway);
             var stopping = node?.Stopping ?? CancellationToken.None;
-            var run = new Run(accounts, ops, concurrency, rate);
+            var run = new Run(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup));
             var result = await run.ExecuteAsync(session, sampleStore: remote || store == "on", stopping);
             Print(result, run, where, journalKind, remote ? "cluster" : store);
             return result.Verified ? ExitCodes.Ok : ExitCodes.Failure;
@@ -99,6 +103,7 @@ public sealed class BenchCommand(Output output)
                 ["ops"] = run.Total,
                 ["concurrency"] = run.Concurrency,
                 ["rate"] = run.Rate,
+                ["warmup_s"] = run.Warmup.TotalSeconds,
                 ["journal"] = journal,
                 ["state_store"] = store,
                 ["store_max_lag_events"] = result.CaughtUpMs is null ? null : result.MaxLag,
@@ -108,6 +113,11 @@ public sealed class BenchCommand(Output output)
                 ["gc_gen2"] = result.Gc.Gen2,
                 ["gc_paused_ms"] = Math.Round(result.Gc.PausedMs, 1),
                 ["allocated_mb"] = Math.Round(result.Gc.AllocatedMb, 1),
+                ["opens_per_s"] = Math.Round(result.Opened.PerSecond, 1),
+                ["working_set_after_opens_mb"] = Math.Round(result.Opened.WorkingSetMb, 1),
+                ["gc_heap_after_opens_mb"] = Math.Round(result.Opened.HeapMb, 1),
+                ["gc_committed_after_opens_mb"] = Math.Round(result.Opened.CommittedMb, 1),
+                ["kills_per_s"] = Math.Round(result.Killed.PerSecond, 1),
             });
             return;
         }
@@ -121,7 +131,9 @@ public sealed class BenchCommand(Output output)
             $"{result.OpsPerSecond:0} ops/s, p50 {result.Percentile(0.50):0.0} ms, p95 {result.Percentile(0.95):0.0} ms, " +
             $"p99 {result.Percentile(0.99):0.0} ms, peak working set {peakMb:0} MB, verified={(result.Verified ? "true" : "false")}{storeLine}; " +
             $"GC while it ran: {result.Gc.Gen0}/{result.Gc.Gen1}/{result.Gc.Gen2} collections (gen0/1/2), paused {result.Gc.PausedMs:0} ms, " +
-            $"{result.Gc.AllocatedMb:0} MB allocated"));
+            $"{result.Gc.AllocatedMb:0} MB allocated; opened {result.Opened.PerSecond:0} accounts/s " +
+            $"(with all open: working set {result.Opened.WorkingSetMb:0} MB, managed heap {result.Opened.HeapMb:0} MB at the last collection, " +
+            $"{result.Opened.CommittedMb:0} MB committed by the collector), killed {result.Killed.PerSecond:0}/s"));
     }
 
     private void PrintRecovery(RecoveryBench.Figures figures, string where)
@@ -148,7 +160,27 @@ public sealed class BenchCommand(Output output)
             $"(median of {figures.WithoutSnapshotMs.Length}, {figures.WithoutSnapshotMs.Min():0}-{figures.WithoutSnapshotMs.Max():0} ms)"));
     }
 
-    private sealed record Result(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs, GcFigures Gc)
+    /// <summary>How long opening (or killing) the accounts took, and the working set right after.</summary>
+    private sealed record PhaseFigures(int Accounts, TimeSpan Elapsed, long WorkingSet, long HeapBytes, long CommittedBytes)
+    {
+        /// <summary>The phase's figures now: the process's working set, the managed heap and what the collector holds.</summary>
+        public static PhaseFigures Now(int accounts, TimeSpan elapsed)
+        {
+            var gc = GC.GetGCMemoryInfo();
+            return new PhaseFigures(accounts, elapsed, Process.GetCurrentProcess().WorkingSet64, gc.HeapSizeBytes, gc.TotalCommittedBytes);
+        }
+
+        public double HeapMb => HeapBytes / (1024.0 * 1024);
+
+        public double CommittedMb => CommittedBytes / (1024.0 * 1024);
+
+        public double PerSecond => Accounts / Math.Max(Elapsed.TotalSeconds, 1e-6);
+
+        public double WorkingSetMb => WorkingSet / (1024.0 * 1024);
+    }
+
+    private sealed record Result(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs, GcFigures Gc,
+        PhaseFigures Opened, PhaseFigures Killed)
     {
         public double Percentile(double p) =>
             SortedLatencies.Length == 0 ? 0 : SortedLatencies[Math.Min(SortedLatencies.Length - 1, (int)Math.Ceiling(p * SortedLatencies.Length) - 1)];
@@ -167,8 +199,12 @@ public sealed class BenchCommand(Output output)
             new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, PausedMs - start.PausedMs, AllocatedMb - start.AllocatedMb);
     }
 
-    /// <summary>One run: open the accounts, deposit 1 into each M times, check every balance, kill the accounts.</summary>
-    private sealed record Run(int Accounts, int Ops, int Concurrency, int? Rate)
+    /// <summary>
+    /// One run: open the accounts, warm up (deposits for <paramref name="Warmup"/>, not measured: the runtime compiles
+    /// the hot paths again, optimized, in its first seconds), deposit 1 into each M times, check every balance, kill
+    /// the accounts.
+    /// </summary>
+    private sealed record Run(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup)
     {
         public long Total => (long)Accounts * Ops;
 
@@ -176,11 +212,14 @@ public sealed class BenchCommand(Output output)
         {
             var name = Guid.NewGuid().ToString("N")[..8];
             var handles = new ActorInfo[Accounts];
+            var opening = Stopwatch.StartNew();
             await Parallel.ForEachAsync(Enumerable.Range(0, Accounts), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
                 async (i, ct) => handles[i] = await session.OpenAsync($"bench-{name}-{i}", new AccountOptions(0m, 0m) { Detached = true }, ct));
+            var opened = PhaseFigures.Now(Accounts, opening.Elapsed);
 
             var latencies = new double[Total];
             var deposited = new long[Accounts];
+            await WarmUpAsync(session, handles, deposited, stopping);
             long next = -1;
             long maxLag = 0;
             using var sampling = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -233,11 +272,46 @@ public sealed class BenchCommand(Output output)
             var verified = true;
             foreach (var (handle, i) in handles.Select((h, i) => (h, i)))
                 verified &= await session.BalanceAsync(handle, stopping) == deposited[i];
+            var killing = Stopwatch.StartNew();
             await Parallel.ForEachAsync(handles, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
                 async (handle, ct) => await session.KillAsync(handle.Name, ct));
+            var killed = PhaseFigures.Now(Accounts, killing.Elapsed);
 
             Array.Sort(latencies);
-            return new Result(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc);
+            return new Result(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc, opened, killed);
+        }
+
+        /// <summary>
+        /// Deposits from <see cref="Concurrency"/> callers, round the accounts, until <see cref="Warmup"/> has passed;
+        /// they count towards the balances checked at the end.
+        /// </summary>
+        private async Task WarmUpAsync(BankSession session, ActorInfo[] handles, long[] deposited, CancellationToken stopping)
+        {
+            if (Warmup <= TimeSpan.Zero) return;
+            var clock = Stopwatch.StartNew();
+            long next = -1;
+            await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+            {
+                while (clock.Elapsed < Warmup)
+                {
+                    var account = (int)(Interlocked.Increment(ref next) % handles.Length);
+                    await session.DepositAsync(handles[account], 1m, stopping);
+                    Interlocked.Increment(ref deposited[account]);
+                }
+            }));
+
+            // The optimizing compiler works in the background, and under full load on 2 cores it falls seconds
+            // behind: the measured deposits start once it has compiled nothing for half a second (10 s at most).
+            var quiet = Stopwatch.StartNew();
+            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var waited = Stopwatch.StartNew();
+            while (quiet.Elapsed < TimeSpan.FromMilliseconds(500) && waited.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), stopping);
+                var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+                if (now != compiled) quiet.Restart();
+                compiled = now;
+            }
         }
     }
 
@@ -271,6 +345,14 @@ public sealed class BenchCommand(Output output)
         {
             // The run is over.
         }
+    }
+
+    private static int WarmupSeconds(Arguments parsed)
+    {
+        if (parsed.Value("warmup") is not { } text) return DefaultWarmupSeconds;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 600
+            ? seconds
+            : throw new UsageException($"--warmup must be a whole number of seconds from 0 to 600, not '{TextEcho.OneLine(text)}'");
     }
 
     private static int Count(Arguments parsed, string option, int fallback)

@@ -1,0 +1,215 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace Bank.Hosting.Journal;
+
+/// <summary>A snapshot row as the table holds it; the payload is deserialized by the snapshot store.</summary>
+public sealed record StoredSnapshot(string PersistenceId, long SequenceNr, long CreatedTicks, byte[] Payload, string Manifest, int? SerializerId);
+
+/// <summary>Names of the snapshot table and its columns (Akka.Persistence.Sql's).</summary>
+public sealed record SnapshotTableNames(string Table, string PersistenceId, string SequenceNr, string Created, string Snapshot, string Manifest, string SerializerId);
+
+/// <summary>
+/// The two reads every recovering actor makes before anything else, its newest snapshot and its highest sequence
+/// number, on a thread and a read connection of their own, each a statement prepared once and run through SQLite's own
+/// API (bind, step, reset) outside any explicit transaction.
+/// <para>
+/// Through the plugin each of them was a linq2db query in a transaction that Microsoft.Data.Sqlite begins as
+/// <c>BEGIN IMMEDIATE</c>, which takes the database's write lock: every recovery waited for the writer's group commit
+/// and the writer for it, and a node started about a hundred accounts a second however many asked at once. Here a read
+/// sees what was committed when it began and never blocks the writer (WAL), and a thread serves thousands a second.
+/// </para>
+/// Owned by the database's <see cref="SqliteGroupCommitter"/>, which starts it on first use.
+/// </summary>
+public sealed class SqliteRecoveryReader : IDisposable
+{
+    private readonly BlockingCollection<Action<Statements>> _queue = new(new ConcurrentQueue<Action<Statements>>());
+    private readonly string _connectionString;
+    private readonly Thread _thread;
+
+    public SqliteRecoveryReader(string connectionString)
+    {
+        _connectionString = connectionString;
+        _thread = new Thread(Run) { IsBackground = true, Name = "bank-sqlite-recovery-reader" };
+        _thread.Start();
+    }
+
+    /// <summary>
+    /// The highest sequence number journaled for <paramref name="persistenceId"/> (0 when none), as the plugin reads it:
+    /// deleted rows count, and with <paramref name="fromSequenceNr"/> above 0 only the numbers above it.
+    /// </summary>
+    public Task<long> HighestSequenceNr(JournalTableNames table, string persistenceId, long fromSequenceNr) =>
+        Enqueue(statements =>
+        {
+            var statement = statements.Prepare(
+                $"SELECT MAX([{table.SequenceNr}]) FROM [{table.Table}] WHERE [{table.PersistenceId}] = ?1 AND [{table.SequenceNr}] > ?2");
+            raw.sqlite3_bind_text(statement, 1, persistenceId);
+            raw.sqlite3_bind_int64(statement, 2, fromSequenceNr);
+            return statements.Step(statement) && raw.sqlite3_column_type(statement, 0) != raw.SQLITE_NULL
+                ? raw.sqlite3_column_int64(statement, 0)
+                : 0L;
+        });
+
+    /// <summary>
+    /// The newest snapshot of <paramref name="persistenceId"/> with a sequence number and a creation time (ticks) at
+    /// most the given ones, or null.
+    /// </summary>
+    public Task<StoredSnapshot?> LatestSnapshot(SnapshotTableNames table, string persistenceId, long maxSequenceNr, long maxCreatedTicks) =>
+        Enqueue(statements =>
+        {
+            var statement = statements.Prepare(
+                $"SELECT [{table.SequenceNr}], [{table.Created}], [{table.Snapshot}], [{table.Manifest}], [{table.SerializerId}] " +
+                $"FROM [{table.Table}] WHERE [{table.PersistenceId}] = ?1 AND [{table.SequenceNr}] <= ?2 AND [{table.Created}] <= ?3 " +
+                $"ORDER BY [{table.SequenceNr}] DESC LIMIT 1");
+            raw.sqlite3_bind_text(statement, 1, persistenceId);
+            raw.sqlite3_bind_int64(statement, 2, maxSequenceNr);
+            raw.sqlite3_bind_int64(statement, 3, maxCreatedTicks);
+            if (!statements.Step(statement)) return null;
+            return new StoredSnapshot(persistenceId,
+                raw.sqlite3_column_int64(statement, 0),
+                raw.sqlite3_column_int64(statement, 1),
+                raw.sqlite3_column_blob(statement, 2).ToArray(),
+                raw.sqlite3_column_text(statement, 3).utf8_to_string() ?? string.Empty,
+                raw.sqlite3_column_type(statement, 4) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int(statement, 4));
+        });
+
+    /// <summary>Whether a read failed because its table does not exist (yet).</summary>
+    public static bool IsMissingTable(SqliteException e) =>
+        e.SqliteErrorCode == raw.SQLITE_ERROR && e.Message.Contains("no such table", StringComparison.Ordinal);
+
+    private Task<T> Enqueue<T>(Func<Statements, T> read)
+    {
+        // Continuations run elsewhere: this thread only reads.
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            _queue.Add(statements =>
+            {
+                try
+                {
+                    done.TrySetResult(read(statements));
+                }
+                catch (Exception e)
+                {
+                    done.TrySetException(e);
+                }
+                finally
+                {
+                    // A statement left stepped would hold its snapshot of the database, and WAL could not be checkpointed.
+                    statements.Reset();
+                }
+            });
+        }
+        catch (InvalidOperationException)
+        {
+            done.TrySetException(new ObjectDisposedException(nameof(SqliteRecoveryReader), "the SQLite reader has stopped"));
+        }
+
+        return done.Task;
+    }
+
+    public void Dispose()
+    {
+        // Reads already queued are still answered; then the thread ends.
+        _queue.CompleteAdding();
+        _thread.Join(TimeSpan.FromSeconds(10));
+    }
+
+    private void Run()
+    {
+        Statements? statements = null;
+        try
+        {
+            foreach (var read in _queue.GetConsumingEnumerable())
+            {
+                try
+                {
+                    statements ??= new Statements(_connectionString);
+                }
+                catch (Exception e)
+                {
+                    // The reads fail with the reason (see Enqueue); the next one tries to open the database again.
+                    read(new Statements(e));
+                    continue;
+                }
+
+                read(statements);
+            }
+        }
+        finally
+        {
+            statements?.Dispose();
+        }
+    }
+
+    /// <summary>The reader's connection and its statements, prepared on first use and kept.</summary>
+    private sealed class Statements : IDisposable
+    {
+        private readonly SqliteConnection? _connection;
+        private readonly Exception? _openFailure;
+        private readonly Dictionary<string, sqlite3_stmt> _prepared = new(StringComparer.Ordinal);
+
+        public Statements(string connectionString)
+        {
+            // Its own connection, never pooled: a pooled one would carry query_only to whoever takes it next.
+            _connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+            _connection.Open();
+            using var pragma = _connection.CreateCommand();
+            pragma.CommandText = "PRAGMA query_only = 1;";
+            pragma.ExecuteNonQuery();
+        }
+
+        /// <summary>Statements of a connection that failed to open: every use throws why.</summary>
+        public Statements(Exception openFailure) => _openFailure = openFailure;
+
+        private sqlite3 Database => _connection?.Handle ?? throw _openFailure!;
+
+        public sqlite3_stmt Prepare(string sql)
+        {
+            if (_prepared.TryGetValue(sql, out var statement)) return statement;
+            var result = raw.sqlite3_prepare_v2(Database, sql, out statement);
+            if (result != raw.SQLITE_OK)
+            {
+                var failure = Failure(result);
+                statement.Dispose();
+                throw failure;
+            }
+
+            _prepared[sql] = statement;
+            return statement;
+        }
+
+        /// <summary>Steps to the statement's first row (false: none); the statement is reset once the read returns.</summary>
+        public bool Step(sqlite3_stmt statement)
+        {
+            _current = statement;
+            var result = raw.sqlite3_step(statement);
+            if (result == raw.SQLITE_ROW) return true;
+            if (result == raw.SQLITE_DONE) return false;
+            var failure = Failure(result);
+            Reset();
+            throw failure;
+        }
+
+        private sqlite3_stmt? _current;
+
+        /// <summary>Ends the last read: its statement lets go of the database snapshot it was reading.</summary>
+        public void Reset()
+        {
+            if (_current is null) return;
+            raw.sqlite3_reset(_current);
+            raw.sqlite3_clear_bindings(_current);
+            _current = null;
+        }
+
+        private SqliteException Failure(int result) =>
+            new($"SQLite Error {result}: '{raw.sqlite3_errmsg(Database).utf8_to_string()}'.", result, raw.sqlite3_extended_errcode(Database));
+
+        public void Dispose()
+        {
+            foreach (var statement in _prepared.Values) statement.Dispose();
+            _connection?.Dispose();
+        }
+    }
+}
