@@ -135,7 +135,7 @@ public sealed class PostgresJournalSpecs
     private static async Task<JsonObject> BenchAsync(string connectionString, string store)
     {
         var output = new StringWriter();
-        var code = await BankCli.RunAsync(["bench", "--accounts", "20", "--ops", "10", "--state-store", store,
+        var code = await BankCli.RunAsync(["bench", "--accounts", "20", "--ops", "10", "--warmup", "0", "--state-store", store,
             "--journal", "postgres", "--connection", connectionString, "--json"], output, new StringWriter());
         Assert.Equal(ExitCodes.Ok, code);
         return JsonNode.Parse(output.ToString())!.AsObject();

@@ -40,7 +40,7 @@ public sealed class StateStoreCliSpecs(StateStoreHeadFixture fixture, ITestOutpu
     [Fact]
     public async Task Bench_through_ClusterClient_from_another_process_verifies_every_balance_and_sees_the_store_catch_up()
     {
-        var summary = await Bank.JsonAsync("bench", "--accounts", "6", "--ops", "5", "--concurrency", "4");
+        var summary = await Bank.JsonAsync("bench", "--accounts", "6", "--ops", "5", "--concurrency", "4", "--warmup", "0");
 
         Assert.True((bool)summary["verified"]!, summary.ToJsonString());
         Assert.Equal(("cluster", 30), ((string?)summary["journal"], (int)summary["ops"]!));
