@@ -19,6 +19,7 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
     private readonly string? _sqliteConnectionString;
     private readonly SnapshotTableColumnNames _columns;
     private readonly string _table;
+    private readonly SnapshotTableNames _names;
     private readonly string? _defaultSerializer;
     private readonly ExtendedActorSystem _system;
     private SqliteGroupCommitter? _committer;
@@ -32,6 +33,8 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
             _sqliteConnectionString = config.ConnectionString;
         _table = config.TableConfig.SnapshotTable.Name;
         _columns = config.TableConfig.SnapshotTable.ColumnNames;
+        _names = new SnapshotTableNames(_table, _columns.PersistenceId, _columns.SequenceNumber, _columns.Created, _columns.Snapshot,
+            _columns.Manifest, _columns.SerializerId);
         _defaultSerializer = config.DefaultSerializer;
         _system = (ExtendedActorSystem)Context.System;
         // Accounts reach their snapshot points together (1,000 accounts at event 100 in one second): each of the
@@ -95,10 +98,7 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
         {
             try
             {
-                var c = _columns;
-                var row = await committer.Reader.LatestSnapshot(
-                    new SnapshotTableNames(_table, c.PersistenceId, c.SequenceNumber, c.Created, c.Snapshot, c.Manifest, c.SerializerId),
-                    persistenceId, criteria.MaxSequenceNr, criteria.MaxTimeStamp.Ticks);
+                var row = await committer.Reader.LatestSnapshot(_names, persistenceId, criteria.MaxSequenceNr, criteria.MaxTimeStamp.Ticks);
                 return row is null ? null : new SelectedSnapshot(
                     new SnapshotMetadata(row.PersistenceId, row.SequenceNr, new DateTime(row.CreatedTicks)), Deserialize(row));
             }

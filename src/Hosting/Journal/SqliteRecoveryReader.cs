@@ -149,6 +149,8 @@ public sealed class SqliteRecoveryReader : IDisposable
         private readonly SqliteConnection? _connection;
         private readonly Exception? _openFailure;
         private readonly Dictionary<string, sqlite3_stmt> _prepared = new(StringComparer.Ordinal);
+        // The statement the read in progress stepped; reset when the read returns.
+        private sqlite3_stmt? _current;
 
         public Statements(string connectionString)
         {
@@ -191,8 +193,6 @@ public sealed class SqliteRecoveryReader : IDisposable
             Reset();
             throw failure;
         }
-
-        private sqlite3_stmt? _current;
 
         /// <summary>Ends the last read: its statement lets go of the database snapshot it was reading.</summary>
         public void Reset()
