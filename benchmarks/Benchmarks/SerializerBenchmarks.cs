@@ -1,7 +1,7 @@
 using Akka.Actor;
 using BenchmarkDotNet.Attributes;
 using Bank.Domain;
-using Bank.Hosting.Accounts;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Serialization;
 
 namespace Bank.Benchmarks;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting;
 
@@ -48,7 +49,7 @@ public sealed class BankHost : IAsyncDisposable
                     loggers.ClearLoggers();
                     loggers.AddLogger<FilteringLoggerFactoryLogger>();
                     // A crash injected with `bank chaos crash` was asked for: the supervisor notes it at INFO instead.
-                    loggers.WithLogFilter(filter => filter.ExcludeMessageContaining(Accounts.InjectedCrash.Marker));
+                    loggers.WithLogFilter(filter => filter.ExcludeMessageContaining(InjectedCrash.Marker));
                 })
                 .WithBankNode(options with { Persistence = persistence }), WarningsToStderr, cancellationToken);
             node._dataFolderLock = folderLock;

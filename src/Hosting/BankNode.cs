@@ -3,16 +3,17 @@ using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Configuration;
-using Bank.Hosting.Gateway;
-using Bank.Hosting.Inspection;
-using Bank.Hosting.Registry;
 using Bank.Domain;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Resources;
 using Bank.Hosting.Serialization;
-using Bank.Hosting.StateStore;
 using Bank.Hosting.Transfers;
+using Bank.Hosting.StateStore;
+using Bank.Hosting.Registry;
+using Bank.Hosting.Inspection;
+using Bank.Hosting.Gateway;
+using Bank.Hosting.Accounts;
 
 namespace Bank.Hosting;
 

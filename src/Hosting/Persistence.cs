@@ -6,6 +6,7 @@ using Bank.Hosting.Configuration;
 using LinqToDB;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting;
 

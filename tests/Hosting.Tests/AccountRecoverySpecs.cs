@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Persistence;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;
 using Xunit;
 

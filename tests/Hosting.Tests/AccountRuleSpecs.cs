@@ -1,7 +1,7 @@
 using System.Globalization;
 using Bank.Domain;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;
 using Xunit;
 

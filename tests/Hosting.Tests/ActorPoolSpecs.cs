@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Pools;
-using Bank.Hosting.Registry;
 using Bank.Hosting.Tests.Support;
 using Xunit;
 

@@ -3,9 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Cluster;
 using Akka.Hosting;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;
 using Xunit;
 

@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Akka.Persistence;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Tests.Support;
 using Xunit;

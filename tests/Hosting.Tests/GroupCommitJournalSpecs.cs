@@ -5,6 +5,7 @@ using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Journal;
 using Bank.Hosting.Tests.Support;
 using Microsoft.Data.Sqlite;

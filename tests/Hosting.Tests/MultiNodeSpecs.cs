@@ -1,8 +1,7 @@
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;
 using Xunit;
 

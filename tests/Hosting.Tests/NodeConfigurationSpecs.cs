@@ -1,4 +1,3 @@
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Xunit;

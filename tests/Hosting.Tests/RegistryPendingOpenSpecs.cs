@@ -1,6 +1,6 @@
 using Bank.Domain;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Tests.Support;
 using Xunit;

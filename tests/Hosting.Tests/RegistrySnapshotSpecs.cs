@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Persistence;
 using Bank.Hosting.Client;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;
 using Xunit;
 

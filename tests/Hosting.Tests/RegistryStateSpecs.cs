@@ -1,3 +1,4 @@
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Registry;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Tests.Support;
 using Xunit;

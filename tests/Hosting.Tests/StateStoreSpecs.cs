@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Bank.Hosting.Client;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.StateStore;
 using Bank.Hosting.Tests.Support;
 using Xunit;

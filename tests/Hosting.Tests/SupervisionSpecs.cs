@@ -2,6 +2,7 @@ using Akka.Actor;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Tests.Support;
 using Xunit;

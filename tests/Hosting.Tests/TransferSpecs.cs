@@ -1,10 +1,8 @@
 using Akka.Actor;
 using Akka.Persistence;
 using Bank.Domain;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
-using Bank.Hosting.Gateway;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;
 using Bank.Hosting.Transfers;
 using Xunit;

@@ -1,13 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
-using Bank.Hosting.Gateway;
-using Bank.Hosting.Registry;
 using Npgsql;
 using Xunit;
 using Xunit.Abstractions;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Nodes.Tests;
 

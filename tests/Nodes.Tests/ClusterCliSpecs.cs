@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Nodes.Tests;
 

@@ -1,6 +1,6 @@
+using Bank.Hosting.Contracts;
 using Bank.Hosting;
 using Bank.Hosting.Client;
-using Bank.Hosting.Registry;
 using Microsoft.Data.Sqlite;
 using Xunit;
 

@@ -3,9 +3,9 @@ using System.Text.RegularExpressions;
 using Akka.Cluster;
 using Akka.Hosting;
 using Bank.Domain;
+using Bank.Hosting.Contracts;
 using Bank.Hosting;
 using Bank.Hosting.Client;
-using Bank.Hosting.Registry;
 using Microsoft.Data.Sqlite;
 using Xunit;
 

@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
 using Bank.Domain;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Accounts;
 

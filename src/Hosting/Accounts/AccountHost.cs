@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Hosting;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Accounts;
 

@@ -7,7 +7,7 @@ using Akka.Hosting;
 using Akka.Pattern;
 using Bank.Domain;
 using Bank.Hosting.Configuration;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Accounts;
 
@@ -575,7 +575,7 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
                 // Placement news for the incarnation that died: an instance a host started late is stopped.
                 Sender.Tell(PoisonPill.Instance);
                 return true;
-            case AccountProbe or AccountStarted or AccountCrashed or Passivate or AccountInstanceDone or RunAt or Registry.NotPlaced
+            case AccountProbe or AccountStarted or AccountCrashed or Passivate or AccountInstanceDone or RunAt or Contracts.NotPlaced
                 or PlacementPending or AskPlacementAgain or HostTimedOut:
                 return true;
             case Terminated terminated:

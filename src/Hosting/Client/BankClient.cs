@@ -4,9 +4,8 @@ using Akka.Actor;
 using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Configuration;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Configuration;
-using Bank.Hosting.Gateway;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Serialization;
 

@@ -1,4 +1,4 @@
-using Bank.Hosting.Accounts;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Client;
 

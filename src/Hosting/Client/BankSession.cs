@@ -1,10 +1,5 @@
 using Bank.Domain;
-using Bank.Hosting.Accounts;
-using Bank.Hosting.Gateway;
-using Bank.Hosting.Inspection;
-using Bank.Hosting.Registry;
-using Bank.Hosting.StateStore;
-using Bank.Hosting.Transfers;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Client;
 
@@ -140,8 +135,8 @@ public sealed class BankSession : IAsyncDisposable
         Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(actor.Name, DeathCauses.Exited, actor.Id, NewRequestId()), cancellationToken));
 
     /// <summary>The journaled events of the account behind the name (the live actor, else the latest dead one).</summary>
-    public async Task<Gateway.History> HistoryAsync(string name, CancellationToken cancellationToken = default) =>
-        Expect<Gateway.History>(await _gateway.AskRegistryAsync(new Gateway.GetHistory(name), cancellationToken));
+    public async Task<History> HistoryAsync(string name, CancellationToken cancellationToken = default) =>
+        Expect<History>(await _gateway.AskRegistryAsync(new GetHistory(name), cancellationToken));
 
     public async Task<IReadOnlyList<ActorInfo>> ListAsync(CancellationToken cancellationToken = default) =>
         Expect<ActorList>(await _gateway.AskRegistryAsync(ListActors.Instance, cancellationToken)).Actors;

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Bank.Domain;
-using Bank.Hosting.Accounts;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Client;
 
@@ -13,7 +13,7 @@ public interface IBankGateway
     /// <summary>Keeps the owner alive in the registry until disposed (heartbeats, where the owner needs them).</summary>
     IDisposable KeepAlive(string owner);
 
-    /// <summary>Registry requests, and those the node's gateway answers itself (<see cref="Gateway.IGatewayRequest"/>).</summary>
+    /// <summary>Registry requests, and those the node's gateway answers itself (<see cref="IGatewayRequest"/>).</summary>
     Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default);
 
     Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default);
@@ -27,7 +27,7 @@ internal static class Patience
     /// <c>bank.resources.pending-timeout</c> on top of it.
     /// </summary>
     public static TimeSpan For(IBankMessage request, TimeSpan timeout, ActorSystem system) =>
-        request is Registry.OpenActor { Resources: not null }
+        request is OpenActor { Resources: not null }
             ? timeout + system.Settings.Config.GetTimeSpan("bank.resources.pending-timeout", TimeSpan.FromSeconds(30))
             : timeout;
 }
@@ -50,7 +50,7 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
     }
 
     public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
-        request is Gateway.IGatewayRequest
+        request is IGatewayRequest
             // History, transfers and fault injection are the node's gateway's business, as for clients outside.
             ? AskAsync(system.ActorSelection(BankConstants.GatewayPath), request, cancellationToken)
             : AskAsync(registry, request, cancellationToken, Patience.For(request, timeout, system));

@@ -8,10 +8,9 @@ using Akka.Persistence.Sql.Query;
 using Akka.Streams;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Inspection;
-using Bank.Hosting.Registry;
 using Bank.Hosting.StateStore;
-using Bank.Hosting.Transfers;
 
 namespace Bank.Hosting.Gateway;
 

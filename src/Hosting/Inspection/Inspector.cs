@@ -4,7 +4,7 @@ using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Inspection;
 

@@ -1,7 +1,6 @@
 using Akka.Actor;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Pools;
 

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Pools;
 

@@ -7,7 +7,7 @@ using Akka.Pattern;
 using Akka.Persistence;
 using Akka.Remote;
 using Bank.Domain;
-using Bank.Hosting.Accounts;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Registry;
 
@@ -543,7 +543,7 @@ public sealed class NameRegistry : ReceivePersistentActor, IWithTimers
             var node = member.Address.ToString();
             if (!_askingCapacity.Add(node)) continue;
             Context.ActorSelection(new RootActorPath(member.Address) / "user" / Inspection.Inspector.Name)
-                .Ask<Inspection.NodeInfo>(Inspection.GetNodeInfo.Instance, timeout)
+                .Ask<NodeInfo>(GetNodeInfo.Instance, timeout)
                 .PipeTo(Self,
                     success: info => new CapacityLearned(node, ResourceSet.From(info.Resources)),
                     failure: _ => new CapacityUnknown(node));

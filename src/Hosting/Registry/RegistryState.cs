@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Registry;
 

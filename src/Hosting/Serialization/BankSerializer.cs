@@ -6,11 +6,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
-using Bank.Hosting.Gateway;
-using Bank.Hosting.Inspection;
-using Bank.Hosting.Registry;
-using Bank.Hosting.StateStore;
-using Bank.Hosting.Transfers;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Serialization;
 

@@ -1,20 +1,11 @@
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Journal;
 using Npgsql;
 
 namespace Bank.Hosting.StateStore;
-
-/// <summary>
-/// One account's row in the query-side state store, as of its journal event <paramref name="Version"/> (the event's
-/// sequence number). <paramref name="Balance"/> and <paramref name="MinimalBalance"/> are null when the event does not
-/// say them (then the row keeps what it has); <paramref name="Name"/> likewise.
-/// </summary>
-public sealed record AccountRow(string Key, long Version, decimal? Balance, decimal? MinimalBalance, string? Name, DateTimeOffset UpdatedAt);
-
-/// <summary>What `bank list` and `bank balance --from-store` read: the store's row of an account.</summary>
-public sealed record StoredAccount(string Key, string? Name, decimal Balance, decimal? MinimalBalance, long Version, DateTimeOffset UpdatedAt);
 
 /// <summary>
 /// The query-side state store: one row per account (key, name, balance, minimal balance, version, updated at) in the

@@ -5,8 +5,8 @@ using Akka.Routing;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using Bank.Domain;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Journal;
-using Bank.Hosting.Registry;
 
 namespace Bank.Hosting.StateStore;
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.StateStore;
 

@@ -5,9 +5,8 @@ using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence;
 using Bank.Domain;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Configuration;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Transfers;
 

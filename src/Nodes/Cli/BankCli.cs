@@ -1,6 +1,6 @@
 using Bank.Domain;
+using Bank.Hosting.Contracts;
 using Bank.Hosting;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 
 namespace Bank.Nodes.Cli;

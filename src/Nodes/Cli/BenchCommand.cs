@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Akka.Hosting;
 using Bank.Domain;
+using Bank.Hosting.Contracts;
 using Bank.Hosting;
 using Bank.Hosting.Client;
-using Bank.Hosting.Registry;
 
 namespace Bank.Nodes.Cli;
 

@@ -1,9 +1,8 @@
 using System.Text.Json.Nodes;
 using Bank.Domain;
+using Bank.Hosting.Contracts;
 using Bank.Hosting;
 using Bank.Hosting.Client;
-using Bank.Hosting.Registry;
-using Bank.Hosting.StateStore;
 
 namespace Bank.Nodes.Cli;
 

@@ -1,8 +1,8 @@
 using Bank.Domain;
+using Bank.Hosting.Contracts;
 using Bank.Hosting;
 using Bank.Hosting.Client;
 using Bank.Hosting.Pools;
-using Bank.Hosting.Registry;
 
 namespace Bank.Nodes.Cli;
 
@@ -63,7 +63,7 @@ public sealed class DemoCommand(TextWriter output)
     private async Task RemoveLeftoverAsync(IBankGateway gateway, CancellationToken ct)
     {
         await using var session = new BankSession(gateway);
-        var leftover = (await session.ListAsync(ct)).FirstOrDefault(a => a.Name == "Account" && a.State != Hosting.Registry.ActorState.Dead);
+        var leftover = (await session.ListAsync(ct)).FirstOrDefault(a => a.Name == "Account" && a.State != ActorState.Dead);
         if (leftover is null) return;
         await session.KillAsync("Account", ct);
         output.WriteLine($"# Killed {leftover}, a detached 'Account' left alive by an interrupted earlier run");
@@ -97,7 +97,7 @@ public sealed class DemoCommand(TextWriter output)
             await session.GetActorAsync("Account", ct);
             throw new InvalidOperationException("the killed actor was still found by name");
         }
-        catch (BankException notFound) when (notFound.Kind == Hosting.Accounts.ErrorKind.ActorNotFound)
+        catch (BankException notFound) when (notFound.Kind == ErrorKind.ActorNotFound)
         {
             Info($"ray.get_actor('Account') failed: {notFound.Message}");
         }

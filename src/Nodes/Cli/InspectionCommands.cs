@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Bank.Domain;
 using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
 using Bank.Hosting.Inspection;
 
 namespace Bank.Nodes.Cli;

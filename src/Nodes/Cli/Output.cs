@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Bank.Domain;
-using Bank.Hosting.Accounts;
-using Bank.Hosting.Registry;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Nodes.Cli;
 

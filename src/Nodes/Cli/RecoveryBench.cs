@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Persistence;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Nodes.Cli;
 

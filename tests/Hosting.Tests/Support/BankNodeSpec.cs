@@ -6,6 +6,7 @@ using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 using Xunit;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Tests.Support;
 

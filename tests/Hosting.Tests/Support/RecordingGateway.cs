@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Tests.Support;
 

@@ -5,6 +5,7 @@ using Akka.Hosting;
 using Akka.Remote;
 using Bank.Domain;
 using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Tests.Support;
 

@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Bank.Hosting.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Tests.Support;
 

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Tests.Support;
 

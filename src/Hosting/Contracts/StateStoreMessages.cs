@@ -1,6 +1,4 @@
-using Bank.Hosting.Accounts;
-
-namespace Bank.Hosting.StateStore;
+namespace Bank.Hosting.Contracts;
 
 /// <summary>Rows for a persistence worker to write into the state store, in one transaction.</summary>
 public sealed record StoreBatch(long Id, IReadOnlyList<AccountRow> Rows) : IBankMessage;
@@ -12,13 +10,13 @@ public sealed record BatchStored(long Id, string Worker, int Rows) : IBankMessag
 public sealed record BatchRefused(long Id, string Worker, string Reason) : IBankMessage;
 
 /// <summary>Fault injection for tests and demos: the worker crashes on the next batch it is given (the batch is lost with it).</summary>
-public sealed record CrashOnNextBatch : Gateway.IGatewayRequest
+public sealed record CrashOnNextBatch : IGatewayRequest
 {
     public static readonly CrashOnNextBatch Instance = new();
 }
 
 /// <summary>How far the state store is, and how the work spread over the persistence workers.</summary>
-public sealed record GetStateStoreProgress : Gateway.IGatewayRequest
+public sealed record GetStateStoreProgress : IGatewayRequest
 {
     public static readonly GetStateStoreProgress Instance = new();
 }
@@ -32,7 +30,17 @@ public sealed record StateStoreProgress(long Offset, long Head, IReadOnlyDiction
     : IBankMessage;
 
 /// <summary>`bank list` and `bank balance --from-store`: the stored rows of these accounts (all when null).</summary>
-public sealed record GetStoredAccounts(IReadOnlyList<string>? Keys) : Gateway.IGatewayRequest;
+public sealed record GetStoredAccounts(IReadOnlyList<string>? Keys) : IGatewayRequest;
 
 /// <param name="Lag">How many journal events the store had not yet taken in when it was read.</param>
 public sealed record StoredAccounts(IReadOnlyList<StoredAccount> Accounts, long Lag) : IBankMessage;
+
+/// <summary>
+/// One account's row in the query-side state store, as of its journal event <paramref name="Version"/> (the event's
+/// sequence number). <paramref name="Balance"/> and <paramref name="MinimalBalance"/> are null when the event does not
+/// say them (then the row keeps what it has); <paramref name="Name"/> likewise.
+/// </summary>
+public sealed record AccountRow(string Key, long Version, decimal? Balance, decimal? MinimalBalance, string? Name, DateTimeOffset UpdatedAt);
+
+/// <summary>What `bank list` and `bank balance --from-store` read: the store's row of an account.</summary>
+public sealed record StoredAccount(string Key, string? Name, decimal Balance, decimal? MinimalBalance, long Version, DateTimeOffset UpdatedAt);

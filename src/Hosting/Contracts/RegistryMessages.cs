@@ -1,8 +1,7 @@
 using System.Text.Json.Serialization;
 using Bank.Domain;
-using Bank.Hosting.Accounts;
 
-namespace Bank.Hosting.Registry;
+namespace Bank.Hosting.Contracts;
 
 /// <summary>Lifecycle states of a named actor, as Ray names them.</summary>
 public enum ActorState

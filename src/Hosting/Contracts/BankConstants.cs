@@ -1,4 +1,4 @@
-namespace Bank.Hosting;
+namespace Bank.Hosting.Contracts;
 
 /// <summary>Names that more than one place must agree on: roles, shard types, persistence ids, plugin ids.</summary>
 public static class BankConstants

@@ -1,7 +1,4 @@
-using Bank.Hosting.Accounts;
-using Bank.Hosting.Gateway;
-
-namespace Bank.Hosting.Transfers;
+namespace Bank.Hosting.Contracts;
 
 /// <summary>Messages routed by Cluster Sharding to the saga of one transfer, by its id.</summary>
 public interface ITransferEnvelope : IBankMessage

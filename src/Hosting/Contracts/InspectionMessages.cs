@@ -1,7 +1,4 @@
-using Bank.Hosting.Accounts;
-using Bank.Hosting.Gateway;
-
-namespace Bank.Hosting.Inspection;
+namespace Bank.Hosting.Contracts;
 
 /// <summary>`bank cluster show`: the members as the asked node sees them.</summary>
 public sealed record GetClusterView : IGatewayRequest

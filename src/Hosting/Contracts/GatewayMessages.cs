@@ -1,6 +1,4 @@
-using Bank.Hosting.Accounts;
-
-namespace Bank.Hosting.Gateway;
+namespace Bank.Hosting.Contracts;
 
 /// <summary>Requests the node's gateway answers itself, for a client outside the cluster or a session inside a node.</summary>
 public interface IGatewayRequest : IBankMessage;

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Bank.Domain;
 
-namespace Bank.Hosting.Accounts;
+namespace Bank.Hosting.Contracts;
 
 /// <summary>Marker of every message and snapshot that crosses the wire or the journal, for the serializer binding.</summary>
 public interface IBankMessage;
@@ -67,7 +67,7 @@ public sealed record CrashInjected(string Key, int Times, string Node) : IBankMe
 // Between an AccountSupervisor and its account instance, which runs on another node when the account was placed there
 // for its resources (see AccountHost): these cross the wire.
 
-/// <summary>Sent from an <see cref="AccountSupervisor"/> to its account instance: a call to answer with <see cref="SupervisedAnswer"/>.</summary>
+/// <summary>Sent from an account's supervisor to its account instance: a call to answer with <see cref="SupervisedAnswer"/>.</summary>
 public sealed record SupervisedCall(long Seq, AccountRequest Request, bool Crash) : IBankMessage;
 
 /// <summary>The instance's answer to a <see cref="SupervisedCall"/>: an <see cref="AccountReply"/> or a <see cref="Rejected"/>.</summary>
