@@ -21,7 +21,7 @@ public sealed class DemoInterruptSpecs : IDisposable
         if (result.ExitCode == ExitCodes.Ok)
         {
             // The demo finished before the signal arrived: then it must have finished completely.
-            DemoTranscript.AssertComplete(result, "signalled too late");
+            DemoTranscript.AssertComplete(result, "signalled too late", _data);
             return;
         }
 

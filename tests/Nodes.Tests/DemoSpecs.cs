@@ -16,9 +16,26 @@ public sealed class DemoSpecs : IDisposable
     public async Task Demo_prints_every_line_of_the_chapter_in_order_and_does_so_again_on_the_same_data()
     {
         foreach (var run in new[] { "first", "second" })
-            DemoTranscript.AssertComplete(await BankProcess.RunAsync(Timeout, "demo", "--data", _data), run);
+            DemoTranscript.AssertComplete(await BankProcess.RunAsync(Timeout, "demo", "--data", _data), run, _data);
 
         Assert.True(File.Exists(Path.Combine(_data, "bank.db")));
+    }
+
+    [Fact]
+    public void The_READMEs_transcript_is_what_a_complete_run_prints_and_a_changed_line_is_caught()
+    {
+        // The README's own block as a run's output, the varying parts as another run would print them.
+        var readme = DemoTranscript.Readme();
+        var printed = string.Join('\n', readme).Replace(DemoTranscript.ReadmeDataFolder, _data, StringComparison.Ordinal)
+            .Replace("127.0.0.1:", "10.0.0.7:", StringComparison.Ordinal) + "\n";
+        DemoTranscript.AssertComplete(new BankProcess.Result(0, printed, ""), "the README's", _data);
+
+        var drifted = printed.Replace("Balance after Withdraw: 33.0", "Balance after Withdraw: 34.0", StringComparison.Ordinal);
+        Assert.NotEqual(printed, drifted);
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() =>
+            DemoTranscript.AssertComplete(new BankProcess.Result(0, drifted, ""), "a drifted", _data));
+        Assert.ThrowsAny<Xunit.Sdk.XunitException>(() =>
+            DemoTranscript.AssertComplete(new BankProcess.Result(0, printed.Replace("INFO :: Actor killed\n", "", StringComparison.Ordinal), ""), "a shorter", _data));
     }
 
     [Fact]
@@ -49,7 +66,7 @@ public sealed class DemoSpecs : IDisposable
 
         var result = await BankProcess.RunAsync(Timeout, "demo", "--data", _data);
 
-        DemoTranscript.AssertComplete(result, "after an interrupted run");
+        DemoTranscript.AssertComplete(result, "after an interrupted run", _data);
         Assert.Contains($"# Killed Actor(Account, {leftover.Id}), a detached 'Account' left alive by an interrupted earlier run", result.Lines);
     }
 

@@ -8,9 +8,9 @@ namespace Bank.Hosting.Accounts;
 /// <summary>
 /// The mailbox of an account's actors (its entity, its BackoffSupervisor, the account itself): a node holds three per
 /// live account, and most of them are empty most of the time. Akka's unbounded mailboxes sit on a ConcurrentQueue,
-/// which allocates a segment of 32 envelopes (about 1 KB) as it is made, so 100,000 idle accounts held 300 MB of empty
-/// queues. This one keeps its envelopes in an array that grows with what waits in it and is dropped once the queue
-/// empties after a burst; an empty queue holds no array at all. It supports stashing (EnqueueFirst), as persistent
+/// which allocates a segment of 32 envelopes as it is made, paid by every idle account (docs/benchmarks.md). This one
+/// keeps its envelopes in an array that grows with what waits in it and is dropped once the queue empties after a
+/// burst; an empty queue holds no array at all. It supports stashing (EnqueueFirst), as persistent
 /// actors and the entity's stash require.
 /// </summary>
 public sealed class CompactMailbox(Settings settings, Config config)

@@ -111,7 +111,8 @@ public sealed class BankDashboard : IAsyncDisposable
         var regions = (await shards).Regions;
         var held = (await usage).Nodes.ToDictionary(n => n.Address, StringComparer.Ordinal);
 
-        // Balances and nodes from the live accounts themselves, as `bank list` does.
+        // Balances, restarts and nodes asked of each live account on every poll, so the page wakes passivated accounts;
+        // `bank list` reads balances from the state store instead and wakes none.
         var status = await Task.WhenAll(actors.Select(async a =>
         {
             if (a.State != ActorState.Alive) return null;

@@ -37,9 +37,9 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
             _columns.Manifest, _columns.SerializerId);
         _defaultSerializer = config.DefaultSerializer;
         _system = (ExtendedActorSystem)Context.System;
-        // Accounts reach their snapshot points together (1,000 accounts at event 100 in one second): each of the
-        // plugin's saves opens a connection of its own, and together they ran PostgreSQL out of connection slots
-        // (saves failed, and the commits waiting for a connection stalled the write path for a second).
+        // Accounts reach their snapshot points together: each of the plugin's saves opens a connection of its own, and
+        // together they ran PostgreSQL out of connection slots (saves failed, and the commits waiting for a connection
+        // stalled the write path).
         if (config.ProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
             _postgresWrites = new SemaphoreSlim(Math.Max(1, _system.Settings.Config.GetInt("bank.persistence.postgres-parallelism", 4)));
     }

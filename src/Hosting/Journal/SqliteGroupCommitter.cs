@@ -288,7 +288,7 @@ public sealed class SqliteGroupCommitter : IDisposable
     /// <summary>
     /// The journal's insert, prepared once per connection and table and run through SQLite's own API: bind, step,
     /// reset. Microsoft.Data.Sqlite allocates a reader, a statement list and a binder per parameter on every execute;
-    /// on the one thread every write of the node waits for, that was a fifth of its allocations.
+    /// that is too much on the one thread every write of the node waits for (docs/benchmarks.md).
     /// </summary>
     private sealed class InsertStatement : IDisposable
     {

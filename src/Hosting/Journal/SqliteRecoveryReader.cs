@@ -17,8 +17,8 @@ public sealed record SnapshotTableNames(string Table, string PersistenceId, stri
 /// <para>
 /// Through the plugin each of them was a linq2db query in a transaction that Microsoft.Data.Sqlite begins as
 /// <c>BEGIN IMMEDIATE</c>, which takes the database's write lock: every recovery waited for the writer's group commit
-/// and the writer for it, and a node started about a hundred accounts a second however many asked at once. Here a read
-/// sees what was committed when it began and never blocks the writer (WAL), and a thread serves thousands a second.
+/// and the writer for it, so opens queued behind writes (docs/benchmarks.md). Here a read sees what was committed when
+/// it began and never blocks the writer (WAL).
 /// </para>
 /// Owned by the database's <see cref="SqliteGroupCommitter"/>, which starts it on first use.
 /// </summary>

@@ -10,11 +10,11 @@ namespace Bank.Hosting.StateStore;
 /// The journal in PostgreSQL as one ordered feed, from an offset on, for the state store. Every node of the cluster
 /// writes it, so it is polled: one indexed query per interval that reads only the columns the store needs and
 /// deserializes only the events it wants (Akka.Persistence.Query's AllEvents also tracks every ordering in an actor of
-/// its own and materializes each row through linq2db: with the store on, that cost the write path a third of its
-/// throughput on 2 cores). A row's ordering comes from PostgreSQL's sequence when it is inserted, but the row shows
-/// only when its transaction commits, so a hole in the orderings may still fill: the feed stops at a hole and waits,
-/// and passes over one only when it is still open after <c>gapTimeout</c> (an insert that failed or rolled back,
-/// which never fills). Chunks come at least once per interval (empty when nothing was new).
+/// its own and materializes each row through linq2db, which slowed the write path: docs/benchmarks.md). A row's
+/// ordering comes from PostgreSQL's sequence when it is inserted, but the row shows only when its transaction commits,
+/// so a hole in the orderings may still fill: the feed stops at a hole and waits, and passes over one only when it is
+/// still open after <c>gapTimeout</c> (an insert that failed or rolled back, which never fills). Chunks come at least
+/// once per interval (empty when nothing was new).
 /// </summary>
 public static class PostgresJournalFeed
 {
