@@ -117,7 +117,7 @@ public sealed class AccountHost : ReceiveActor, IWithTimers
 
     private void Start(HostAccount request, IActorRef supervisor)
     {
-        var instance = Context.ActorOf(AccountSupervisor.InstancePropsFor(request.Key, _settings, supervisor),
+        var instance = Context.ActorOf(SupervisedInstance.PropsFor(request.Key, _settings, supervisor),
             $"{Uri.EscapeDataString(request.Key)}-{++_started}");
         Context.Watch(instance);
         Context.Watch(supervisor);
