@@ -132,14 +132,14 @@ public sealed partial record AccountSupervision<TCall>
             case StopRequested:
                 fx.Add(StopSelf.Instance);
                 return this;
-            case InstanceHosted:
-                // Placement news for the incarnation that died: an instance a host started late is stopped.
+            case InstanceStartedThere:
+                // Placement news for the incarnation that died: an instance another node started late is stopped.
                 fx.Add(StopSender.Instance);
                 return this;
             case CloserStopped:
                 return CloserFailed(fx);
             case ProbeArrived or InstanceStarted or InstanceCrashed or PassivationRequested or PlacementAnswered
-                or PlacementPendingReported or PlacementAskDue or HostTimedOut or InstanceStopped:
+                or PlacementPendingReported or PlacementAskDue or StartThereTimedOut or InstanceStopped:
                 return this;
             default:
                 fx.Add(NotHandled.Instance);

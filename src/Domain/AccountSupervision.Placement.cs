@@ -1,6 +1,6 @@
 namespace Bank.Domain;
 
-// Where the instance runs: starting it here or through the host of the placed node, asking the registry where it must
+// Where the instance runs: starting it here or on the placed node, asking the registry where it must
 // run, moving it there once the calls in flight are answered, and losing it with its node.
 public sealed partial record AccountSupervision<TCall>
 {
@@ -30,12 +30,12 @@ public sealed partial record AccountSupervision<TCall>
         return !Instance.Ready || Budget.Restarting ? this : SendWaiting(fx);
     }
 
-    /// <summary>Starts the instance on <paramref name="node"/>: a child here, or through that node's host.</summary>
+    /// <summary>Starts the instance on <paramref name="node"/>: a child here, or by that node's PlacedInstances.</summary>
     private AccountSupervision<TCall> StartInstance(string node, List<ISupervisionEffect> fx)
     {
         var generation = Instance.Generation + 1;
         var here = node == Config.Node;
-        fx.Add(here ? new StartInstanceHere(generation) : new AskHostToStart(node, generation));
+        fx.Add(here ? new StartInstanceHere(generation) : new StartInstanceThere(node, generation));
         return this with { Instance = new InstanceState(generation, node, Running: here, Ready: false, Instance.Stopping) };
     }
 
@@ -45,17 +45,17 @@ public sealed partial record AccountSupervision<TCall>
         return this with { Instance = Instance with { Stopping = true } };
     }
 
-    /// <summary>The host on the placed node started the instance (the sender).</summary>
-    private AccountSupervision<TCall> Hosted(InstanceHosted hosted, List<ISupervisionEffect> fx)
+    /// <summary>The placed node started the instance (the sender).</summary>
+    private AccountSupervision<TCall> StartedThere(InstanceStartedThere started, List<ISupervisionEffect> fx)
     {
-        if (hosted.Generation != Instance.Generation || Instance.Running)
+        if (started.Generation != Instance.Generation || Instance.Running)
         {
             // An instance we no longer wait for (its start timed out, or we asked again): it must not live on.
-            if (!hosted.SenderIsInstance) fx.Add(StopSender.Instance);
+            if (!started.SenderIsInstance) fx.Add(StopSender.Instance);
             return this;
         }
 
-        fx.Add(AdoptHostedInstance.Instance);
+        fx.Add(AdoptStartedInstance.Instance);
         fx.Add(StashEffect.GiveBack);
         return this with { Instance = Instance with { Running = true } };
     }
@@ -65,7 +65,7 @@ public sealed partial record AccountSupervision<TCall>
     /// (when its incarnation is known to hold resources), or the calls waiting for it are told to try again: an open
     /// the registry placed there must never run anywhere else.
     /// </summary>
-    private AccountSupervision<TCall> HostTimeout(HostTimedOut timedOut, List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> StartThereTimeout(StartThereTimedOut timedOut, List<ISupervisionEffect> fx, DateTimeOffset now)
     {
         if (timedOut.Generation != Instance.Generation || Instance.Running) return this;
         if (timedOut.NodeUp && !End.Draining)

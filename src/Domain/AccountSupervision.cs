@@ -27,7 +27,7 @@ public sealed record SupervisedCallEntry<TCall>(TCall? Caller, IAccountCommand C
 
 /// <summary>The instance of the account: its count of starts, where it runs, and how far it is.</summary>
 /// <param name="Node">Where it runs or is being started; empty when none is.</param>
-/// <param name="Running">The supervisor holds it (started here, or started by the host of <paramref name="Node"/>).</param>
+/// <param name="Running">The supervisor holds it (started here, or on <paramref name="Node"/> for it).</param>
 /// <param name="Ready">It has recovered from the journal and reported its start.</param>
 /// <param name="Stopping">The supervisor stopped it (to move it) and waits for its end.</param>
 public sealed record InstanceState(int Generation, string Node, bool Running, bool Ready, bool Stopping)
@@ -41,7 +41,7 @@ public sealed record InstanceState(int Generation, string Node, bool Running, bo
 /// <param name="Node">The node it must run on; null: this one.</param>
 /// <param name="Pending">No node has its resources free: since when, and why.</param>
 /// <param name="AskingSince">Since when the registry was asked without an answer: calls do not wait on it for ever either.</param>
-/// <param name="Released">The node whose host released the instance while shutting down: it must not be chosen again.</param>
+/// <param name="Released">The node that released the instance while shutting down: it must not be chosen again.</param>
 public sealed record PlacementState(bool HoldsResources, bool Known, string? Node, PendingPlacement? Pending, DateTimeOffset? AskingSince, string? Released)
 {
     public static readonly PlacementState Unknown = new(false, false, null, null, null, null);
@@ -139,7 +139,7 @@ public sealed partial record AccountSupervision<TCall> where TCall : class
             case InstanceAnswered answered:
                 return Answered(answered.Seq, fx, now);
             case InstanceStarted started:
-                // An instance on another node may report before its host does: it waits until we know it.
+                // An instance on another node may report before that node says it started it: it waits until we know it.
                 if (!running && !Instance.Running)
                 {
                     fx.Add(StashEffect.Keep);
@@ -166,10 +166,10 @@ public sealed partial record AccountSupervision<TCall> where TCall : class
                 return this with { End = End with { PassivationAsked = true } };
             case StopRequested:
                 return Drain(fx);
-            case InstanceHosted hosted:
-                return Hosted(hosted, fx);
-            case HostTimedOut timedOut:
-                return HostTimeout(timedOut, fx, now);
+            case InstanceStartedThere startedThere:
+                return StartedThere(startedThere, fx);
+            case StartThereTimedOut timedOut:
+                return StartThereTimeout(timedOut, fx, now);
             case PlacementAnswered answer:
                 return answer.Incarnation == Incarnation && !Placement.Known ? PlacementLearned(answer.Node, fx, now) : this;
             case PlacementPendingReported pending:
@@ -177,7 +177,7 @@ public sealed partial record AccountSupervision<TCall> where TCall : class
             case PlacementAskDue:
                 return Placement.Known || End.Draining ? this : FailCallsIfPendingTooLong(fx, now).AskWhereToRun(fx, now);
             case InstanceReleased released:
-                // The instance's node is shutting down: its host stops the instance, and the account moves elsewhere.
+                // The instance's node is shutting down: it stops the instance, and the account moves elsewhere.
                 if (released.Node != Instance.Node || !Instance.Running || Instance.Stopping) return this;
                 return (this with { Placement = Placement with { Released = released.Node } }).StopInstance(fx);
             case InstanceStopped stopped:

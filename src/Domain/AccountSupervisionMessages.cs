@@ -46,12 +46,12 @@ public sealed record StopRequested : ISupervisionInput
     public static readonly StopRequested Instance = new();
 }
 
-/// <summary>The host of the placed node started the instance of <paramref name="Generation"/> (it is the sender).</summary>
+/// <summary>The placed node started the instance of <paramref name="Generation"/> (it is the sender).</summary>
 /// <param name="SenderIsInstance">The sender is the instance the supervisor already runs.</param>
-public sealed record InstanceHosted(int Generation, bool SenderIsInstance) : ISupervisionInput;
+public sealed record InstanceStartedThere(int Generation, bool SenderIsInstance) : ISupervisionInput;
 
-/// <summary>The host of the placed node did not start the instance of <paramref name="Generation"/> in time.</summary>
-public sealed record HostTimedOut(int Generation, bool NodeUp) : ISupervisionInput;
+/// <summary>The placed node did not start the instance of <paramref name="Generation"/> in time.</summary>
+public sealed record StartThereTimedOut(int Generation, bool NodeUp) : ISupervisionInput;
 
 /// <summary>The registry said where the incarnation runs (<paramref name="Node"/> null: it holds no placement).</summary>
 public sealed record PlacementAnswered(string Incarnation, string? Node) : ISupervisionInput;
@@ -65,7 +65,7 @@ public sealed record PlacementAskDue : ISupervisionInput
     public static readonly PlacementAskDue Instance = new();
 }
 
-/// <summary>The host on <paramref name="Node"/> shuts down with its node and releases the instance.</summary>
+/// <summary><paramref name="Node"/> shuts down and released the instance.</summary>
 public sealed record InstanceReleased(string Node) : ISupervisionInput;
 
 /// <summary>The registry recorded the death of <paramref name="Incarnation"/>.</summary>
@@ -89,13 +89,13 @@ public interface ISupervisionEffect;
 /// <summary>Start the instance (a BackoffSupervisor over the account) here, as a watched child.</summary>
 public sealed record StartInstanceHere(int Generation) : ISupervisionEffect;
 
-/// <summary>Ask the host of <paramref name="Node"/> to start the instance, and time the wait.</summary>
-public sealed record AskHostToStart(string Node, int Generation) : ISupervisionEffect;
+/// <summary>Ask <paramref name="Node"/> to start the instance for this supervisor, and time the wait.</summary>
+public sealed record StartInstanceThere(string Node, int Generation) : ISupervisionEffect;
 
-/// <summary>The sender is the instance the host started: watch it, stop timing the wait.</summary>
-public sealed record AdoptHostedInstance : ISupervisionEffect
+/// <summary>The sender is the instance the placed node started: watch it, stop timing the wait.</summary>
+public sealed record AdoptStartedInstance : ISupervisionEffect
 {
-    public static readonly AdoptHostedInstance Instance = new();
+    public static readonly AdoptStartedInstance Instance = new();
 }
 
 /// <summary>The sender is an instance nobody waits for: stop it.</summary>

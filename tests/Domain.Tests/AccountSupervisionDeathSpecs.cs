@@ -93,7 +93,7 @@ public sealed class AccountSupervisionDeathSpecs
 
         Assert.Empty(run.Do(new InstanceCrashed("x", false, true)).Effects);
         Assert.Empty(run.Do(new PlacementAnswered("inc-1", There)).Effects);
-        Assert.Equal([StopSender.Instance], run.Do(new InstanceHosted(5, false)).Effects);
+        Assert.Equal([StopSender.Instance], run.Do(new InstanceStartedThere(5, false)).Effects);
         Assert.Equal([StopSelf.Instance], run.Do(StopRequested.Instance).Effects);
     }
 }

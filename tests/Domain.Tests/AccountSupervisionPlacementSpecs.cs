@@ -12,7 +12,7 @@ public sealed class AccountSupervisionPlacementSpecs
     /// <summary>An account that holds resources, opened on the node the registry chose for it, with no call held.</summary>
     private static Supervised Placed(bool registry = true) => new Supervised(registry)
         .Call("opener", new OpenAccount(10m, 0m, "inc-1", 1, 0, Gpu), placement: There)
-        .Do(new InstanceHosted(1, SenderIsInstance: false))
+        .Do(new InstanceStartedThere(1, SenderIsInstance: false))
         .Do(new InstanceStarted("inc-1", new Supervision(1, 0), 0, HoldsResources: true, FromCurrentInstance: true))
         .Do(new InstanceAnswered(1));
 
@@ -20,11 +20,11 @@ public sealed class AccountSupervisionPlacementSpecs
     public void A_placed_open_starts_its_instance_through_the_host_of_the_chosen_node_and_runs_there()
     {
         var run = new Supervised().Call("opener", new OpenAccount(10m, 0m, "inc-1", 1, 0, Gpu), placement: There);
-        Assert.Equal(new AskHostToStart(There, 1), run.One<AskHostToStart>());
+        Assert.Equal(new StartInstanceThere(There, 1), run.One<StartInstanceThere>());
         Assert.False(run.State.Instance.Running);
 
-        run.Do(new InstanceHosted(1, SenderIsInstance: false));
-        Assert.Equal([AdoptHostedInstance.Instance, StashEffect.GiveBack], run.Effects);
+        run.Do(new InstanceStartedThere(1, SenderIsInstance: false));
+        Assert.Equal([AdoptStartedInstance.Instance, StashEffect.GiveBack], run.Effects);
 
         run.Do(new InstanceStarted("inc-1", Supervision.Default, 0, true, true));
         Assert.Equal(["opener"], run.Sent);
@@ -44,11 +44,11 @@ public sealed class AccountSupervisionPlacementSpecs
     public void An_instance_of_a_stale_generation_is_stopped_and_a_stale_timeout_ignored()
     {
         var run = new Supervised().Call("opener", new OpenAccount(10m, 0m, "inc-1"), placement: There)
-            .Do(new HostTimedOut(1, NodeUp: true));
-        Assert.Equal(new AskHostToStart(There, 2), run.One<AskHostToStart>());
+            .Do(new StartThereTimedOut(1, NodeUp: true));
+        Assert.Equal(new StartInstanceThere(There, 2), run.One<StartInstanceThere>());
 
-        Assert.Equal([StopSender.Instance], run.Do(new InstanceHosted(1, SenderIsInstance: false)).Effects);
-        Assert.Empty(run.Do(new HostTimedOut(1, NodeUp: false)).Effects);
+        Assert.Equal([StopSender.Instance], run.Do(new InstanceStartedThere(1, SenderIsInstance: false)).Effects);
+        Assert.Empty(run.Do(new StartThereTimedOut(1, NodeUp: false)).Effects);
         Assert.Equal(2, run.State.Instance.Generation);
     }
 
@@ -56,7 +56,7 @@ public sealed class AccountSupervisionPlacementSpecs
     public void When_the_chosen_node_is_gone_before_it_started_the_instance_the_placed_open_is_told_to_try_again()
     {
         var run = new Supervised().Call("opener", new OpenAccount(10m, 0m, "inc-1"), placement: There)
-            .Do(new HostTimedOut(1, NodeUp: false));
+            .Do(new StartThereTimedOut(1, NodeUp: false));
 
         var lost = run.RefusalOf("opener");
         Assert.Equal((RefusalKind.ClusterUnreachable, "PlacementLost"), (lost.Kind, lost.Code));
@@ -124,7 +124,7 @@ public sealed class AccountSupervisionPlacementSpecs
         Assert.Equal(new StopInstance(Remote: false), run.One<StopInstance>());
 
         run.Do(new InstanceStopped(NodeLost: false));
-        Assert.Equal(new AskHostToStart(There, 2), run.One<AskHostToStart>());
+        Assert.Equal(new StartInstanceThere(There, 2), run.One<StartInstanceThere>());
     }
 
     [Fact]

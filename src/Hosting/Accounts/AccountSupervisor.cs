@@ -13,7 +13,7 @@ namespace Bank.Hosting.Accounts;
 /// where the instance runs, moves, drain, death) is <see cref="AccountSupervision{TCall}"/>, a pure model; this actor
 /// turns its messages into the model's inputs and carries out the effects it decides: it runs the instance (Akka's
 /// BackoffSupervisor over the <see cref="AccountActor"/>, see <see cref="SupervisedInstance"/>) here, or through the
-/// <see cref="AccountHost"/> of the node the account is placed on, and watches it from here, so that the entity stays
+/// <see cref="PlacedInstances"/> of the node the account is placed on, and watches it from here, so that the entity stays
 /// the one writer of the account wherever its instance runs.
 /// <para>
 /// An untyped actor: a node holds one per live account, and a ReceiveActor would build a handler and a delegate per
@@ -31,9 +31,9 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
     // The BackoffSupervisor of the instance (Nobody while none runs), and the last instance of a dead incarnation.
     private IActorRef _instance = ActorRefs.Nobody;
     private IActorRef _closer = ActorRefs.Nobody;
-    // The wait for a host to start the instance: a timer made when used, as Akka's timer scheduler would cost every
+    // The wait for another node to start the instance: a timer made when used, as Akka's timer scheduler would cost every
     // live account a scheduler and a dictionary. A late tick is told by its generation.
-    private ICancelable? _hostTimer;
+    private ICancelable? _startThereTimer;
 
     public AccountSupervisor(string key, AccountSettings settings)
     {
@@ -61,9 +61,9 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
 
     protected override void PostStop()
     {
-        _hostTimer?.Cancel();
+        _startThereTimer?.Cancel();
         _reports?.Cancel();
-        // An instance on another node is no child of ours: it is stopped by hand (its host also stops it when we die).
+        // An instance on another node is no child of ours: it is stopped by hand (its node also stops it when we die).
         if (!_instance.IsNobody() && _model.Instance.Node != _settings.Node) _instance.Tell(PoisonPill.Instance);
     }
 
@@ -97,8 +97,8 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
         AccountProbe => ProbeArrived.Instance,
         Passivate or AccountInstanceDone => PassivationRequested.Instance,
         StopWhenIdle => StopRequested.Instance,
-        AccountHosted hosted => new InstanceHosted(hosted.Generation, SenderIsInstance: Sender.Equals(_instance)),
-        HostWaitTimedOut timedOut => new HostTimedOut(timedOut.Generation, IsUp(_model.Instance.Node)),
+        PlacedInstanceStarted started => new InstanceStartedThere(started.Generation, SenderIsInstance: Sender.Equals(_instance)),
+        StartWaitTimedOut timedOut => new StartThereTimedOut(timedOut.Generation, IsUp(_model.Instance.Node)),
         RunAt runAt => new PlacementAnswered(runAt.Incarnation, runAt.Node),
         NotPlaced notPlaced => new PlacementAnswered(notPlaced.Incarnation, null),
         PlacementPending pending => new PlacementPendingReported(pending.Incarnation, pending.Since, pending.Reason),
@@ -190,14 +190,14 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
             case StartInstanceHere start:
                 _instance = Context.Watch(Context.ActorOf(SupervisedInstance.PropsFor(_key, _settings, Self), $"backoff-{start.Generation}"));
                 break;
-            case AskHostToStart ask:
+            case StartInstanceThere ask:
                 _instance = ActorRefs.Nobody;
-                Context.ActorSelection(AccountHost.PathOn(ask.Node)).Tell(new HostAccount(_key, ask.Generation));
-                _hostTimer?.Cancel();
-                _hostTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(_settings.AskTimeout, Self, new HostWaitTimedOut(ask.Generation), Self);
+                Context.ActorSelection(PlacedInstances.PathOn(ask.Node)).Tell(new StartPlacedInstance(_key, ask.Generation));
+                _startThereTimer?.Cancel();
+                _startThereTimer = Context.System.Scheduler.ScheduleTellOnceCancelable(_settings.AskTimeout, Self, new StartWaitTimedOut(ask.Generation), Self);
                 break;
-            case AdoptHostedInstance:
-                _hostTimer?.Cancel();
+            case AdoptStartedInstance:
+                _startThereTimer?.Cancel();
                 _instance = Context.Watch(Sender);
                 break;
             case StopSender:
@@ -261,7 +261,7 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
         public static readonly StopWhenIdle Instance = new();
     }
 
-    private sealed record HostWaitTimedOut(int Generation);
+    private sealed record StartWaitTimedOut(int Generation);
 }
 
 /// <summary>A caller's call as the supervisor holds it: the request, and whom to answer.</summary>

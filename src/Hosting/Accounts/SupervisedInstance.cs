@@ -6,7 +6,7 @@ namespace Bank.Hosting.Accounts;
 /// <summary>
 /// The instance of an account: Akka's BackoffSupervisor over an <see cref="AccountActor"/>, which restarts it on failure
 /// after an exponential, jittered backoff. Started by the account's <see cref="AccountSupervisor"/>, or on the node the
-/// account is placed on by its <see cref="AccountHost"/>.
+/// account is placed on by its <see cref="PlacedInstances"/>.
 /// </summary>
 public static class SupervisedInstance
 {
