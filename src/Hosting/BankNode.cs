@@ -66,7 +66,7 @@ public static class BankNodeHostingExtensions
             .WithBankPersistence(database)
             // Accounts that ask for no resources need a node with a CPU (Ray: 1 CPU to be placed): one with the cpu role.
             .WithAccounts(ResourceSet.Cpu)
-            .WithAccountHost()
+            .WithPlacedInstances()
             .WithTransfers()
             .WithNameRegistry()
             .WithInspection(options.AdvertisedResources)

@@ -349,7 +349,7 @@ public sealed class PlacementLifecycleSpecs
     /// <summary>
     /// Opens "model" (2 GPUs, 100, then 110 after a deposit) and "adapter" (1 GPU, 50) on the GPU node, on keys of two
     /// shards: their entities live on two nodes, so one of the two runs its instance away from its entity, through the
-    /// GPU node's AccountHost, and the other next to it.
+    /// GPU node's PlacedInstances, and the other next to it.
     /// </summary>
     private static async Task<(ActorInfo Model, ActorInfo Adapter)> OpenModelAndAdapterAsync(BankSession session, string gpuNode)
     {

@@ -65,7 +65,7 @@ public sealed record InjectCrash(string Key, string Incarnation, int Times) : IA
 public sealed record CrashInjected(string Key, int Times, string Node) : IBankMessage;
 
 // Between an AccountSupervisor and its account instance, which runs on another node when the account was placed there
-// for its resources (see AccountHost): these cross the wire.
+// for its resources (see PlacedInstances): these cross the wire.
 
 /// <summary>Sent from an account's supervisor to its account instance: a call to answer with <see cref="SupervisedAnswer"/>.</summary>
 public sealed record SupervisedCall(long Seq, AccountRequest Request, bool Crash) : IBankMessage;
@@ -95,7 +95,7 @@ public sealed record AccountStarted(string Incarnation, Supervision Supervision,
 public sealed record AccountCrashed(string Cause, bool Injected) : IBankMessage;
 
 /// <summary>
-/// The host on <paramref name="Node"/> is shutting down with its node: it stops the account's instance now, before the
+/// The <see cref="PlacedInstances"/> of <paramref name="Node"/> is shutting down with its node: it stops the account's instance now, before the
 /// node leaves, so that the account moves while no instance of it runs there any more.
 /// </summary>
 public sealed record AccountInstanceReleased(string Key, string Node) : IBankMessage;

@@ -99,8 +99,8 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["account-started"] = typeof(AccountStarted),
         ["account-crashed"] = typeof(AccountCrashed),
         ["account-instance-done"] = typeof(AccountInstanceDone),
-        ["host-account"] = typeof(HostAccount),
-        ["account-hosted"] = typeof(AccountHosted),
+        ["host-account"] = typeof(StartPlacedInstance),
+        ["account-hosted"] = typeof(PlacedInstanceStarted),
         ["account-instance-released"] = typeof(AccountInstanceReleased),
         // placement: registry event (journal) and messages (wire)
         ["actor-placed"] = typeof(ActorPlaced),

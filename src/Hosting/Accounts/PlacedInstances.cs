@@ -7,37 +7,38 @@ namespace Bank.Hosting.Accounts;
 
 /// <summary>
 /// Runs, on its node, the instances of accounts placed there for their resources, one per account at most. The
-/// account's entity (an <see cref="AccountSupervisor"/>, wherever sharding keeps it) asks for one and watches it; the
-/// host watches the entity and stops the instance when the entity is gone. A new entity of the same account gets its
+/// account's entity (an <see cref="AccountSupervisor"/>, wherever sharding keeps it) asks for one and watches it; this
+/// actor watches the entity and stops the instance when the entity is gone. A new entity of the same account gets its
 /// instance only after the old one has stopped, so two instances of an account never write at once. When the node
-/// shuts down, the host releases its instances before the node leaves the cluster (in the shard regions' phase of
+/// shuts down, it releases its instances before the node leaves the cluster (in the shard regions' phase of
 /// CoordinatedShutdown): each entity stops its instance and moves the account, while no instance runs here any more.
 /// </summary>
-public sealed class AccountHost : ReceiveActor, IWithTimers
+public sealed class PlacedInstances : ReceiveActor, IWithTimers
 {
+    // The path other nodes' entities address (see PathOn); kept from before the rename so that nodes of both builds meet.
     public const string Name = "bank-account-host";
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly AccountSettings _settings;
-    private readonly Dictionary<string, Hosted> _byKey = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (HostAccount Request, IActorRef Supervisor)> _waiting = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Placed> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (StartPlacedInstance Request, IActorRef Supervisor)> _waiting = new(StringComparer.Ordinal);
     private readonly string _node = Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString();
     private IActorRef? _releasing;
     private int _started;
 
-    public AccountHost(AccountSettings settings)
+    public PlacedInstances(AccountSettings settings)
     {
         _settings = settings;
-        Receive<HostAccount>(Host);
+        Receive<StartPlacedInstance>(StartFor);
         Receive<Terminated>(Stopped);
         Receive<ReleaseAll>(_ => Release());
         Receive<ReleaseTimedOut>(_ =>
         {
             // Entities that did not stop their instance in time (busy, or cut off): stopped here.
-            foreach (var hosted in _byKey.Values.Where(h => !h.Stopping))
+            foreach (var placed in _byKey.Values.Where(h => !h.Stopping))
             {
-                hosted.Stopping = true;
-                Context.Stop(hosted.Instance);
+                placed.Stopping = true;
+                Context.Stop(placed.Instance);
             }
         });
     }
@@ -48,7 +49,7 @@ public sealed class AccountHost : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         var self = Self;
-        CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseClusterShardingShutdownRegion, "release-hosted-accounts",
+        CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseClusterShardingShutdownRegion, "release-placed-accounts",
             async () =>
             {
                 try
@@ -57,7 +58,7 @@ public sealed class AccountHost : ReceiveActor, IWithTimers
                 }
                 catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
                 {
-                    // The host is gone already, or the instances are stopped with the actor system anyway.
+                    // The actor is gone already, or the instances are stopped with the actor system anyway.
                 }
 
                 return Akka.Done.Instance;
@@ -69,8 +70,8 @@ public sealed class AccountHost : ReceiveActor, IWithTimers
     {
         _releasing = Sender;
         _waiting.Clear();
-        foreach (var hosted in _byKey.Values.Where(h => !h.Stopping))
-            hosted.Supervisor.Tell(new AccountInstanceReleased(hosted.Key, _node));
+        foreach (var placed in _byKey.Values.Where(h => !h.Stopping))
+            placed.Supervisor.Tell(new AccountInstanceReleased(placed.Key, _node));
         Timers.StartSingleTimer(nameof(ReleaseTimedOut), ReleaseTimedOut.Instance, ReleaseWithin);
         ReleasedIfEmpty();
     }
@@ -84,30 +85,30 @@ public sealed class AccountHost : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props PropsFor(AccountSettings settings) => Props.Create(() => new AccountHost(settings));
+    public static Props PropsFor(AccountSettings settings) => Props.Create(() => new PlacedInstances(settings));
 
-    /// <summary>The host of the node at <paramref name="node"/> (an address such as akka.tcp://bank@host:port).</summary>
+    /// <summary>The <see cref="PlacedInstances"/> of the node at <paramref name="node"/> (an address such as akka.tcp://bank@host:port).</summary>
     public static string PathOn(string node) => $"{node}/user/{Name}";
 
-    private void Host(HostAccount request)
+    private void StartFor(StartPlacedInstance request)
     {
         var supervisor = Sender;
         // Shutting down: no new instance starts here; the entity's wait for it times out and it asks again.
         if (_releasing is not null) return;
-        if (_byKey.TryGetValue(request.Key, out var hosted))
+        if (_byKey.TryGetValue(request.Key, out var placed))
         {
-            if (hosted.Supervisor.Equals(supervisor) && hosted.Generation == request.Generation && !hosted.Stopping)
+            if (placed.Supervisor.Equals(supervisor) && placed.Generation == request.Generation && !placed.Stopping)
             {
-                supervisor.Tell(new AccountHosted(request.Key, request.Generation), hosted.Instance);
+                supervisor.Tell(new PlacedInstanceStarted(request.Key, request.Generation), placed.Instance);
                 return;
             }
 
             // Another entity of the account, or a new instance for the same one: the old instance stops first.
             _waiting[request.Key] = (request, supervisor);
-            if (!hosted.Stopping)
+            if (!placed.Stopping)
             {
-                hosted.Stopping = true;
-                Context.Stop(hosted.Instance);
+                placed.Stopping = true;
+                Context.Stop(placed.Instance);
             }
 
             return;
@@ -116,31 +117,31 @@ public sealed class AccountHost : ReceiveActor, IWithTimers
         Start(request, supervisor);
     }
 
-    private void Start(HostAccount request, IActorRef supervisor)
+    private void Start(StartPlacedInstance request, IActorRef supervisor)
     {
-        var instance = Context.ActorOf(AccountSupervisor.InstancePropsFor(request.Key, _settings, supervisor),
+        var instance = Context.ActorOf(SupervisedInstance.PropsFor(request.Key, _settings, supervisor),
             $"{Uri.EscapeDataString(request.Key)}-{++_started}");
         Context.Watch(instance);
         Context.Watch(supervisor);
-        _byKey[request.Key] = new Hosted(request.Key, request.Generation, instance, supervisor);
-        _log.Debug("Hosting account {Key} for {Supervisor}", request.Key, supervisor.Path);
-        supervisor.Tell(new AccountHosted(request.Key, request.Generation), instance);
+        _byKey[request.Key] = new Placed(request.Key, request.Generation, instance, supervisor);
+        _log.Debug("Running the instance of account {Key} for {Supervisor}", request.Key, supervisor.Path);
+        supervisor.Tell(new PlacedInstanceStarted(request.Key, request.Generation), instance);
     }
 
     private void Stopped(Terminated terminated)
     {
-        foreach (var hosted in _byKey.Values.ToList())
+        foreach (var placed in _byKey.Values.ToList())
         {
-            if (hosted.Supervisor.Equals(terminated.ActorRef) && !hosted.Stopping)
+            if (placed.Supervisor.Equals(terminated.ActorRef) && !placed.Stopping)
             {
                 // The entity is gone (its node died, or it stopped without telling us): so is its instance.
-                hosted.Stopping = true;
-                Context.Stop(hosted.Instance);
+                placed.Stopping = true;
+                Context.Stop(placed.Instance);
             }
 
-            if (!hosted.Instance.Equals(terminated.ActorRef)) continue;
-            _byKey.Remove(hosted.Key);
-            if (_waiting.Remove(hosted.Key, out var next)) Start(next.Request, next.Supervisor);
+            if (!placed.Instance.Equals(terminated.ActorRef)) continue;
+            _byKey.Remove(placed.Key);
+            if (_waiting.Remove(placed.Key, out var next)) Start(next.Request, next.Supervisor);
         }
 
         ReleasedIfEmpty();
@@ -156,7 +157,7 @@ public sealed class AccountHost : ReceiveActor, IWithTimers
         public static readonly ReleaseTimedOut Instance = new();
     }
 
-    private sealed class Hosted(string key, int generation, IActorRef instance, IActorRef supervisor)
+    private sealed class Placed(string key, int generation, IActorRef instance, IActorRef supervisor)
     {
         public string Key { get; } = key;
 
@@ -170,16 +171,16 @@ public sealed class AccountHost : ReceiveActor, IWithTimers
     }
 }
 
-/// <summary>An account's entity asks the host of the node the account is placed on to start its instance.</summary>
+/// <summary>An account's entity asks the <see cref="PlacedInstances"/> of the node the account is placed on to start its instance.</summary>
 /// <param name="Generation">The entity's count of instances it started, so that a late answer is told from a fresh one.</param>
-public sealed record HostAccount(string Key, int Generation) : IBankMessage;
+public sealed record StartPlacedInstance(string Key, int Generation) : IBankMessage;
 
 /// <summary>The instance runs; it is the sender of this message.</summary>
-public sealed record AccountHosted(string Key, int Generation) : IBankMessage;
+public sealed record PlacedInstanceStarted(string Key, int Generation) : IBankMessage;
 
-public static class AccountHostHostingExtensions
+public static class PlacedInstancesHostingExtensions
 {
-    /// <summary>Starts this node's <see cref="AccountHost"/> at /user/bank-account-host.</summary>
-    public static AkkaConfigurationBuilder WithAccountHost(this AkkaConfigurationBuilder builder) =>
-        builder.WithActors((system, _) => system.ActorOf(AccountHost.PropsFor(AccountSettings.From(system)), AccountHost.Name));
+    /// <summary>Starts this node's <see cref="PlacedInstances"/> at /user/bank-account-host.</summary>
+    public static AkkaConfigurationBuilder WithPlacedInstances(this AkkaConfigurationBuilder builder) =>
+        builder.WithActors((system, _) => system.ActorOf(PlacedInstances.PropsFor(AccountSettings.From(system)), PlacedInstances.Name));
 }

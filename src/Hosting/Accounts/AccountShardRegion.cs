@@ -1,0 +1,30 @@
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Bank.Hosting.Configuration;
+using Bank.Hosting.Contracts;
+
+namespace Bank.Hosting.Accounts;
+
+/// <summary>Cluster Sharding routes account messages by their key; the shard is a hash of it.</summary>
+public sealed class AccountMessageExtractor(int maxNumberOfShards) : HashCodeMessageExtractor(maxNumberOfShards)
+{
+    public override string? EntityId(object message) => message is IAccountEnvelope envelope ? envelope.Key : null;
+}
+
+public static class AccountHostingExtensions
+{
+    /// <summary>Starts the Account shard region on this node, registered as <see cref="AccountRegionKey"/>.</summary>
+    public static AkkaConfigurationBuilder WithAccounts(this AkkaConfigurationBuilder builder, string? role = null)
+    {
+        return builder.WithShardRegion<AccountRegionKey>(
+            BankConstants.AccountShardType,
+            (system, _, _) =>
+            {
+                var settings = AccountSettings.From(system);
+                return key => AccountSupervisor.PropsFor(key, settings);
+            },
+            new AccountMessageExtractor(BankHocon.Defaults.GetInt("bank.accounts.number-of-shards", 100)),
+            new ShardOptions { Role = role, HandOffStopMessage = AccountSupervisor.StopWhenIdle.Instance });
+    }
+}
