@@ -13,7 +13,7 @@ public sealed class DemoSpecs : IDisposable
     private readonly string _data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
 
     [Fact]
-    public async Task Demo_prints_every_line_of_the_chapter_in_order_and_does_so_again_on_the_same_data()
+    public async Task Demo_prints_the_READMEs_transcript_line_by_line_and_does_so_again_on_the_same_data()
     {
         foreach (var run in new[] { "first", "second" })
             DemoTranscript.AssertComplete(await BankProcess.RunAsync(Timeout, "demo", "--data", _data), run, _data);

@@ -201,7 +201,7 @@ public sealed class DemoCommand(TextWriter output)
 
     /// <summary>
     /// Vertical scaling: an account that asks for 1 CPU, 4 GPUs and 500 MiB holds them on the node while it lives, as
-    /// `bank status` shows, and gives them back when it is killed.
+    /// `bank status` shows; a second one asking for the same waits PENDING_CREATION until the first is killed.
     /// </summary>
     private async Task ResourcesWalkthroughAsync(IBankGateway gateway, CancellationToken ct)
     {
