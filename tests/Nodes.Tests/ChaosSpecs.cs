@@ -488,19 +488,19 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
     {
         private readonly PostgresDatabase _database;
         private readonly string _connectionString;
-        private readonly List<NodeProcess> _workers = [];
+        private readonly List<BankProcess> _workers = [];
 
-        private ChaosCluster(PostgresDatabase database, string connectionString, NodeProcess head)
+        private ChaosCluster(PostgresDatabase database, string connectionString, BankProcess head)
         {
             _database = database;
             _connectionString = connectionString;
             Head = head;
         }
 
-        public NodeProcess Head { get; }
+        public BankProcess Head { get; }
 
         /// <summary>The latest worker started.</summary>
-        public NodeProcess Worker
+        public BankProcess Worker
         {
             get
             {
@@ -509,7 +509,7 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
         }
 
         /// <summary>The head, then every worker started, dead or alive.</summary>
-        public IReadOnlyList<NodeProcess> Nodes
+        public IReadOnlyList<BankProcess> Nodes
         {
             get
             {
@@ -517,7 +517,7 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
             }
         }
 
-        public string NodeAddress(NodeProcess node) => $"akka.tcp://bank@{node.Address}";
+        public string NodeAddress(BankProcess node) => $"akka.tcp://bank@{node.Address}";
 
         /// <summary>The end of every node's output, for failure messages.</summary>
         public string Diagnostics() => string.Concat(Nodes.Select(n => n.Tail()));
@@ -530,8 +530,8 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
             ChaosCluster? cluster = null;
             try
             {
-                var port = NodeProcess.FreePort();
-                var head = await NodeProcess.StartAsync($"head on port {port}",
+                var port = FreePort.Next();
+                var head = await BankProcess.StartNodeAsync($"head on port {port}",
                     "start", "--head", "--port", port.ToString(), "--journal", "postgres", "--connection", nodes, "--allow-fault-injection");
                 cluster = new ChaosCluster(database, nodes, head);
                 var worker = await cluster.StartWorkerAsync();
@@ -547,10 +547,10 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
         }
 
         /// <summary>A new worker on a new free port, joined to the head.</summary>
-        public async Task<NodeProcess> StartWorkerAsync()
+        public async Task<BankProcess> StartWorkerAsync()
         {
-            var port = NodeProcess.FreePort();
-            var worker = await NodeProcess.StartAsync($"worker on port {port}",
+            var port = FreePort.Next();
+            var worker = await BankProcess.StartNodeAsync($"worker on port {port}",
                 "start", "--address", Head.Address, "--port", port.ToString(), "--journal", "postgres", "--connection", _connectionString,
                 "--allow-fault-injection");
             lock (_workers) _workers.Add(worker);

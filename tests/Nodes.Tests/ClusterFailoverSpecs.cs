@@ -191,7 +191,7 @@ public sealed class ClusterFailoverSpecs(ITestOutputHelper output)
         private readonly PostgresDatabase _database;
         private readonly int _headPort;
 
-        private Cluster(PostgresDatabase database, int headPort, NodeProcess head, NodeProcess? worker)
+        private Cluster(PostgresDatabase database, int headPort, BankProcess head, BankProcess? worker)
         {
             _database = database;
             _headPort = headPort;
@@ -203,25 +203,25 @@ public sealed class ClusterFailoverSpecs(ITestOutputHelper output)
         /// <summary>The end of both nodes' output, for failure messages.</summary>
         public string Diagnostics() => Head.Tail() + Worker?.Tail();
 
-        public NodeProcess Head { get; private set; }
+        public BankProcess Head { get; private set; }
 
-        public NodeProcess? Worker { get; }
+        public BankProcess? Worker { get; }
 
         public BankCommands Bank { get; private set; }
 
-        public string NodeAddress(NodeProcess node) => $"akka.tcp://bank@{node.Address}";
+        public string NodeAddress(BankProcess node) => $"akka.tcp://bank@{node.Address}";
 
         public static async Task<Cluster> StartAsync(string connectionString, ITestOutputHelper output)
         {
             var clock = Stopwatch.StartNew();
             var database = await PostgresDatabase.CreateAsync(connectionString);
-            NodeProcess? head = null;
+            BankProcess? head = null;
             try
             {
-                var headPort = NodeProcess.FreePort();
+                var headPort = FreePort.Next();
                 head = await StartHeadAsync(database, headPort);
-                var workerPort = NodeProcess.FreePort();
-                var worker = await NodeProcess.StartAsync($"worker on port {workerPort}",
+                var workerPort = FreePort.Next();
+                var worker = await BankProcess.StartNodeAsync($"worker on port {workerPort}",
                     "start", "--address", head.Address, "--port", workerPort.ToString(), "--journal", "postgres", "--connection", database.ConnectionString);
                 output.WriteLine($"head {head.Address} and worker {worker.Address} up on database {database.Name} in {clock.Elapsed.TotalSeconds:0.0} s");
                 return new Cluster(database, headPort, head, worker);
@@ -243,8 +243,8 @@ public sealed class ClusterFailoverSpecs(ITestOutputHelper output)
             Bank = new BankCommands(Head.Address, Diagnostics);
         }
 
-        private static Task<NodeProcess> StartHeadAsync(PostgresDatabase database, int port) =>
-            NodeProcess.StartAsync($"head on port {port}",
+        private static Task<BankProcess> StartHeadAsync(PostgresDatabase database, int port) =>
+            BankProcess.StartNodeAsync($"head on port {port}",
                 "start", "--head", "--port", port.ToString(), "--journal", "postgres", "--connection", database.ConnectionString);
 
         public async ValueTask DisposeAsync()
