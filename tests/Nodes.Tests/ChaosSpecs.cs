@@ -399,20 +399,28 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
     /// <summary>A read after the chaos, sent again while the cluster does not answer, within <see cref="ReadDeadline"/>.</summary>
     private static async Task<T> RetryAsync<T>(Func<Task<T>> read, Stopwatch clock, string what, ChaosCluster cluster)
     {
-        while (true)
+        try
         {
-            try
+            var answer = await Eventually.ReadsAsync(async () =>
             {
-                return await read();
-            }
-            catch (BankException e) when (e.Kind == ErrorKind.ClusterUnreachable && clock.Elapsed < ReadDeadline)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(250));
-            }
-            catch (BankException e)
-            {
-                throw new InvalidOperationException($"{what}: {e.Kind} {e.Code}: {e.Message}{cluster.Diagnostics()}", e);
-            }
+                try
+                {
+                    return (Answered: true, Value: await read(), Error: (BankException?)null);
+                }
+                catch (BankException e) when (e.Kind == ErrorKind.ClusterUnreachable)
+                {
+                    return (Answered: false, Value: default(T), Error: e);
+                }
+            }, answer => answer.Answered, what, ReadDeadline - clock.Elapsed, TimeSpan.FromMilliseconds(250), answer => answer.Error?.Message ?? "");
+            return answer.Value!;
+        }
+        catch (TimeoutException e)
+        {
+            throw new InvalidOperationException($"{what}: {e.Message}{cluster.Diagnostics()}", e);
+        }
+        catch (BankException e)
+        {
+            throw new InvalidOperationException($"{what}: {e.Kind} {e.Code}: {e.Message}{cluster.Diagnostics()}", e);
         }
     }
 
