@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Akka.Cluster;
-using Akka.Hosting;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 using Bank.Hosting.Registry;

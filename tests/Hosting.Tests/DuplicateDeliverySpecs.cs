@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Hosting;
 using Akka.Persistence;
 using Bank.Domain;
 using Bank.Hosting.Accounts;

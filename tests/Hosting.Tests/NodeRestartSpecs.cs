@@ -1,7 +1,6 @@
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 using Bank.Hosting.Registry;
-using Bank.Hosting.Tests.Support;
 using Xunit;
 
 namespace Bank.Hosting.Tests;

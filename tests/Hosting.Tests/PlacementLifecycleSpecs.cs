@@ -2,7 +2,6 @@ using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Registry;
-using Bank.Hosting.Tests.Support;
 using Xunit;
 
 namespace Bank.Hosting.Tests;

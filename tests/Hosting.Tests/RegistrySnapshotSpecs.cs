@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Persistence;
 using Bank.Hosting.Client;
 using Bank.Hosting.Registry;
-using Bank.Hosting.Tests.Support;
 using Xunit;
 
 namespace Bank.Hosting.Tests;
