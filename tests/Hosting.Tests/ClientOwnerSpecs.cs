@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Akka.Cluster;
 using Akka.Hosting;
 using Bank.Hosting.Client;
@@ -18,12 +16,8 @@ public sealed class ShortOwnerTimeoutFixture : BankNodeFixture
 {
     public static readonly TimeSpan OwnerTimeout = TimeSpan.FromSeconds(6);
 
-    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
-    {
-        base.ConfigureAkka(builder, provider);
-        builder.AddHocon($"bank.client {{ owner-timeout = {OwnerTimeout.TotalSeconds}s, heartbeat-interval = 500ms }}",
-            HoconAddMode.Prepend);
-    }
+    protected override string Hocon =>
+        base.Hocon + $"\nbank.client {{ owner-timeout = {OwnerTimeout.TotalSeconds}s, heartbeat-interval = 500ms }}";
 }
 
 /// <summary>
@@ -99,7 +93,7 @@ public class ClientOwnerSpecs(ShortOwnerTimeoutFixture fixture) : BankNodeSpec<S
     [Fact]
     public async Task A_client_sessions_actor_lives_while_the_client_does_and_dies_with_OWNER_DIED_when_its_process_is_gone()
     {
-        await using var observer = Fixture.Node.NewSession();
+        await using var observer = Fixture.Cluster.NewSession();
         var client = await BankClient.ConnectAsync([Contact]);
         // Never disposed: its process goes away under it.
         var session = client.OpenSession();
@@ -134,7 +128,7 @@ public class ClientOwnerSpecs(ShortOwnerTimeoutFixture fixture) : BankNodeSpec<S
     [Fact]
     public async Task Disposing_a_client_session_kills_its_actors_with_OWNER_DIED_at_once_and_keeps_detached_ones()
     {
-        await using var observer = Fixture.Node.NewSession();
+        await using var observer = Fixture.Cluster.NewSession();
         await using var client = await BankClient.ConnectAsync([Contact]);
         var session = client.OpenSession();
         var owned = await session.OpenAsync(Unique("owned"), Hundred);
@@ -157,7 +151,7 @@ public class ClientOwnerSpecs(ShortOwnerTimeoutFixture fixture) : BankNodeSpec<S
     [Fact]
     public async Task A_node_local_sessions_actor_stays_alive_while_its_node_is_up()
     {
-        await using var session = Fixture.Node.NewSession();
+        await using var session = Fixture.Cluster.NewSession();
         var owned = await session.OpenAsync(Unique("node-owned"), Hundred);
 
         // The registry checks its owners twice a second here: the node is up, so the owner is never gone.
@@ -172,7 +166,7 @@ public class ClientOwnerSpecs(ShortOwnerTimeoutFixture fixture) : BankNodeSpec<S
     [Fact]
     public async Task Connecting_where_no_node_listens_fails_quickly_with_ClusterUnreachable()
     {
-        var port = FreePort();
+        var port = FreePort.Next();
         var clock = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<BankException>(() => BankClient.ConnectAsync([$"127.0.0.1:{port}"]));
@@ -180,20 +174,5 @@ public class ClientOwnerSpecs(ShortOwnerTimeoutFixture fixture) : BankNodeSpec<S
         Assert.Equal(ErrorKind.ClusterUnreachable, error.Kind);
         Assert.Contains($"127.0.0.1:{port}", error.Message, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed.TotalSeconds:0.0} s");
-    }
-
-    /// <summary>A port that was free a moment ago: bound, read, released.</summary>
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
     }
 }

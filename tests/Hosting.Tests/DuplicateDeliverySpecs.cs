@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Hosting;
 using Akka.Persistence;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
@@ -13,11 +12,7 @@ namespace Bank.Hosting.Tests;
 /// <summary>A node whose accounts snapshot every 5 events, so a test can see the applied ids survive a snapshot.</summary>
 public sealed class SnapshotEveryFiveFixture : BankNodeFixture
 {
-    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
-    {
-        base.ConfigureAkka(builder, provider);
-        builder.AddHocon("bank.accounts.snapshot-every = 5", HoconAddMode.Prepend);
-    }
+    protected override string Hocon => base.Hocon + "\nbank.accounts.snapshot-every = 5";
 }
 
 /// <summary>

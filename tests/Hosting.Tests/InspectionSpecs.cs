@@ -13,17 +13,21 @@ namespace Bank.Hosting.Tests;
 /// </summary>
 public sealed class InspectionSpecs(TwoNodeClusterFixture fixture) : IClassFixture<TwoNodeClusterFixture>
 {
-    private readonly TwoNodeCluster _cluster = fixture.Cluster;
+    private readonly InProcessCluster _cluster = fixture.Cluster;
+
+    private string AddressA => InProcessCluster.AddressOf(_cluster.Nodes[0]);
+
+    private string AddressB => InProcessCluster.AddressOf(_cluster.Nodes[1]);
 
     [Fact]
     public async Task Cluster_show_lists_both_members_up_and_reachable_with_one_leader_and_the_seed_as_oldest()
     {
-        await using var session = _cluster.NewSessionOnA();
+        await using var session = _cluster.NewSession();
 
         var view = await session.ClusterViewAsync();
 
-        Assert.Equal(_cluster.AddressA.ToString(), view.Node);
-        Assert.Equal(new[] { _cluster.AddressA.ToString(), _cluster.AddressB.ToString() }.Order(StringComparer.Ordinal),
+        Assert.Equal(AddressA, view.Node);
+        Assert.Equal(new[] { AddressA, AddressB }.Order(StringComparer.Ordinal),
             view.Members.Select(m => m.Address));
         Assert.All(view.Members, m =>
         {
@@ -32,13 +36,13 @@ public sealed class InspectionSpecs(TwoNodeClusterFixture fixture) : IClassFixtu
             Assert.NotNull(m.UpSince);
         });
         Assert.Single(view.Members, m => m.Leader);
-        Assert.Equal(_cluster.AddressA.ToString(), Assert.Single(view.Members, m => m.Oldest).Address);
+        Assert.Equal(AddressA, Assert.Single(view.Members, m => m.Oldest).Address);
     }
 
     [Fact]
     public async Task Shards_count_each_nodes_regions_and_list_the_entity_ids_where_the_accounts_run()
     {
-        await using var session = _cluster.NewSessionOnA();
+        await using var session = _cluster.NewSession();
         var actors = new List<ActorInfo>();
         for (var i = 0; i < 6; i++)
             actors.Add(await session.OpenAsync($"shards-{Guid.NewGuid():N}", new AccountOptions(1m, 0m) { Detached = true }));
@@ -48,7 +52,7 @@ public sealed class InspectionSpecs(TwoNodeClusterFixture fixture) : IClassFixtu
 
         var view = await session.ShardsAsync(BankConstants.AccountShardType, entities: true);
 
-        Assert.Equal(new[] { _cluster.AddressA.ToString(), _cluster.AddressB.ToString() }.Order(StringComparer.Ordinal),
+        Assert.Equal(new[] { AddressA, AddressB }.Order(StringComparer.Ordinal),
             view.Regions.Select(r => r.Node).Order(StringComparer.Ordinal));
         foreach (var region in view.Regions)
         {
@@ -65,7 +69,7 @@ public sealed class InspectionSpecs(TwoNodeClusterFixture fixture) : IClassFixtu
     [Fact]
     public async Task Shards_without_a_type_cover_accounts_and_transfers_on_every_node()
     {
-        await using var session = _cluster.NewSessionOnA();
+        await using var session = _cluster.NewSession();
 
         var view = await session.ShardsAsync();
 
@@ -77,13 +81,13 @@ public sealed class InspectionSpecs(TwoNodeClusterFixture fixture) : IClassFixtu
     [Fact]
     public async Task Actor_hierarchy_shows_a_nodes_user_actors_and_can_be_asked_of_the_other_node()
     {
-        await using var session = _cluster.NewSessionOnA();
+        await using var session = _cluster.NewSession();
 
         var onA = await session.ActorTreeAsync("/user", depth: 1);
-        var onB = await session.ActorTreeAsync("/user", depth: 1, node: $"{_cluster.AddressB.Host}:{_cluster.AddressB.Port}");
+        var onB = await session.ActorTreeAsync("/user", depth: 1, node: InProcessCluster.HostPortOf(_cluster.Nodes[1]));
 
-        Assert.Equal(_cluster.AddressA.ToString(), onA.Node);
-        Assert.Equal(_cluster.AddressB.ToString(), onB.Node);
+        Assert.Equal(AddressA, onA.Node);
+        Assert.Equal(AddressB, onB.Node);
         Assert.Equal("/user", onA.Root.Path);
         Assert.Contains(onA.Root.Children, c => c.Name == "bank-gateway");
         Assert.Contains(onA.Root.Children, c => c.Name == Inspector.Name);
@@ -93,7 +97,7 @@ public sealed class InspectionSpecs(TwoNodeClusterFixture fixture) : IClassFixtu
     [Fact]
     public async Task Actor_hierarchy_of_a_path_or_node_that_does_not_exist_is_ActorNotFound()
     {
-        await using var session = _cluster.NewSessionOnA();
+        await using var session = _cluster.NewSession();
 
         var noPath = await Assert.ThrowsAsync<BankException>(() => session.ActorTreeAsync("/user/nobody-here"));
         var noNode = await Assert.ThrowsAsync<BankException>(() => session.ActorTreeAsync("/user", node: "127.0.0.1:1"));
@@ -106,15 +110,15 @@ public sealed class InspectionSpecs(TwoNodeClusterFixture fixture) : IClassFixtu
     [Fact]
     public async Task Down_unreachable_with_everyone_reachable_downs_nobody_and_tail_starts_with_both_members_up()
     {
-        await using var session = _cluster.NewSessionOnA();
+        await using var session = _cluster.NewSession();
 
         var changed = await session.ChangeMembershipAsync(ChangeMembership.DownUnreachable, null);
         var events = await session.MembershipEventsAsync(0);
 
         Assert.Empty(changed.Addresses);
-        Assert.Equal(2, Akka.Cluster.Cluster.Get(_cluster.A.System).State.Members.Count(m => m.Status == MemberStatus.Up));
-        Assert.Contains(events.Events, e => e.Kind == "up" && e.Address == _cluster.AddressA.ToString());
-        Assert.Contains(events.Events, e => e.Kind == "up" && e.Address == _cluster.AddressB.ToString());
+        Assert.Equal(2, Akka.Cluster.Cluster.Get(_cluster.Seed.System).State.Members.Count(m => m.Status == MemberStatus.Up));
+        Assert.Contains(events.Events, e => e.Kind == "up" && e.Address == AddressA);
+        Assert.Contains(events.Events, e => e.Kind == "up" && e.Address == AddressB);
         Assert.Equal(events.Events.Max(e => e.Seq), events.Last);
     }
 }
@@ -125,13 +129,15 @@ public sealed class MembershipChangeSpecs
     [Fact]
     public async Task Cluster_leave_makes_the_member_leave_and_tail_reports_it_left_and_was_removed()
     {
-        await using var cluster = await TwoNodeCluster.StartAsync();
-        await using var session = cluster.NewSessionOnA();
+        await using var cluster = await InProcessCluster.StartAsync(nodes: 2);
+        await using var session = cluster.NewSession();
         var before = await session.MembershipEventsAsync(0);
 
-        var changed = await session.ChangeMembershipAsync(ChangeMembership.Leave, $"{cluster.AddressB.Host}:{cluster.AddressB.Port}");
+        var addressB = InProcessCluster.AddressOf(cluster.Nodes[1]);
 
-        Assert.Equal([cluster.AddressB.ToString()], changed.Addresses);
+        var changed = await session.ChangeMembershipAsync(ChangeMembership.Leave, InProcessCluster.HostPortOf(cluster.Nodes[1]));
+
+        Assert.Equal([addressB], changed.Addresses);
         var seen = new List<MembershipEvent>();
         var after = before.Last;
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
@@ -142,7 +148,7 @@ public sealed class MembershipChangeSpecs
             after = next.Last;
         }
 
-        Assert.All(seen, e => Assert.Equal(cluster.AddressB.ToString(), e.Address));
+        Assert.All(seen, e => Assert.Equal(addressB, e.Address));
         Assert.Equal(["left", "exited", "removed"], seen.Select(e => e.Kind).Where(k => k is "left" or "exited" or "removed"));
         Assert.Single((await session.ClusterViewAsync()).Members);
     }
@@ -150,8 +156,8 @@ public sealed class MembershipChangeSpecs
     [Fact]
     public async Task Cluster_down_of_an_unknown_address_is_ActorNotFound_and_changes_nothing()
     {
-        await using var cluster = await TwoNodeCluster.StartAsync();
-        await using var session = cluster.NewSessionOnA();
+        await using var cluster = await InProcessCluster.StartAsync(nodes: 2);
+        await using var session = cluster.NewSession();
 
         var refused = await Assert.ThrowsAsync<BankException>(() => session.ChangeMembershipAsync(ChangeMembership.Down, "127.0.0.1:1"));
 

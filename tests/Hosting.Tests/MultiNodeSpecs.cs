@@ -7,45 +7,26 @@ using Xunit;
 
 namespace Bank.Hosting.Tests;
 
-/// <summary>One two-node cluster for the class: the tests that leave it whole share it, each with its own names.</summary>
-public sealed class TwoNodeClusterFixture : IAsyncLifetime
-{
-    private TwoNodeCluster? _cluster;
-
-    public TwoNodeCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started");
-
-    public async Task InitializeAsync() => _cluster = await TwoNodeCluster.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_cluster is not null)
-            await _cluster.DisposeAsync();
-    }
-}
-
 /// <summary>
 /// Several actor systems in one process form one cluster (issue 3): accounts are sharded over both nodes, the registry
 /// of names is one table whichever node asks, and a node that leaves hands its accounts to the other one.
 /// </summary>
-public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFixture>, IDisposable
+public sealed class MultiNodeSpecs(TwoNodeClusterFixture fixture) : BankNodeSpec<TwoNodeClusterFixture>(fixture)
 {
     private static readonly AccountOptions Hundred = new(100m, 0m);
 
     /// <summary>Outlives the sessions that open it: for the tests that are not about lifetimes.</summary>
     private static readonly AccountOptions DetachedHundred = Hundred with { Detached = true };
 
-    private readonly TwoNodeCluster _cluster;
+    /// <summary>The seed: the registry runs here.</summary>
+    private BankHost A => Fixture.Cluster.Nodes[0];
 
-    public MultiNodeSpecs(TwoNodeClusterFixture fixture)
-        : base(new XunitAssertions(), fixture.Cluster.A.System)
-    {
-        _cluster = fixture.Cluster;
-    }
+    private BankHost B => Fixture.Cluster.Nodes[1];
 
     [Fact]
     public async Task Accounts_opened_through_one_node_are_spread_over_both_nodes()
     {
-        await using var session = _cluster.NewSessionOnA();
+        await using var session = Fixture.Cluster.NewSession(A);
 
         var nodes = new HashSet<string>();
         for (var i = 0; i < 20; i++)
@@ -54,14 +35,14 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
             nodes.Add((await session.StatusAsync(actor)).Node);
         }
 
-        Assert.Equal(new HashSet<string> { _cluster.AddressA.ToString(), _cluster.AddressB.ToString() }, nodes);
+        Assert.Equal(new HashSet<string> { InProcessCluster.AddressOf(A), InProcessCluster.AddressOf(B) }, nodes);
     }
 
     [Fact]
     public async Task An_account_answers_the_same_balance_whichever_node_calls_it()
     {
-        await using var onA = _cluster.NewSessionOnA();
-        await using var onB = _cluster.NewSessionOnB();
+        await using var onA = Fixture.Cluster.NewSession(A);
+        await using var onB = Fixture.Cluster.NewSession(B);
         var actor = await onA.OpenAsync(Unique("both"), DetachedHundred);
 
         Assert.Equal(125m, await onB.DepositAsync(actor, 25m));
@@ -74,8 +55,8 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
     [Fact]
     public async Task An_actor_opened_on_one_node_is_found_by_name_on_the_other_and_its_name_is_taken_there()
     {
-        await using var onA = _cluster.NewSessionOnA();
-        await using var onB = _cluster.NewSessionOnB();
+        await using var onA = Fixture.Cluster.NewSession(A);
+        await using var onB = Fixture.Cluster.NewSession(B);
         var name = Unique("shared");
         var opened = await onA.OpenAsync(name, DetachedHundred);
 
@@ -94,8 +75,8 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
     [Fact]
     public async Task An_actor_killed_from_one_node_is_gone_on_the_other()
     {
-        await using var onA = _cluster.NewSessionOnA();
-        await using var onB = _cluster.NewSessionOnB();
+        await using var onA = Fixture.Cluster.NewSession(A);
+        await using var onB = Fixture.Cluster.NewSession(B);
         var name = Unique("victim");
         var handle = await onA.OpenAsync(name, DetachedHundred);
 
@@ -113,8 +94,8 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
     [Fact]
     public async Task Two_sessions_on_different_nodes_racing_to_open_one_name_create_it_once()
     {
-        await using var onA = _cluster.NewSessionOnA();
-        await using var onB = _cluster.NewSessionOnB();
+        await using var onA = Fixture.Cluster.NewSession(A);
+        await using var onB = Fixture.Cluster.NewSession(B);
 
         // Several names race at once, so that either node may win some of them.
         var names = Enumerable.Range(0, 5).Select(_ => Unique("race")).ToList();
@@ -136,20 +117,23 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
     public async Task When_a_node_leaves_its_accounts_answer_from_the_other_node_with_their_balances()
     {
         // A cluster of its own: this test takes a node away.
-        await using var cluster = await TwoNodeCluster.StartAsync();
-        await using var onA = cluster.NewSessionOnA();
+        await using var cluster = await InProcessCluster.StartAsync(nodes: 2);
+        var (nodeA, nodeB) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var addressA = InProcessCluster.AddressOf(nodeA);
+        var addressB = InProcessCluster.AddressOf(nodeB);
+        await using var onA = cluster.NewSession(nodeA);
         var balances = new Dictionary<ActorInfo, decimal>();
         for (var i = 0; i < 12; i++)
         {
             var actor = await onA.OpenAsync(Unique("mover"), DetachedHundred);
             var reply = await onA.StatusAsync(actor);
-            if (reply.Node == cluster.AddressB.ToString())
+            if (reply.Node == addressB)
                 balances[actor] = await onA.DepositAsync(actor, i + 1);
         }
 
         Assert.NotEmpty(balances);
 
-        await cluster.StopBAsync();
+        await cluster.LeaveAsync(nodeB);
 
         await AwaitAssertAsync(async () =>
         {
@@ -159,7 +143,7 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
                 using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 var reply = await onA.StatusAsync(actor, attempt.Token);
                 Assert.Equal(balance, reply.Balance);
-                Assert.Equal(cluster.AddressA.ToString(), reply.Node);
+                Assert.Equal(addressA, reply.Node);
             }
         }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(500));
     }
@@ -167,14 +151,15 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
     [Fact]
     public async Task When_a_node_leaves_the_actors_of_its_sessions_die_with_OWNER_DIED_and_detached_ones_live_on()
     {
-        await using var cluster = await TwoNodeCluster.StartAsync();
-        await using var onA = cluster.NewSessionOnA();
+        await using var cluster = await InProcessCluster.StartAsync(nodes: 2);
+        var (nodeA, nodeB) = (cluster.Nodes[0], cluster.Nodes[1]);
+        await using var onA = cluster.NewSession(nodeA);
         // Never disposed: its node leaves under it.
-        var onB = cluster.NewSessionOnB();
+        var onB = cluster.NewSession(nodeB);
         var owned = await onB.OpenAsync(Unique("owned-by-b"), Hundred);
         var detached = await onB.OpenAsync(Unique("detached-from-b"), DetachedHundred);
 
-        await cluster.StopBAsync();
+        await cluster.LeaveAsync(nodeB);
 
         await AwaitAssertAsync(async () =>
         {
@@ -191,9 +176,10 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
     [Fact]
     public async Task Actors_of_sessions_on_nodes_that_stay_up_stay_alive_and_only_the_leaving_nodes_die()
     {
-        await using var cluster = await TwoNodeCluster.StartAsync();
-        await using var onA = cluster.NewSessionOnA();
-        var onB = cluster.NewSessionOnB();
+        await using var cluster = await InProcessCluster.StartAsync(nodes: 2);
+        var (nodeA, nodeB) = (cluster.Nodes[0], cluster.Nodes[1]);
+        await using var onA = cluster.NewSession(nodeA);
+        var onB = cluster.NewSession(nodeB);
         var ownedByA = await onA.OpenAsync(Unique("owned-by-a"), Hundred);
         var ownedByB = await onB.OpenAsync(Unique("owned-by-b"), Hundred);
 
@@ -205,7 +191,7 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
             Assert.Equal(ActorState.Alive, Assert.Single(actors, a => a.Name == ownedByB.Name).State);
         });
 
-        await cluster.StopBAsync();
+        await cluster.LeaveAsync(nodeB);
 
         await AwaitAssertAsync(async () =>
         {
@@ -215,14 +201,6 @@ public sealed class MultiNodeSpecs : TestKitBase, IClassFixture<TwoNodeClusterFi
         Assert.Equal(ActorState.Alive, Assert.Single(await onA.ListAsync(), a => a.Name == ownedByA.Name).State);
         Assert.Equal(100m, await onA.BalanceAsync(ownedByA));
     }
-
-    public void Dispose()
-    {
-        Sys.Stop(TestActor);
-        GC.SuppressFinalize(this);
-    }
-
-    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}";
 
     private static async Task<(ActorInfo? Actor, BankException? Error)> OutcomeAsync(Task<ActorInfo> open)
     {

@@ -32,10 +32,15 @@ public class NodeConfigurationSpecs(BankNodeFixture fixture) : BankNodeSpec<Bank
     [Fact]
     public void Journal_and_snapshot_store_use_the_database_in_the_node_data_directory()
     {
-        Assert.Equal(Fixture.Data.Persistence.ConnectionString,
-            Sys.Settings.Config.GetString("akka.persistence.journal.sql.connection-string"));
-        Assert.Equal(Fixture.Data.Persistence.ConnectionString,
-            Sys.Settings.Config.GetString("akka.persistence.snapshot-store.sql.connection-string"));
+        // Written out here, not asked of BankPersistenceOptions: the file the design card names, in the node's folder.
+        var expected = Path.Combine(Fixture.Data.Path, "bank.db");
+
+        foreach (var plugin in new[] { "akka.persistence.journal.sql", "akka.persistence.snapshot-store.sql" })
+        {
+            var configured = Sys.Settings.Config.GetString($"{plugin}.connection-string");
+            Assert.Equal(Fixture.Data.Persistence.ConnectionString, configured);
+            Assert.Equal(expected, new SqliteConnectionStringBuilder(configured).DataSource);
+        }
     }
 
     [Fact]

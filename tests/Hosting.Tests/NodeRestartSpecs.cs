@@ -18,14 +18,14 @@ public sealed class NodeRestartSpecs : IDisposable
     {
         var key = $"saver-{Guid.NewGuid():N}";
         ActorInfo saver;
-        await using (var first = await TestNode.StartAsync(_data))
+        await using (var first = await InProcessCluster.StartAsync(data: _data))
         {
             await using var session = first.NewSession();
             saver = await session.OpenAsync("Saver", new AccountOptions(100m, 10m) { Key = key, Detached = true });
             Assert.Equal(125m, await session.DepositAsync(saver, 25m));
         }
 
-        await using var second = await TestNode.StartAsync(_data);
+        await using var second = await InProcessCluster.StartAsync(data: _data);
         await using var again = second.NewSession();
 
         var found = await again.GetActorAsync("Saver");
@@ -41,7 +41,7 @@ public sealed class NodeRestartSpecs : IDisposable
     {
         ActorInfo spender;
         ActorInfo saver;
-        await using (var first = await TestNode.StartAsync(_data))
+        await using (var first = await InProcessCluster.StartAsync(data: _data))
         {
             // The session is never disposed: its node stops under it, as a driver's process dies.
             var session = first.NewSession();
@@ -49,7 +49,7 @@ public sealed class NodeRestartSpecs : IDisposable
             saver = await session.OpenAsync("Saver", new AccountOptions(100m, 0m) { Detached = true });
         }
 
-        await using var second = await TestNode.StartAsync(_data);
+        await using var second = await InProcessCluster.StartAsync(data: _data);
         await using var again = second.NewSession();
 
         // The registry releases orphans before it answers anything, so the first answer after the restart is right.
@@ -70,12 +70,12 @@ public sealed class NodeRestartSpecs : IDisposable
     public async Task The_first_open_after_a_restart_gets_a_new_actor_for_the_name_of_an_orphan()
     {
         ActorInfo orphan;
-        await using (var first = await TestNode.StartAsync(_data))
+        await using (var first = await InProcessCluster.StartAsync(data: _data))
         {
             orphan = await first.NewSession().OpenAsync("Spender0", new AccountOptions(1m, 0m));
         }
 
-        await using var second = await TestNode.StartAsync(_data);
+        await using var second = await InProcessCluster.StartAsync(data: _data);
         await using var again = second.NewSession();
 
         var reopened = await again.OpenAsync("Spender0", new AccountOptions(1m, 0m) { GetIfExists = true });

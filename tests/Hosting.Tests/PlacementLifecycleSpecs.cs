@@ -26,9 +26,9 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task Concurrent_opens_never_over_commit_a_GPU_node_and_those_left_over_fail_with_CREATION_FAILED()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, "cpu=16,gpu=4,memory=8GiB"],
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, "cpu=16,gpu=4,memory=8GiB"],
             "bank.resources.pending-timeout = 3s");
-        var gpuNode = ResourceCluster.AddressOf(cluster.Nodes[1]);
+        var gpuNode = InProcessCluster.AddressOf(cluster.Nodes[1]);
         await using var session = cluster.NewSession();
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 12)
@@ -57,8 +57,8 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task A_placed_account_that_crashes_is_restarted_on_its_node_and_applies_the_retried_deposit_once()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuNode], allowFaultInjection: true);
-        var gpuNode = ResourceCluster.AddressOf(cluster.Nodes[1]);
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode], allowFaultInjection: true);
+        var gpuNode = InProcessCluster.AddressOf(cluster.Nodes[1]);
         await using var session = cluster.NewSession();
         // Two accounts on two shards: their entities are spread over both nodes, so an instance runs away from its entity.
         var accounts = new List<ActorInfo>();
@@ -84,7 +84,7 @@ public sealed class PlacementLifecycleSpecs
         var died = await Assert.ThrowsAsync<BankException>(() => session.DepositAsync(fragile, 1m));
         Assert.Equal((ErrorKind.ActorDied, DeathCauses.MaxRestartsExceeded), (died.Kind, died.Code));
 
-        var listed = await ResourceCluster.EventuallyAsync(() => session.ListAsync(),
+        var listed = await Eventually.ReadsAsync(() => session.ListAsync(),
             all => all.Count(a => a is { State: ActorState.Alive, Restarts: 2 }) == 2
                    && all.Any(a => a is { Name: "fragile", State: ActorState.Dead }), "2 accounts ALIVE with 2 restarts, fragile DEAD");
         Assert.All(listed.Where(a => a.State == ActorState.Alive), a => Assert.Equal(gpuNode, a.Node));
@@ -98,9 +98,9 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task A_placed_account_woken_after_passivation_answers_from_its_node_with_its_balance()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuNode],
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode],
             "akka.cluster.sharding.passivate-idle-entity-after = 2s");
-        var gpuNode = ResourceCluster.AddressOf(cluster.Nodes[1]);
+        var gpuNode = InProcessCluster.AddressOf(cluster.Nodes[1]);
         await using var session = cluster.NewSession();
         var accounts = new List<ActorInfo>();
         for (var i = 0; i < 2; i++)
@@ -110,7 +110,7 @@ public sealed class PlacementLifecycleSpecs
             accounts.Add(account);
         }
 
-        var idle = await ResourceCluster.EventuallyAsync(() => session.ClusterStatusAsync(),
+        var idle = await Eventually.ReadsAsync(() => session.ClusterStatusAsync(),
             status => status.Nodes.All(n => n.Actors == 0), "the idle accounts' instances to be passivated");
         // Passivation is no death: the GPUs stay reserved.
         var gpu = idle.Nodes.Single(n => n.Address == gpuNode);
@@ -127,8 +127,8 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task When_its_session_ends_the_GPUs_of_the_actors_it_owned_are_released_and_a_detached_ones_are_kept()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuNode]);
-        var gpuNode = ResourceCluster.AddressOf(cluster.Nodes[1]);
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode]);
+        var gpuNode = InProcessCluster.AddressOf(cluster.Nodes[1]);
         await using var observer = cluster.NewSession();
         await using var owner = cluster.NewSession();
         await owner.OpenAsync("owned-0", new AccountOptions(10m, 0m) { NumGpus = 1 });
@@ -144,7 +144,7 @@ public sealed class PlacementLifecycleSpecs
         Assert.Equal(ActorState.Alive, listed.Single(a => a.Name == "kept").State);
         var gpu = await NodeAsync(observer, gpuNode);
         Assert.Equal((1m, 3m, 1m, 1), (gpu.Used["gpu"], gpu.Free["gpu"], gpu.Used["cpu"], gpu.Placed));
-        await ResourceCluster.EventuallyAsync(() => NodeAsync(observer, gpuNode), n => n.Actors == 1,
+        await Eventually.ReadsAsync(() => NodeAsync(observer, gpuNode), n => n.Actors == 1,
             "the dead actors' instances to stop on the GPU node");
 
         // The released GPUs take new work at once.
@@ -155,41 +155,41 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task When_a_GPU_node_dies_its_accounts_move_to_the_other_GPU_node_with_their_balances_and_reservations()
     {
-        await using var cluster = await ResourceCluster.StartAsync([BigCpuOnly, GpuNode], NoRebalance);
+        await using var cluster = await InProcessCluster.StartAsync([BigCpuOnly, GpuNode], NoRebalance);
         var dying = cluster.Nodes[1];
         await using var session = cluster.NewSession();
-        var (model, adapter) = await OpenModelAndAdapterAsync(session, ResourceCluster.AddressOf(dying));
+        var (model, adapter) = await OpenModelAndAdapterAsync(session, InProcessCluster.AddressOf(dying));
         // A session inside the dying node owns one more: that actor dies with its owner instead of moving.
         await using var doomed = new BankSession(dying.Gateway);
         await doomed.OpenAsync("scratch", new AccountOptions(1m, 0m) { NumGpus = 1 });
-        var survivor = ResourceCluster.AddressOf(await cluster.JoinAsync(GpuNode));
+        var survivor = InProcessCluster.AddressOf(await cluster.JoinAsync(GpuNode));
 
         await cluster.KillAsync(dying);
         // A deposit sent while the account has no node is resent under its id until it is answered: it applies once.
         var requestId = Guid.NewGuid().ToString("N");
-        var balance = await ResourceCluster.EventuallyAsync(() => AnsweredAsync(session.DepositAsync(model, 5m, requestId)),
+        var balance = await Eventually.ReadsAsync(() => AnsweredAsync(session.DepositAsync(model, 5m, requestId)),
             b => b is not null, "the deposit to the moved model to be answered");
 
         Assert.Equal(115m, balance);
-        var scratch = await ResourceCluster.EventuallyAsync(async () => (await session.ListAsync()).Single(a => a.Name == "scratch"),
+        var scratch = await Eventually.ReadsAsync(async () => (await session.ListAsync()).Single(a => a.Name == "scratch"),
             a => a.State == ActorState.Dead, "the actor of the dead node's session to die");
         Assert.Equal(DeathCauses.OwnerDied, scratch.DeathCause);
         await AssertMovedAsync(session, cluster, model, adapter, survivor, requestId);
-        Assert.DoesNotContain((await session.ClusterStatusAsync()).Nodes, n => n.Address == ResourceCluster.AddressOf(dying));
+        Assert.DoesNotContain((await session.ClusterStatusAsync()).Nodes, n => n.Address == InProcessCluster.AddressOf(dying));
     }
 
     [Fact]
     public async Task When_a_GPU_node_leaves_its_accounts_move_to_the_other_GPU_node_and_a_deposit_sent_meanwhile_applies_once()
     {
-        await using var cluster = await ResourceCluster.StartAsync([BigCpuOnly, GpuNode], NoRebalance);
+        await using var cluster = await InProcessCluster.StartAsync([BigCpuOnly, GpuNode], NoRebalance);
         var leaving = cluster.Nodes[1];
         await using var session = cluster.NewSession();
-        var (model, adapter) = await OpenModelAndAdapterAsync(session, ResourceCluster.AddressOf(leaving));
-        var survivor = ResourceCluster.AddressOf(await cluster.JoinAsync(GpuNode));
+        var (model, adapter) = await OpenModelAndAdapterAsync(session, InProcessCluster.AddressOf(leaving));
+        var survivor = InProcessCluster.AddressOf(await cluster.JoinAsync(GpuNode));
 
         var leave = cluster.LeaveAsync(leaving);
         var requestId = Guid.NewGuid().ToString("N");
-        var balance = await ResourceCluster.EventuallyAsync(() => AnsweredAsync(session.DepositAsync(model, 5m, requestId)),
+        var balance = await Eventually.ReadsAsync(() => AnsweredAsync(session.DepositAsync(model, 5m, requestId)),
             b => b is not null, "the deposit sent while the node leaves to be answered");
         await leave;
 
@@ -201,19 +201,19 @@ public sealed class PlacementLifecycleSpecs
     public async Task When_a_node_leaves_and_the_next_one_fits_only_one_of_its_actors_exactly_one_moves_and_the_other_waits()
     {
         // Idle accounts passivate: no entity is awake to ask where to run, the registry alone places them again.
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, "cpu=4,gpu=2,memory=8GiB"],
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, "cpu=4,gpu=2,memory=8GiB"],
             "akka.cluster.sharding.passivate-idle-entity-after = 1s");
         var leaving = cluster.Nodes[1];
         await using var session = cluster.NewSession();
         await session.OpenAsync("first", new AccountOptions(10m, 0m) { NumGpus = 1 });
         await session.OpenAsync("second", new AccountOptions(10m, 0m) { NumGpus = 1 });
-        var small = ResourceCluster.AddressOf(await cluster.JoinAsync("cpu=4,gpu=1,memory=8GiB"));
-        await ResourceCluster.EventuallyAsync(() => session.ClusterStatusAsync(), status => status.Nodes.All(n => n.Actors == 0),
+        var small = InProcessCluster.AddressOf(await cluster.JoinAsync("cpu=4,gpu=1,memory=8GiB"));
+        await Eventually.ReadsAsync(() => session.ClusterStatusAsync(), status => status.Nodes.All(n => n.Actors == 0),
             "both accounts to be passivated");
 
         await cluster.LeaveAsync(leaving);
 
-        var listed = await ResourceCluster.EventuallyAsync(() => session.ListAsync(),
+        var listed = await Eventually.ReadsAsync(() => session.ListAsync(),
             all => all.Any(a => a.State == ActorState.Alive && a.Node == small), "one actor placed on the 1-GPU node");
         var status = await session.ClusterStatusAsync();
         var node = status.Nodes.Single(n => n.Address == small);
@@ -225,8 +225,8 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task Accounts_that_ask_for_nothing_open_and_work_on_any_node_and_reserve_nothing_even_when_every_CPU_is_held()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuNode]);
-        var addresses = cluster.Nodes.Select(ResourceCluster.AddressOf).ToList();
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode]);
+        var addresses = cluster.Nodes.Select(InProcessCluster.AddressOf).ToList();
         await using var session = cluster.NewSession();
         await session.OpenAsync("cpu-hog", new AccountOptions(1m, 0m) { NumCpus = 4 });
         await session.OpenAsync("gpu-hog", new AccountOptions(1m, 0m) { NumCpus = 4, NumGpus = 1 });
@@ -257,7 +257,7 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task Calls_to_a_placed_account_left_without_a_node_fail_with_PendingCreation_and_go_through_once_a_node_fits()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuNode], "bank.resources.pending-timeout = 2s\n" + NoRebalance);
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode], "bank.resources.pending-timeout = 2s\n" + NoRebalance);
         await using var session = cluster.NewSession();
         var stranded = await session.OpenAsync("stranded", new AccountOptions(100m, 0m) { NumGpus = 2 });
         await session.DepositAsync(stranded, 10m);
@@ -269,9 +269,9 @@ public sealed class PlacementLifecycleSpecs
         Assert.Contains("no node has the resources for actor 'stranded' (num_cpus=1, num_gpus=2)", pending.Message);
         Assert.Equal(1, (await session.ClusterStatusAsync()).Pending);
 
-        var gpuNode = ResourceCluster.AddressOf(await cluster.JoinAsync(GpuNode));
+        var gpuNode = InProcessCluster.AddressOf(await cluster.JoinAsync(GpuNode));
         var requestId = Guid.NewGuid().ToString("N");
-        var balance = await ResourceCluster.EventuallyAsync(() => AnsweredAsync(session.DepositAsync(stranded, 5m, requestId)),
+        var balance = await Eventually.ReadsAsync(() => AnsweredAsync(session.DepositAsync(stranded, 5m, requestId)),
             b => b is not null, "the deposit to go through on the new GPU node");
 
         Assert.Equal(115m, balance);
@@ -284,8 +284,8 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task A_GPU_account_killed_and_reopened_at_once_on_its_key_without_resources_opens()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuWithoutCpus]);
-        var gpuNode = ResourceCluster.AddressOf(cluster.Nodes[1]);
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuWithoutCpus]);
+        var gpuNode = InProcessCluster.AddressOf(cluster.Nodes[1]);
         await using var session = cluster.NewSession();
         var key = $"job-{Guid.NewGuid():N}";
 
@@ -309,10 +309,10 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task An_account_whose_incarnations_run_on_one_node_then_another_then_the_first_again_keeps_every_deposit_when_it_wakes()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuWithoutCpus],
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuWithoutCpus],
             "akka.cluster.sharding.passivate-idle-entity-after = 1s");
-        var cpuNode = ResourceCluster.AddressOf(cluster.Nodes[0]);
-        var gpuNode = ResourceCluster.AddressOf(cluster.Nodes[1]);
+        var cpuNode = InProcessCluster.AddressOf(cluster.Nodes[0]);
+        var gpuNode = InProcessCluster.AddressOf(cluster.Nodes[1]);
         await using var session = cluster.NewSession();
         var key = $"job-{Guid.NewGuid():N}";
         var plain = new AccountOptions(10m, 0m) { Key = key };
@@ -328,7 +328,7 @@ public sealed class PlacementLifecycleSpecs
         await KillAndWaitUntilGoneAsync(session, key);
         var third = await session.OpenAsync("job", plain);
         Assert.Equal(25m, await session.DepositAsync(third, 5m));
-        await ResourceCluster.EventuallyAsync(() => session.ClusterStatusAsync(), status => status.Nodes.All(n => n.Actors == 0),
+        await Eventually.ReadsAsync(() => session.ClusterStatusAsync(), status => status.Nodes.All(n => n.Actors == 0),
             "the idle account to be passivated");
 
         // Woken, it replays its whole journal.
@@ -341,7 +341,7 @@ public sealed class PlacementLifecycleSpecs
     private static async Task KillAndWaitUntilGoneAsync(BankSession session, string key)
     {
         await session.KillAsync("job");
-        await ResourceCluster.EventuallyAsync(() => session.ShardsAsync(BankConstants.AccountShardType, entities: true),
+        await Eventually.ReadsAsync(() => session.ShardsAsync(BankConstants.AccountShardType, entities: true),
             shards => shards.Regions.All(r => r.Detail is null || r.Detail.All(shard => !shard.EntityIds.Contains(key))),
             $"the entity of account {key} to stop");
     }
@@ -368,10 +368,10 @@ public sealed class PlacementLifecycleSpecs
     }
 
     /// <summary>Both accounts run on the surviving GPU node, never on the CPU-only one, with their balances and GPUs.</summary>
-    private static async Task AssertMovedAsync(BankSession session, ResourceCluster cluster, ActorInfo model, ActorInfo adapter,
+    private static async Task AssertMovedAsync(BankSession session, InProcessCluster cluster, ActorInfo model, ActorInfo adapter,
         string survivor, string requestId)
     {
-        await ResourceCluster.EventuallyAsync(() => session.ListAsync(),
+        await Eventually.ReadsAsync(() => session.ListAsync(),
             all => all.Count(a => a.Name is "model" or "adapter" && a.State == ActorState.Alive && a.Node == survivor) == 2,
             "both accounts ALIVE on the surviving GPU node");
         var modelStatus = await session.StatusAsync(model);
@@ -382,7 +382,7 @@ public sealed class PlacementLifecycleSpecs
         var status = await session.ClusterStatusAsync();
         var gpu = status.Nodes.Single(n => n.Address == survivor);
         Assert.Equal((3m, 1m, 2), (gpu.Used["gpu"], gpu.Free["gpu"], gpu.Placed));
-        var cpuOnly = status.Nodes.Single(n => n.Address == ResourceCluster.AddressOf(cluster.Seed));
+        var cpuOnly = status.Nodes.Single(n => n.Address == InProcessCluster.AddressOf(cluster.Seed));
         Assert.Equal((0, 0), (cpuOnly.Placed, cpuOnly.Actors));
         Assert.All(cpuOnly.Used.Values, used => Assert.Equal(0m, used));
         Assert.Equal(0, status.Pending);

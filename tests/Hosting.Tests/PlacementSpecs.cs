@@ -16,8 +16,8 @@ public sealed class PlacementSpecs
     [Fact]
     public async Task Gpu_accounts_land_on_the_gpu_node_and_hold_their_resources_there()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuNode, BigMemory]);
-        var gpuNode = ResourceCluster.AddressOf(cluster.Nodes[1]);
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode, BigMemory]);
+        var gpuNode = InProcessCluster.AddressOf(cluster.Nodes[1]);
         await using var session = cluster.NewSession();
 
         var first = await session.OpenAsync("gpu-1", new AccountOptions(100m, 0m) { NumGpus = 1 });
@@ -37,11 +37,11 @@ public sealed class PlacementSpecs
     [Fact]
     public async Task A_pending_account_starts_when_a_node_that_fits_joins()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly]);
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly]);
         await using var session = cluster.NewSession();
 
         var opening = session.OpenAsync("trainer", new AccountOptions(10m, 0m) { NumGpus = 4 });
-        var listed = await ResourceCluster.EventuallyAsync(() => session.ListAsync(),
+        var listed = await Eventually.ReadsAsync(() => session.ListAsync(),
             actors => actors.Any(a => a.Name == "trainer"), "the open to be listed");
         Assert.Equal(ActorState.PendingCreation, listed.Single(a => a.Name == "trainer").State);
         Assert.False(opening.IsCompleted);
@@ -49,7 +49,7 @@ public sealed class PlacementSpecs
         var gpuNode = await cluster.JoinAsync(GpuNode);
         var trainer = await opening;
 
-        Assert.Equal(ResourceCluster.AddressOf(gpuNode), trainer.Node);
+        Assert.Equal(InProcessCluster.AddressOf(gpuNode), trainer.Node);
         Assert.Equal(ActorState.Alive, trainer.State);
         Assert.Equal(15m, await session.DepositAsync(trainer, 5m));
     }
@@ -57,7 +57,7 @@ public sealed class PlacementSpecs
     [Fact]
     public async Task An_open_that_no_node_fits_fails_after_the_pending_timeout_naming_the_request_and_the_largest_free_capacity()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuNode], "bank.resources.pending-timeout = 2s");
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode], "bank.resources.pending-timeout = 2s");
         await using var session = cluster.NewSession();
 
         var failure = await Assert.ThrowsAsync<BankException>(() =>
@@ -66,7 +66,7 @@ public sealed class PlacementSpecs
         Assert.Equal(ErrorKind.ActorDied, failure.Kind);
         Assert.Equal(DeathCauses.CreationFailed, failure.Code);
         Assert.Contains("num_cpus=1, num_gpus=8, memory=500MiB", failure.Message);
-        Assert.Contains($"gpu=4 on {ResourceCluster.AddressOf(cluster.Nodes[1])}", failure.Message);
+        Assert.Contains($"gpu=4 on {InProcessCluster.AddressOf(cluster.Nodes[1])}", failure.Message);
         var dead = (await session.ListAsync()).Single(a => a.Name == "greedy");
         Assert.Equal((ActorState.Dead, DeathCauses.CreationFailed), (dead.State, dead.DeathCause));
     }
@@ -74,8 +74,8 @@ public sealed class PlacementSpecs
     [Fact]
     public async Task Reservations_are_released_exactly_when_actors_are_killed_or_exit()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuNode]);
-        var gpuNode = ResourceCluster.AddressOf(cluster.Nodes[1]);
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode]);
+        var gpuNode = InProcessCluster.AddressOf(cluster.Nodes[1]);
         await using var session = cluster.NewSession();
 
         var actors = new List<ActorInfo>();
@@ -100,28 +100,28 @@ public sealed class PlacementSpecs
     [Fact]
     public async Task When_a_node_leaves_its_actors_move_only_to_a_node_that_fits()
     {
-        await using var cluster = await ResourceCluster.StartAsync([CpuOnly, GpuNode, BigMemory]);
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode, BigMemory]);
         var leaving = cluster.Nodes[2];
         await using var session = cluster.NewSession();
         var memoryHog = await session.OpenAsync("hog", new AccountOptions(10m, 0m) { Memory = 32m * 1024 * 1024 * 1024, MaxRestarts = 0 });
-        Assert.Equal(ResourceCluster.AddressOf(leaving), memoryHog.Node);
+        Assert.Equal(InProcessCluster.AddressOf(leaving), memoryHog.Node);
         var small = await session.OpenAsync("small", new AccountOptions(10m, 0m) { NumCpus = 1 });
         await session.DepositAsync(memoryHog, 5m);
 
         await cluster.LeaveAsync(leaving);
 
         // No other node has 32 GiB: the hog waits; the other actor keeps running.
-        var hog = await ResourceCluster.EventuallyAsync(async () => (await session.ListAsync()).Single(a => a.Name == "hog"),
+        var hog = await Eventually.ReadsAsync(async () => (await session.ListAsync()).Single(a => a.Name == "hog"),
             a => a.State == ActorState.PendingCreation, "the hog to be pending");
         Assert.Equal(string.Empty, hog.Node);
         Assert.Equal(11m, await session.DepositAsync(small, 1m));
 
         var bigAgain = await cluster.JoinAsync(BigMemory);
-        var moved = await ResourceCluster.EventuallyAsync(async () => (await session.ListAsync()).Single(a => a.Name == "hog"),
+        var moved = await Eventually.ReadsAsync(async () => (await session.ListAsync()).Single(a => a.Name == "hog"),
             a => a.State == ActorState.Alive, "the hog to be placed again");
-        Assert.Equal(ResourceCluster.AddressOf(bigAgain), moved.Node);
+        Assert.Equal(InProcessCluster.AddressOf(bigAgain), moved.Node);
         Assert.Equal(20m, await session.DepositAsync(memoryHog, 5m));
-        Assert.Equal(ResourceCluster.AddressOf(bigAgain), (await session.StatusAsync(memoryHog)).Node);
+        Assert.Equal(InProcessCluster.AddressOf(bigAgain), (await session.StatusAsync(memoryHog)).Node);
     }
 }
 

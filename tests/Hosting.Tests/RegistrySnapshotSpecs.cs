@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Hosting;
 using Akka.Persistence;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
@@ -29,10 +28,8 @@ public sealed class RegistrySnapshotSpecs : IDisposable
                 opened.Add(await session.OpenAsync($"Saver{i:00}", new AccountOptions(i, 0m) { Detached = true }));
 
             // Snapshots are saved asynchronously: the one at event 10 must be stored before the restart can use it.
-            using var kit = new NodeTestKit(first.System);
-            await kit.AwaitAssertAsync(
-                async () => Assert.Equal(10, await NewestRegistrySnapshotAsync(first.System)),
-                TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
+            await Eventually.ReadsAsync(() => NewestRegistrySnapshotAsync(first.Seed.System), newest => newest == 10,
+                "the registry's snapshot at event 10", TimeSpan.FromSeconds(10));
         }
 
         await using var second = await StartNodeAsync();
@@ -47,11 +44,8 @@ public sealed class RegistrySnapshotSpecs : IDisposable
         }
     }
 
-    private Task<TestNode> StartNodeAsync() => TestNode.StartAsync((builder, _) =>
-    {
-        builder.WithBankNode(TestNode.OptionsFor(_data));
-        builder.AddHocon($"bank.registry.snapshot-every = {SnapshotEvery}", HoconAddMode.Prepend);
-    });
+    private Task<InProcessCluster> StartNodeAsync() =>
+        InProcessCluster.StartAsync(hocon: $"bank.registry.snapshot-every = {SnapshotEvery}", data: _data);
 
     /// <summary>Asks the node's snapshot store, as recovery would, for the registry's newest snapshot.</summary>
     private static async Task<long?> NewestRegistrySnapshotAsync(ActorSystem system)

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Hosting;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.StateStore;
@@ -11,11 +10,7 @@ namespace Bank.Hosting.Tests;
 /// <summary>A node whose persistence workers may be crashed on purpose, and are taken for dead after 1 s of silence.</summary>
 public sealed class StateStoreFixture : FaultInjectionFixture
 {
-    protected override void ConfigureAkka(AkkaConfigurationBuilder builder, IServiceProvider provider)
-    {
-        base.ConfigureAkka(builder, provider);
-        builder.AddHocon("bank.state-store { worker-timeout = 1s, max-retries = -1 }", HoconAddMode.Prepend);
-    }
+    protected override string Hocon => base.Hocon + "\nbank.state-store { worker-timeout = 1s, max-retries = -1 }";
 }
 
 /// <summary>Issue 6: persistence workers keep a query-side state store equal to the journal, whatever happens to them.</summary>
@@ -114,12 +109,17 @@ public sealed class StateStoreSpecs(StateStoreFixture fixture) : BankNodeSpec<St
         return (await session.StoredAccountsAsync([key])).Accounts.Single();
     }
 
-    /// <summary>Polls the feeder until the store holds everything the journal had when the wait began.</summary>
-    private static async Task<StateStoreProgress> CaughtUpAsync(BankSession session)
+    /// <summary>Waits until the store holds everything the journal had when the wait began.</summary>
+    private async Task<StateStoreProgress> CaughtUpAsync(BankSession session)
     {
         var head = (await session.StateStoreProgressAsync()).Head;
-        return await ResourceCluster.EventuallyAsync(() => session.StateStoreProgressAsync(), p => p.Offset >= head,
-            $"the state store to reach journal offset {head}");
+        StateStoreProgress? progress = null;
+        await AwaitAssertAsync(async () =>
+        {
+            progress = await session.StateStoreProgressAsync();
+            Assert.True(progress.Offset >= head, $"the state store is at journal offset {progress.Offset}, not yet at {head}");
+        }, CatchUpWithin, TimeSpan.FromMilliseconds(200));
+        return progress!;
     }
 }
 
@@ -132,27 +132,23 @@ public sealed class StateStoreCatchUpSpecs
         using var data = new TempDataDirectory();
         ActorInfo account;
         string name = "catch-up";
-        await using (var withoutStore = await TestNode.StartAsync(Compose(data, enabled: false)))
+        await using (var withoutStore = await InProcessCluster.StartAsync(hocon: StateStore(enabled: false), data: data))
         {
             await using var session = withoutStore.NewSession();
             account = await session.OpenAsync(name, new AccountOptions(10m, 1m) { Detached = true });
             for (var i = 0; i < 20; i++) await session.DepositAsync(account, 1m);
         }
 
-        await using var withStore = await TestNode.StartAsync(Compose(data, enabled: true));
+        await using var withStore = await InProcessCluster.StartAsync(hocon: StateStore(enabled: true), data: data);
         await using var again = withStore.NewSession();
         var head = (await again.StateStoreProgressAsync()).Head;
-        var progress = await ResourceCluster.EventuallyAsync(() => again.StateStoreProgressAsync(), p => p.Offset >= head,
+        await Eventually.ReadsAsync(() => again.StateStoreProgressAsync(), p => p.Offset >= head,
             $"the store to catch up to journal offset {head}");
 
         var row = (await again.StoredAccountsAsync([account.Key])).Accounts.Single();
         Assert.Equal((name, 30m, 1m, 21L), (row.Name, row.Balance, row.MinimalBalance, row.Version));
-        Assert.True(progress.Offset >= head);
         Assert.Equal(0, (await again.StoredAccountsAsync([account.Key])).Lag);
     }
 
-    private static Action<AkkaConfigurationBuilder, IServiceProvider> Compose(TempDataDirectory data, bool enabled) =>
-        (builder, _) => builder
-            .WithBankNode(TestNode.OptionsFor(data))
-            .AddHocon($"bank.state-store.enabled = {(enabled ? "on" : "off")}", HoconAddMode.Prepend);
+    private static string StateStore(bool enabled) => $"bank.state-store.enabled = {(enabled ? "on" : "off")}";
 }

@@ -43,15 +43,14 @@ public sealed class BankCommands(string address, Func<string>? diagnostics = nul
     /// </summary>
     public async Task<JsonObject> JsonWhenAsync(Func<JsonObject, bool> done, params string[] args)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        try
         {
-            var json = await JsonAsync(args);
-            if (done(json)) return json;
-            Assert.True(clock.Elapsed < StoreTimeout,
-                $"bank {Describe(args)} --json did not show what the spec waits for within {StoreTimeout.TotalSeconds} s; it printed " +
-                $"{json.ToJsonString()}{diagnostics?.Invoke()}");
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
+            return await Eventually.ReadsAsync(() => JsonAsync(args), done, $"bank {Describe(args)} --json to show what the spec waits for",
+                StoreTimeout, show: json => json.ToJsonString());
+        }
+        catch (TimeoutException timeout)
+        {
+            throw new TimeoutException(timeout.Message + diagnostics?.Invoke(), timeout);
         }
     }
 

@@ -57,7 +57,7 @@ public sealed class ChaosCliSpecs(FaultInjectionHeadFixture fixture, ITestOutput
         Assert.Equal($"Killed the node at {head.Address}: its process exits without leaving the cluster",
             await _bank.OkAsync("chaos", "kill-node", head.Address));
 
-        var code = await head.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        var code = (await head.WaitForExitAsync(TimeSpan.FromSeconds(10))).ExitCode;
         output.WriteLine($"the head exited with {code} after chaos kill-node");
         Assert.Equal(137, code);
         Assert.DoesNotContain("Leaving the cluster...", head.Stdout);

@@ -397,20 +397,28 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
     /// <summary>A read after the chaos, sent again while the cluster does not answer, within <see cref="ReadDeadline"/>.</summary>
     private static async Task<T> RetryAsync<T>(Func<Task<T>> read, Stopwatch clock, string what, ChaosCluster cluster)
     {
-        while (true)
+        try
         {
-            try
+            var answer = await Eventually.ReadsAsync(async () =>
             {
-                return await read();
-            }
-            catch (BankException e) when (e.Kind == ErrorKind.ClusterUnreachable && clock.Elapsed < ReadDeadline)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(250));
-            }
-            catch (BankException e)
-            {
-                throw new InvalidOperationException($"{what}: {e.Kind} {e.Code}: {e.Message}{cluster.Diagnostics()}", e);
-            }
+                try
+                {
+                    return (Answered: true, Value: await read(), Error: (BankException?)null);
+                }
+                catch (BankException e) when (e.Kind == ErrorKind.ClusterUnreachable)
+                {
+                    return (Answered: false, Value: default(T), Error: e);
+                }
+            }, answer => answer.Answered, what, ReadDeadline - clock.Elapsed, TimeSpan.FromMilliseconds(250), answer => answer.Error?.Message ?? "");
+            return answer.Value!;
+        }
+        catch (TimeoutException e)
+        {
+            throw new InvalidOperationException($"{what}: {e.Message}{cluster.Diagnostics()}", e);
+        }
+        catch (BankException e)
+        {
+            throw new InvalidOperationException($"{what}: {e.Kind} {e.Code}: {e.Message}{cluster.Diagnostics()}", e);
         }
     }
 
@@ -486,19 +494,19 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
     {
         private readonly PostgresDatabase _database;
         private readonly string _connectionString;
-        private readonly List<NodeProcess> _workers = [];
+        private readonly List<BankProcess> _workers = [];
 
-        private ChaosCluster(PostgresDatabase database, string connectionString, NodeProcess head)
+        private ChaosCluster(PostgresDatabase database, string connectionString, BankProcess head)
         {
             _database = database;
             _connectionString = connectionString;
             Head = head;
         }
 
-        public NodeProcess Head { get; }
+        public BankProcess Head { get; }
 
         /// <summary>The latest worker started.</summary>
-        public NodeProcess Worker
+        public BankProcess Worker
         {
             get
             {
@@ -507,7 +515,7 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
         }
 
         /// <summary>The head, then every worker started, dead or alive.</summary>
-        public IReadOnlyList<NodeProcess> Nodes
+        public IReadOnlyList<BankProcess> Nodes
         {
             get
             {
@@ -515,7 +523,7 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
             }
         }
 
-        public string NodeAddress(NodeProcess node) => $"akka.tcp://bank@{node.Address}";
+        public string NodeAddress(BankProcess node) => $"akka.tcp://bank@{node.Address}";
 
         /// <summary>The end of every node's output, for failure messages.</summary>
         public string Diagnostics() => string.Concat(Nodes.Select(n => n.Tail()));
@@ -528,8 +536,8 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
             ChaosCluster? cluster = null;
             try
             {
-                var port = NodeProcess.FreePort();
-                var head = await NodeProcess.StartAsync($"head on port {port}",
+                var port = FreePort.Next();
+                var head = await BankProcess.StartNodeAsync($"head on port {port}",
                     "start", "--head", "--port", port.ToString(), "--journal", "postgres", "--connection", nodes, "--allow-fault-injection");
                 cluster = new ChaosCluster(database, nodes, head);
                 var worker = await cluster.StartWorkerAsync();
@@ -545,10 +553,10 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
         }
 
         /// <summary>A new worker on a new free port, joined to the head.</summary>
-        public async Task<NodeProcess> StartWorkerAsync()
+        public async Task<BankProcess> StartWorkerAsync()
         {
-            var port = NodeProcess.FreePort();
-            var worker = await NodeProcess.StartAsync($"worker on port {port}",
+            var port = FreePort.Next();
+            var worker = await BankProcess.StartNodeAsync($"worker on port {port}",
                 "start", "--address", Head.Address, "--port", port.ToString(), "--journal", "postgres", "--connection", _connectionString,
                 "--allow-fault-injection");
             lock (_workers) _workers.Add(worker);

@@ -99,22 +99,14 @@ public sealed class CliSpecs
     [Fact]
     public async Task A_head_on_a_port_in_use_is_refused_in_one_line_with_exit_2()
     {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-            var data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
+        using var busy = FreePort.Hold();
+        var port = busy.Port;
+        var data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
 
-            var (code, _, error) = await RunAsync("start", "--head", "--port", port.ToString(), "--data", data);
+        var (code, _, error) = await RunAsync("start", "--head", "--port", port.ToString(), "--data", data);
 
-            Assert.Equal(ExitCodes.Usage, code);
-            Assert.Equal($"error: port {port} is already in use on 127.0.0.1; pick another with --port", error.TrimEnd('\n', '\r'));
-            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
-        }
-        finally
-        {
-            listener.Stop();
-        }
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal($"error: port {port} is already in use on 127.0.0.1; pick another with --port", error.TrimEnd('\n', '\r'));
+        if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
     }
 }

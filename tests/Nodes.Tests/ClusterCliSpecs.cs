@@ -15,7 +15,7 @@ public abstract class HeadProcessFixture(params string[] extraArgs) : IAsyncLife
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
 
-    public NodeProcess Head { get; private set; } = null!;
+    public BankProcess Head { get; private set; } = null!;
 
     public BankCommands Bank { get; private set; } = null!;
 
@@ -23,7 +23,7 @@ public abstract class HeadProcessFixture(params string[] extraArgs) : IAsyncLife
 
     public async Task InitializeAsync()
     {
-        _port = NodeProcess.FreePort();
+        _port = FreePort.Next();
         Head = await StartHeadAsync();
         try
         {
@@ -51,8 +51,8 @@ public abstract class HeadProcessFixture(params string[] extraArgs) : IAsyncLife
         return code;
     }
 
-    private Task<NodeProcess> StartHeadAsync() =>
-        NodeProcess.StartAsync($"head on port {_port} {string.Join(" ", extraArgs)}".TrimEnd(),
+    private Task<BankProcess> StartHeadAsync() =>
+        BankProcess.StartNodeAsync($"head on port {_port} {string.Join(" ", extraArgs)}".TrimEnd(),
             ["start", "--head", "--port", _port.ToString(), "--data", _data, .. extraArgs]);
 
     /// <summary>What the specs need on the head before they run.</summary>
@@ -240,7 +240,7 @@ public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutput
     [Fact]
     public async Task Bad_input_gives_one_line_and_the_documented_exit_code()
     {
-        var nowhere = new BankCommands($"127.0.0.1:{NodeProcess.FreePort()}");
+        var nowhere = new BankCommands($"127.0.0.1:{FreePort.Next()}");
         var longName = new string('n', 10_000);
 
         var negative = _bank.RunAsync("deposit", "henry", "-5");

@@ -25,13 +25,13 @@ public sealed class DashboardSpecs(ITestOutputHelper output)
             $"no chromium at {ChromiumPath}: the dashboard spec drives Debian's chromium (apt-get install chromium; .ci/run installs it)");
 
         await using var database = await PostgresDatabase.CreateAsync(connection);
-        var headPort = NodeProcess.FreePort();
-        var dashboardPort = NodeProcess.FreePort();
-        await using var head = await NodeProcess.StartAsync($"head on port {headPort}",
+        var headPort = FreePort.Next();
+        var dashboardPort = FreePort.Next();
+        await using var head = await BankProcess.StartNodeAsync($"head on port {headPort}",
             "start", "--head", "--port", headPort.ToString(), "--journal", "postgres", "--connection", database.ConnectionString,
             "--dashboard-port", dashboardPort.ToString());
-        var workerPort = NodeProcess.FreePort();
-        await using var worker = await NodeProcess.StartAsync($"worker on port {workerPort}",
+        var workerPort = FreePort.Next();
+        await using var worker = await BankProcess.StartNodeAsync($"worker on port {workerPort}",
             "start", "--address", head.Address, "--port", workerPort.ToString(), "--journal", "postgres", "--connection", database.ConnectionString);
         var url = $"http://127.0.0.1:{dashboardPort}";
         Assert.Contains($"View the dashboard at {url}", head.Stdout);

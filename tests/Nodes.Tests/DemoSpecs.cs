@@ -10,7 +10,10 @@ namespace Bank.Nodes.Tests;
 public sealed class DemoSpecs : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
+    private readonly TempDataDirectory _folder = new();
+    private readonly string _data;
+
+    public DemoSpecs() => _data = _folder.Path;
 
     [Fact]
     public async Task Demo_prints_the_READMEs_transcript_line_by_line_and_does_so_again_on_the_same_data()
@@ -56,9 +59,9 @@ public sealed class DemoSpecs : IDisposable
     public async Task Demo_kills_a_detached_Account_left_alive_by_an_interrupted_run_and_then_runs_the_chapter()
     {
         ActorInfo leftover;
-        await using (var node = await BankHost.StartAsync(new BankNodeOptions { Port = 0, Persistence = BankPersistenceOptions.Sqlite(_data) }))
+        await using (var node = await InProcessCluster.StartAsync(data: _folder))
         {
-            await using var session = new BankSession(node.Gateway);
+            await using var session = node.NewSession();
             leftover = await session.OpenAsync("Account", new AccountOptions(5m, 0m) { Detached = true });
         }
 
@@ -70,8 +73,5 @@ public sealed class DemoSpecs : IDisposable
         Assert.Contains($"# Killed Actor(Account, {leftover.Id}), a detached 'Account' left alive by an interrupted earlier run", result.Lines);
     }
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
-    }
+    public void Dispose() => _folder.Dispose();
 }

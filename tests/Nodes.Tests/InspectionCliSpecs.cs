@@ -15,11 +15,11 @@ public sealed class InspectionCliSpecs(ITestOutputHelper output)
     public async Task Cluster_show_shards_and_hierarchy_cover_both_nodes_and_cluster_leave_makes_the_worker_go()
     {
         await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
-        var headPort = NodeProcess.FreePort();
-        await using var head = await NodeProcess.StartAsync($"head on port {headPort}",
+        var headPort = FreePort.Next();
+        await using var head = await BankProcess.StartNodeAsync($"head on port {headPort}",
             "start", "--head", "--port", headPort.ToString(), "--journal", "postgres", "--connection", database.ConnectionString, "--no-dashboard");
-        var workerPort = NodeProcess.FreePort();
-        await using var worker = await NodeProcess.StartAsync($"worker on port {workerPort}",
+        var workerPort = FreePort.Next();
+        await using var worker = await BankProcess.StartNodeAsync($"worker on port {workerPort}",
             "start", "--address", head.Address, "--port", workerPort.ToString(), "--journal", "postgres", "--connection", database.ConnectionString);
         var bank = new BankCommands(head.Address, () => head.Tail() + worker.Tail());
         var (headNode, workerNode) = ($"akka.tcp://bank@{head.Address}", $"akka.tcp://bank@{worker.Address}");
@@ -46,7 +46,7 @@ public sealed class InspectionCliSpecs(ITestOutputHelper output)
 
         var leave = await bank.JsonAsync("cluster", "leave", worker.Address);
         Assert.Equal(workerNode, (string?)Assert.Single(Assert.IsType<JsonArray>(leave["members"])));
-        var code = await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var code = (await worker.WaitForExitAsync(TimeSpan.FromSeconds(30))).ExitCode;
         output.WriteLine($"the worker exited {code} after `bank cluster leave`");
         Assert.Equal(0, code);
         // The worker exits once it sees itself removed; the head may learn of the removal a gossip round later.

@@ -5,7 +5,6 @@ using Akka.Hosting;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
 using Bank.Hosting;
-using Bank.Hosting.Client;
 using Microsoft.Data.Sqlite;
 using Xunit;
 
@@ -22,20 +21,15 @@ public sealed class PendingCreationCliSpecs : IAsyncLifetime
     /// <summary>Long enough for two CLI commands to see the opens waiting, short enough for a test.</summary>
     private static readonly TimeSpan PendingTimeout = TimeSpan.FromSeconds(12);
 
-    private readonly string _data = Path.Combine(Path.GetTempPath(), "bank-tests", Guid.NewGuid().ToString("N"));
-    private BankHost _node = null!;
+    private InProcessCluster _node = null!;
     private BankCommands _bank = null!;
 
-    private string Node => Cluster.Get(_node.System).SelfAddress.ToString();
+    private string Node => InProcessCluster.AddressOf(_node.Seed);
 
     public async Task InitializeAsync()
     {
-        ResourceSet.TryParse("cpu=2,gpu=1,memory=4GiB", out var advertised, out _);
-        var options = new BankNodeOptions { Port = 0, Persistence = BankPersistenceOptions.Sqlite(_data), Resources = advertised };
-        _node = await BankHost.StartAsync((builder, _) => builder
-            .WithBankNode(options)
-            .AddHocon($"bank.resources.pending-timeout = {PendingTimeout.TotalSeconds}s", HoconAddMode.Prepend));
-        _bank = new BankCommands($"127.0.0.1:{Cluster.Get(_node.System).SelfAddress.Port}");
+        _node = await InProcessCluster.StartAsync(["cpu=2,gpu=1,memory=4GiB"], $"bank.resources.pending-timeout = {PendingTimeout.TotalSeconds}s");
+        _bank = new BankCommands(InProcessCluster.HostPortOf(_node.Seed));
     }
 
     [Fact]
@@ -45,8 +39,9 @@ public sealed class PendingCreationCliSpecs : IAsyncLifetime
         await using var json = BankProcess.Start("open", "huge", "--balance", "1", "--num-cpus", "3", "--resources", "tpu=1", "--json", "--address", _bank.Address);
 
         // Both wait for a node: seen in this process, so that the CLI commands below have most of the timeout to run.
-        await using (var session = new BankSession(_node.Gateway))
-            await EventuallyAsync(async () => (await session.ListAsync()).Count(a => a.State == ActorState.PendingCreation) == 2);
+        await using (var session = _node.NewSession())
+            await Eventually.HoldsAsync(async () => (await session.ListAsync()).Count(a => a.State == ActorState.PendingCreation) == 2,
+                "both opens to wait for a node (PENDING_CREATION)", interval: TimeSpan.FromMilliseconds(50));
 
         var listJson = _bank.JsonAsync("list");
         var listText = _bank.RunAsync("list");
@@ -81,18 +76,5 @@ public sealed class PendingCreationCliSpecs : IAsyncLifetime
         Assert.Equal(0, (int)(await _bank.JsonAsync("status"))["pending"]!);
     }
 
-    /// <summary>Polls a condition of the registry, which has no event to wait for, every 50 ms up to 30 s.</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await condition())
-            await Task.Delay(TimeSpan.FromMilliseconds(50), deadline.Token);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
-    }
+    public async Task DisposeAsync() => await _node.DisposeAsync();
 }

@@ -81,8 +81,11 @@ public sealed class PostgresJournalSpecs
         var following = FollowAsync(system, connectionString, gapTimeout: TimeSpan.FromMinutes(1), seen, stop.Token);
         await EventuallyAsync(following, seen, ["a:1"]);
         // A few polls later it still waits at the hole: a:2 is not handed over before b:1.
-        await Task.Delay(TimeSpan.FromMilliseconds(300));
-        lock (seen) Assert.Equal(["a:1"], seen);
+        await Holds.ForAsync(TimeSpan.FromMilliseconds(300), () =>
+        {
+            lock (seen) Assert.Equal(["a:1"], seen);
+            return Task.CompletedTask;
+        }, TimeSpan.FromMilliseconds(50));
         await transaction.CommitAsync();
         await EventuallyAsync(following, seen, ["a:1", "b:1", "a:2"]);
         await stop.CancelAsync();
@@ -106,23 +109,19 @@ public sealed class PostgresJournalSpecs
                 lock (seen) seen.AddRange(chunk.Select(e => $"{e.PersistenceId}:{e.SequenceNr}"));
         }, CancellationToken.None);
 
-    /// <summary>Waits up to 30 s for the feed to have handed over exactly these events, in this order.</summary>
-    private static async Task EventuallyAsync(Task following, List<string> seen, string[] expected)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
+    /// <summary>Waits up to 30 s for the feed to have handed over exactly these events, in this order; any other order fails at once.</summary>
+    private static Task EventuallyAsync(Task following, List<string> seen, string[] expected) =>
+        Eventually.HoldsAsync(async () =>
         {
             if (following.IsFaulted) await following;
             lock (seen)
             {
-                if (seen.SequenceEqual(expected)) return;
+                if (seen.SequenceEqual(expected)) return true;
                 Assert.True(seen.Count < expected.Length && seen.SequenceEqual(expected.Take(seen.Count)),
                     $"the feed handed over [{string.Join(", ", seen)}], not a beginning of [{string.Join(", ", expected)}]");
+                return false;
             }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(20), deadline.Token);
-        }
-    }
+        }, $"the feed to hand over [{string.Join(", ", expected)}]", interval: TimeSpan.FromMilliseconds(20));
 
     private static Task CreateJournalAsync(string connectionString) => ExecuteAsync(connectionString, """
         CREATE TABLE journal (ordering BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, created BIGINT NOT NULL,

@@ -1,6 +1,7 @@
+using Bank.Hosting;
 using Microsoft.Data.Sqlite;
 
-namespace Bank.Hosting.Tests.Support;
+namespace Bank.Testing;
 
 /// <summary>A data folder of its own for one node or one test class, deleted afterwards.</summary>
 public sealed class TempDataDirectory : IDisposable
