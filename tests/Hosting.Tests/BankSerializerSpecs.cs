@@ -361,12 +361,14 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         var types = new[] { typeof(AccountState).Assembly, typeof(IBankMessage).Assembly }
             .SelectMany(assembly => assembly.GetTypes())
             .Where(type => type is { IsClass: true, IsAbstract: false, ContainsGenericParameters: false })
-            .Where(type => typeof(IAccountEvent).IsAssignableFrom(type) || typeof(IBankMessage).IsAssignableFrom(type))
+            .Where(type => typeof(IAccountEvent).IsAssignableFrom(type) || typeof(IRegistryRecord).IsAssignableFrom(type)
+                || typeof(IBankMessage).IsAssignableFrom(type))
             .Append(typeof(AccountState))
             .ToList();
         // The search itself works: it finds an account event and a registry message.
         Assert.Contains(typeof(Deposited), types);
         Assert.Contains(typeof(OwnerReleased), types);
+        Assert.Contains(typeof(ActorPlaced), types);
 
         Assert.Empty(types.Except(BankSerializer.Manifests.Values).Select(type => type.FullName));
     }

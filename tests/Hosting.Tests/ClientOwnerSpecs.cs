@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Cluster;
 using Akka.Hosting;
+using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 using Bank.Hosting.Registry;

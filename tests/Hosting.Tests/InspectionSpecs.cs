@@ -1,4 +1,5 @@
 using Akka.Cluster;
+using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 using Bank.Hosting.Inspection;
@@ -39,7 +40,7 @@ public sealed class InspectionSpecs(TwoNodeClusterFixture fixture) : IClassFixtu
     public async Task Shards_count_each_nodes_regions_and_list_the_entity_ids_where_the_accounts_run()
     {
         await using var session = _cluster.NewSessionOnA();
-        var actors = new List<Registry.ActorInfo>();
+        var actors = new List<ActorInfo>();
         for (var i = 0; i < 6; i++)
             actors.Add(await session.OpenAsync($"shards-{Guid.NewGuid():N}", new AccountOptions(1m, 0m) { Detached = true }));
         var where = new Dictionary<string, string>();

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.Persistence;
+using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Registry;
 using Bank.Hosting.Tests.Support;

@@ -1,3 +1,4 @@
+using Bank.Domain;
 using Bank.Hosting.Registry;
 using Xunit;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 using Bank.Hosting.Gateway;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Client;
 using Bank.Hosting.Registry;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Bank.Domain;
 
 namespace Bank.Hosting.Pools;
 

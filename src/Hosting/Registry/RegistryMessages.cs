@@ -4,62 +4,6 @@ using Bank.Hosting.Accounts;
 
 namespace Bank.Hosting.Registry;
 
-/// <summary>Lifecycle states of a named actor, as Ray names them.</summary>
-public enum ActorState
-{
-    PendingCreation,
-    Alive,
-    Restarting,
-    Dead,
-}
-
-public static class ActorStates
-{
-    /// <summary>The state as Ray prints it: PENDING_CREATION, ALIVE, RESTARTING, DEAD.</summary>
-    public static string Display(this ActorState state) => state switch
-    {
-        ActorState.PendingCreation => "PENDING_CREATION",
-        ActorState.Alive => "ALIVE",
-        ActorState.Restarting => "RESTARTING",
-        _ => "DEAD",
-    };
-}
-
-/// <summary>Why a dead actor died.</summary>
-public static class DeathCauses
-{
-    public const string Killed = "KILLED";
-    public const string Exited = "EXITED";
-    public const string OwnerDied = "OWNER_DIED";
-    public const string MaxRestartsExceeded = "MAX_RESTARTS_EXCEEDED";
-    public const string CreationFailed = "CREATION_FAILED";
-}
-
-/// <summary>One named actor: which account it serves, which incarnation, and how it lives.</summary>
-public sealed record ActorInfo(
-    string Name,
-    string Key,
-    string Id,
-    ActorState State,
-    string? DeathCause,
-    bool Detached,
-    string? Owner,
-    string Node,
-    int Restarts,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset? DiedAt,
-    int MaxRestarts = 0,
-    int MaxTaskRetries = 0,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, decimal>? Resources = null) : IBankMessage
-{
-    /// <summary>What the actor holds where it runs (see <see cref="Domain.Placement"/>); empty when it asked for nothing.</summary>
-    [JsonIgnore]
-    public ResourceSet Held => ResourceSet.From(Resources);
-
-    /// <summary>Ray prints a handle as <c>Actor(Account, id)</c>.</summary>
-    public override string ToString() => $"Actor(Account, {Id})";
-}
-
 /// <summary>
 /// Get or create the named actor. Without a key a fresh one is made; with the key of an existing account its state
 /// is restored. A live name fails with AlreadyExists unless <paramref name="GetIfExists"/>. A retry with the same
@@ -104,14 +48,6 @@ public sealed record OwnerReleased(string Owner, int Stopped) : IBankMessage;
 /// <summary>A client session is alive; its owner's actors stay alive while these keep coming.</summary>
 public sealed record OwnerHeartbeat(string Owner) : IBankMessage;
 
-// Events of the registry's journal.
-
-public sealed record ActorRegistered(ActorInfo Actor) : IBankMessage;
-
-public sealed record ActorDeathRecorded(string Name, string Id, string Cause, DateTimeOffset At) : IBankMessage;
-
-public sealed record RegistrySnapshot(IReadOnlyList<ActorInfo> Live, IReadOnlyList<ActorInfo> Dead) : IBankMessage;
-
 // Supervision reports from an account's supervisor, by account key and incarnation.
 
 /// <summary>The actor crashed and is being restarted after a backoff: RESTARTING until it is back.</summary>
@@ -125,13 +61,7 @@ public sealed record ActorFailed(string Key, string Id, int Restarts, string Cau
 
 public sealed record ActorFailureRecorded(string Key, string Id) : IBankMessage;
 
-/// <summary>Journaled by the registry: the actor's restart count, shown by `bank list`.</summary>
-public sealed record ActorRestartRecorded(string Name, string Id, int Restarts) : IBankMessage;
-
 // Placement of actors that hold resources.
-
-/// <summary>Journaled by the registry: the actor now runs (holds its resources) on <paramref name="Node"/>.</summary>
-public sealed record ActorPlaced(string Name, string Id, string Node) : IBankMessage;
 
 /// <summary>An account's entity asks where its incarnation must run (after it woke, or lost its node).</summary>
 /// <param name="Leaving">A node whose host released the instance because it is shutting down: not to be chosen again.</param>

@@ -134,7 +134,7 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         Manifests.ToFrozenDictionary(pair => pair.Value, pair => pair.Key);
 
     /// <summary>The types bound to this serializer in the actor system's configuration.</summary>
-    public static readonly Type[] BoundTypes = [typeof(IAccountEvent), typeof(AccountState), typeof(IBankMessage)];
+    public static readonly Type[] BoundTypes = [typeof(IAccountEvent), typeof(AccountState), typeof(IRegistryRecord), typeof(IBankMessage)];
 
     internal static readonly JsonSerializerOptions Options = new()
     {

@@ -63,7 +63,7 @@ public sealed class DemoCommand(TextWriter output)
     private async Task RemoveLeftoverAsync(IBankGateway gateway, CancellationToken ct)
     {
         await using var session = new BankSession(gateway);
-        var leftover = (await session.ListAsync(ct)).FirstOrDefault(a => a.Name == "Account" && a.State != Hosting.Registry.ActorState.Dead);
+        var leftover = (await session.ListAsync(ct)).FirstOrDefault(a => a.Name == "Account" && a.State != Domain.ActorState.Dead);
         if (leftover is null) return;
         await session.KillAsync("Account", ct);
         output.WriteLine($"# Killed {leftover}, a detached 'Account' left alive by an interrupted earlier run");
