@@ -7,6 +7,7 @@ using Bank.Hosting.Accounts;
 using Bank.Hosting.Configuration;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
+using Bank.Hosting.Placement;
 using Bank.Hosting.Registry;
 using Bank.Domain;
 using Bank.Hosting.Resources;
@@ -67,6 +68,7 @@ public static class BankNodeHostingExtensions
             .WithAccounts(ResourceSet.Cpu)
             .WithAccountHost()
             .WithTransfers()
+            .WithPlacement()
             .WithNameRegistry()
             .WithInspection(options.AdvertisedResources)
             .WithStateStore(database)

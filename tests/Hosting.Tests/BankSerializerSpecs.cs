@@ -141,6 +141,15 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         GetReservations.Instance,
         Reservation,
         new Reservations([Reservation], 2),
+        new ReservePlacement("inc-1", "Account", "k1", new Dictionary<string, decimal> { ["gpu"] = 0.5m }, Created),
+        new ReleasePlacement("inc-1"),
+        GetKnownPlacements.Instance,
+        new KnownPlacements([Alive with { Resources = new Dictionary<string, decimal> { ["gpu"] = 1m } }]),
+        new PlaceOpenOn("inc-1", "akka.tcp://bank@127.0.0.1:4053"),
+        new FailUnplacedOpen("inc-1", "no node has the resources"),
+        new RecordPlacement("Account", "inc-1", "akka.tcp://bank@127.0.0.1:4053"),
+        new PlacementRecorded("inc-1"),
+        new PlacementLost("inc-1"),
         new StoreBatch(9, [Row, Row with { Key = "k2", Version = 0, Balance = null, Name = "Saver" }]),
         new BatchStored(9, "akka.tcp://bank@127.0.0.1:4054/$a", 2),
         new BatchRefused(9, "akka.tcp://bank@127.0.0.1:4054/$a", "row '' at version -1 is not an account update"),
@@ -242,6 +251,15 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["get-reservations"] = typeof(GetReservations),
         ["node-reservation"] = typeof(NodeReservation),
         ["reservations"] = typeof(Reservations),
+        ["reserve-placement"] = typeof(ReservePlacement),
+        ["release-placement"] = typeof(ReleasePlacement),
+        ["get-known-placements"] = typeof(GetKnownPlacements),
+        ["known-placements"] = typeof(KnownPlacements),
+        ["place-open-on"] = typeof(PlaceOpenOn),
+        ["fail-unplaced-open"] = typeof(FailUnplacedOpen),
+        ["record-placement"] = typeof(RecordPlacement),
+        ["placement-recorded"] = typeof(PlacementRecorded),
+        ["placement-lost"] = typeof(PlacementLost),
         ["store-batch"] = typeof(StoreBatch),
         ["batch-stored"] = typeof(BatchStored),
         ["batch-refused"] = typeof(BatchRefused),
@@ -468,7 +486,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
                 Assert.Equal(released.RequestIds, ((RequestsReleased)actual).RequestIds);
                 break;
             case var _ when expected.GetType().Namespace == typeof(ClusterView).Namespace
-                            || expected is AccountStarted or NodeReservation or Reservations or StoreBatch or StateStoreProgress or StoredAccounts or GetStoredAccounts:
+                            || expected is AccountStarted or NodeReservation or Reservations or ReservePlacement or KnownPlacements or StoreBatch or StateStoreProgress or StoredAccounts or GetStoredAccounts:
                 // These hold lists or dictionaries, which records compare by reference: compare them field by field as JSON.
                 Assert.Equal(JsonSerializer.Serialize(expected, expected.GetType()), JsonSerializer.Serialize(actual, actual.GetType()));
                 break;

@@ -44,7 +44,12 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
             _snapshots = _snapshots.Taken(offer.Metadata.SequenceNr, _state.SnapshotSize);
         });
         Recover<IRegistryEvent>(e => _state = _state.Apply(e));
-        Recover<RecoveryCompleted>(_ => ReleaseOrphans());
+        Recover<RecoveryCompleted>(_ =>
+        {
+            ReleaseOrphans();
+            // A coordinator that outlived the registry's last life starts again from what the actors hold now.
+            Coordinator.Tell(KnownPlacements());
+        });
 
         Command<OpenActor>(Open);
         Command<CreationResult>(Created);
@@ -65,7 +70,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
             Execute(_state.Decide(new CompleteRestart(completed.Key, completed.Id, completed.Restarts), DateTimeOffset.UtcNow), Sender);
         });
         Command<ActorFailed>(Failed);
-        Command<OwnerEnded>(ended => Execute(_state.Decide(new EndOwner(ended.Owner), DateTimeOffset.UtcNow), Sender));
+        Command<OwnerEnded>(EndOwner);
         Command<OwnerHeartbeat>(beat => _owners.Heartbeat(beat.Owner, DateTimeOffset.UtcNow));
         Command<CheckOwners>(_ => ReleaseGoneOwners());
         Command<OrphansReleased>(released => Execute(released.Decision, ActorRefs.Nobody, applied: true));
@@ -85,13 +90,6 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
     {
         base.PreStart();
         Timers.StartPeriodicTimer(nameof(CheckOwners), CheckOwners.Instance, _settings.HeartbeatInterval);
-        StartPlacement();
-    }
-
-    protected override void PostStop()
-    {
-        _cluster.Unsubscribe(Self);
-        base.PostStop();
     }
 
     public static Props PropsFor(IActorRef accounts, RegistrySettings settings) =>
@@ -140,7 +138,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         if (decision.Changes.OfType<OpenReserved>().Any()) _opens.Start(open, Sender);
         Execute(decision, Sender);
         // It holds resources: it starts on a node that has them free, else it waits (PENDING_CREATION) for one.
-        if (!decision.Create && _state.Pending.TryGetValue(open.Name, out var pending) && pending.WaitsForNode) TryPlace(pending);
+        if (!decision.Create && _state.Pending.TryGetValue(open.Name, out var pending) && pending.WaitsForNode) Reserve(pending);
     }
 
     /// <summary>Opens the account of an open under way, on the node chosen for its resources when it holds any.</summary>
@@ -190,6 +188,17 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         Execute(decision with { Reply = new ActorFailureRecorded(failed.Key, failed.Id) }, Sender);
     }
 
+    private void EndOwner(OwnerEnded ended)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var decision = _state.Decide(new EndOwner(ended.Owner), now);
+        Execute(decision, Sender);
+        // Its opens that still wait for a node end now, with OWNER_DIED.
+        foreach (var orphaned in decision.Changes.OfType<OpenOrphaned>())
+            if (_state.Pending.TryGetValue(orphaned.Name, out var open) && open.WaitsForNode)
+                Execute(_state.Decide(new AbandonOpen(open.Name), now), ActorRefs.Nobody);
+    }
+
     private void ReleaseGoneOwners()
     {
         var now = DateTimeOffset.UtcNow;
@@ -220,6 +229,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
     /// </summary>
     private void Execute(RegistryDecision decision, IActorRef sender, string? requestId = null, bool applied = false)
     {
+        ReleasePlacements(decision);
         foreach (var change in decision.Changes) _state = _state.Apply(change);
         if (decision is { Waits: true, Open: { } waited }) _opens.Wait(waited, sender);
         if (decision.Events.Count == 0)

@@ -90,3 +90,38 @@ public sealed record NodeReservation(string Node, IReadOnlyDictionary<string, de
 
 /// <param name="Pending">Actors waiting for a node with their resources (PENDING_CREATION).</param>
 public sealed record Reservations(IReadOnlyList<NodeReservation> Nodes, int Pending) : IBankMessage;
+
+// Between the registry and the placement coordinator (both cluster singletons), by incarnation id.
+
+/// <summary>The registry opens an actor that holds resources: the coordinator places it now, or once a node fits.</summary>
+public sealed record ReservePlacement(string Id, string Name, string Key, IReadOnlyDictionary<string, decimal> Resources, DateTimeOffset Since)
+    : IBankMessage;
+
+/// <summary>The actor died, or its open ended: what it held is free.</summary>
+public sealed record ReleasePlacement(string Id) : IBankMessage;
+
+/// <summary>The coordinator (after it started) asks the registry what its actors hold; answered with <see cref="KnownPlacements"/>.</summary>
+public sealed record GetKnownPlacements : IBankMessage
+{
+    public static readonly GetKnownPlacements Instance = new();
+}
+
+/// <summary>
+/// What the registry's actors that hold resources hold: the live ones on their node (none while they wait for one) and
+/// the opens under way (PENDING_CREATION). Sent on request and whenever the registry has recovered.
+/// </summary>
+public sealed record KnownPlacements(IReadOnlyList<ActorInfo> Actors) : IBankMessage;
+
+/// <summary>The coordinator found the open a node: its account is created there.</summary>
+public sealed record PlaceOpenOn(string Id, string Node) : IBankMessage;
+
+/// <summary>No node took the open within the pending timeout: it fails with CREATION_FAILED.</summary>
+public sealed record FailUnplacedOpen(string Id, string Reason) : IBankMessage;
+
+/// <summary>A live actor was placed again, on <paramref name="Node"/>: the registry journals it, then answers <see cref="PlacementRecorded"/>.</summary>
+public sealed record RecordPlacement(string Name, string Id, string Node) : IBankMessage;
+
+public sealed record PlacementRecorded(string Id) : IBankMessage;
+
+/// <summary>A live actor lost its node and waits for one that fits: `bank list` shows it PENDING_CREATION.</summary>
+public sealed record PlacementLost(string Id) : IBankMessage;

@@ -115,6 +115,16 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["get-reservations"] = typeof(GetReservations),
         ["node-reservation"] = typeof(NodeReservation),
         ["reservations"] = typeof(Reservations),
+        // placement: between the registry and the placement coordinator (wire)
+        ["reserve-placement"] = typeof(ReservePlacement),
+        ["release-placement"] = typeof(ReleasePlacement),
+        ["get-known-placements"] = typeof(GetKnownPlacements),
+        ["known-placements"] = typeof(KnownPlacements),
+        ["place-open-on"] = typeof(PlaceOpenOn),
+        ["fail-unplaced-open"] = typeof(FailUnplacedOpen),
+        ["record-placement"] = typeof(RecordPlacement),
+        ["placement-recorded"] = typeof(PlacementRecorded),
+        ["placement-lost"] = typeof(PlacementLost),
         // the state store and its persistence workers (wire)
         ["store-batch"] = typeof(StoreBatch),
         ["batch-stored"] = typeof(BatchStored),
