@@ -109,6 +109,8 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         Timers.StartPeriodicTimer(nameof(FlushWaiting), FlushWaiting.Instance, TimeSpan.FromMilliseconds(250));
+        if (ActorRegistry.For(Context.System).TryGet<PlacementCoordinatorKey>(out var placement))
+            placement.Tell(new NodeAdvertised(_cluster.SelfAddress.ToString(), _resources.Amounts));
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);

@@ -20,6 +20,9 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
     /// <summary>How often waiting actors are tried again, and nodes whose resources are unknown asked again.</summary>
     private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How long a node's inspector has to answer: one that is not started yet is asked again soon.</summary>
+    private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(2);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly PlacementSettings _settings;
@@ -107,6 +110,7 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
             _book = _book.Reported(reported.Node, reported.Resources, Nodes());
             RetryPlacements();
         });
+        Receive<NodeAdvertised>(advertised => Self.Tell(new NodeReported(advertised.Node, ResourceSet.From(advertised.Resources))));
         Receive<NodeSilent>(silent => _asking.Remove(silent.Node));
     }
 
@@ -150,7 +154,7 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
         foreach (var node in _book.Unreported(Nodes()).Where(_asking.Add).ToList())
         {
             Context.ActorSelection(Inspector.InspectorPath(Address.Parse(node)))
-                .Ask<NodeInfo>(GetNodeInfo.Instance, _settings.AskTimeout)
+                .Ask<NodeInfo>(GetNodeInfo.Instance, ReportTimeout)
                 .PipeTo(Self,
                     success: info => new NodeReported(node, ResourceSet.From(info.Resources)),
                     failure: _ => new NodeSilent(node));

@@ -94,6 +94,7 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["actor-tree"] = typeof(ActorTree),
         ["get-node-info"] = typeof(GetNodeInfo),
         ["node-info"] = typeof(NodeInfo),
+        ["node-advertised"] = typeof(NodeAdvertised),
         ["get-cluster-status"] = typeof(GetClusterStatus),
         ["node-status"] = typeof(NodeStatus),
         ["cluster-status"] = typeof(ClusterStatus),
