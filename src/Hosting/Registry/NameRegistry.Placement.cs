@@ -15,7 +15,8 @@ public sealed partial class NameRegistry
 
     /// <summary>The placement coordinator's proxy; nobody on a node that runs no placement.</summary>
     private IActorRef Coordinator =>
-        _coordinator ??= ActorRegistry.For(Context.System).TryGet<PlacementCoordinatorKey>(out var coordinator) ? coordinator : ActorRefs.Nobody;
+        (_coordinator ??= ActorRegistry.For(Context.System).TryGet<PlacementCoordinatorKey>(out var coordinator) ? coordinator : null)
+        ?? ActorRefs.Nobody;
 
     private void PlacementCommands()
     {

@@ -2,7 +2,7 @@ using Akka.Actor;
 
 namespace Bank.Hosting.Registry;
 
-/// <summary>Tunables of the registry, read from <c>bank.registry</c>, <c>bank.accounts</c> and <c>bank.resources</c> in hocon/bank.hocon.</summary>
+/// <summary>Tunables of the registry, read from <c>bank.registry</c>, <c>bank.accounts</c> and <c>bank.client</c> in hocon/bank.hocon.</summary>
 public sealed record RegistrySettings(
     int SnapshotEvery,
     int KeepDead,
@@ -10,8 +10,7 @@ public sealed record RegistrySettings(
     TimeSpan MinBackoff,
     TimeSpan MaxBackoff,
     TimeSpan HeartbeatInterval,
-    TimeSpan OwnerTimeout,
-    TimeSpan PendingTimeout)
+    TimeSpan OwnerTimeout)
 {
     public static RegistrySettings From(ActorSystem system)
     {
@@ -23,7 +22,6 @@ public sealed record RegistrySettings(
             MinBackoff: config.GetTimeSpan("bank.registry.min-backoff", TimeSpan.FromSeconds(1)),
             MaxBackoff: config.GetTimeSpan("bank.registry.max-backoff", TimeSpan.FromSeconds(10)),
             HeartbeatInterval: config.GetTimeSpan("bank.client.heartbeat-interval", TimeSpan.FromSeconds(2)),
-            OwnerTimeout: config.GetTimeSpan("bank.client.owner-timeout", TimeSpan.FromSeconds(10)),
-            PendingTimeout: config.GetTimeSpan("bank.resources.pending-timeout", TimeSpan.FromSeconds(30)));
+            OwnerTimeout: config.GetTimeSpan("bank.client.owner-timeout", TimeSpan.FromSeconds(10)));
     }
 }
