@@ -4,15 +4,16 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Bank.Hosting.Configuration;
+using Bank.Hosting.Gateway;
+using Bank.Hosting.Inspection;
+using Bank.Hosting.Placement;
+using Bank.Hosting.Registry;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Resources;
 using Bank.Hosting.Serialization;
 using Bank.Hosting.Transfers;
 using Bank.Hosting.StateStore;
-using Bank.Hosting.Registry;
-using Bank.Hosting.Inspection;
-using Bank.Hosting.Gateway;
 using Bank.Hosting.Accounts;
 
 namespace Bank.Hosting;
@@ -68,6 +69,7 @@ public static class BankNodeHostingExtensions
             .WithAccounts(ResourceSet.Cpu)
             .WithPlacedInstances()
             .WithTransfers()
+            .WithPlacement()
             .WithNameRegistry()
             .WithInspection(options.AdvertisedResources)
             .WithStateStore(database)

@@ -118,6 +118,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         new ActorTree("akka.tcp://bank@127.0.0.1:4053", new ActorNode("user", "/user", [Leaf], 2)),
         GetNodeInfo.Instance,
         new NodeInfo("akka.tcp://bank@127.0.0.1:4053", 2, 25_000_000_000, ["cpu"], new Dictionary<string, decimal> { ["cpu"] = 2m }),
+        new NodeAdvertised("akka.tcp://bank@127.0.0.1:4053", new Dictionary<string, decimal> { ["gpu"] = 4m }),
         GetClusterStatus.Instance,
         Status,
         new ClusterStatus([Status], 1),
@@ -137,6 +138,15 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         GetReservations.Instance,
         Reservation,
         new Reservations([Reservation], 2),
+        new ReservePlacement("inc-1", "Account", "k1", new Dictionary<string, decimal> { ["gpu"] = 0.5m }, Created),
+        new ReleasePlacement("inc-1"),
+        GetKnownPlacements.Instance,
+        new KnownPlacements([Alive with { Resources = new Dictionary<string, decimal> { ["gpu"] = 1m } }]),
+        new PlaceOpenOn("inc-1", "akka.tcp://bank@127.0.0.1:4053"),
+        new FailUnplacedOpen("inc-1", "no node has the resources"),
+        new RecordPlacement("Account", "inc-1", "akka.tcp://bank@127.0.0.1:4053"),
+        new PlacementRecorded("inc-1"),
+        new PlacementLost("inc-1"),
         new StoreBatch(9, [Row, Row with { Key = "k2", Version = 0, Balance = null, Name = "Saver" }]),
         new BatchStored(9, "akka.tcp://bank@127.0.0.1:4054/$a", 2),
         new BatchRefused(9, "akka.tcp://bank@127.0.0.1:4054/$a", "row '' at version -1 is not an account update"),
@@ -219,6 +229,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["actor-tree"] = typeof(ActorTree),
         ["get-node-info"] = typeof(GetNodeInfo),
         ["node-info"] = typeof(NodeInfo),
+        ["node-advertised"] = typeof(NodeAdvertised),
         ["get-cluster-status"] = typeof(GetClusterStatus),
         ["node-status"] = typeof(NodeStatus),
         ["cluster-status"] = typeof(ClusterStatus),
@@ -238,6 +249,15 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["get-reservations"] = typeof(GetReservations),
         ["node-reservation"] = typeof(NodeReservation),
         ["reservations"] = typeof(Reservations),
+        ["reserve-placement"] = typeof(ReservePlacement),
+        ["release-placement"] = typeof(ReleasePlacement),
+        ["get-known-placements"] = typeof(GetKnownPlacements),
+        ["known-placements"] = typeof(KnownPlacements),
+        ["place-open-on"] = typeof(PlaceOpenOn),
+        ["fail-unplaced-open"] = typeof(FailUnplacedOpen),
+        ["record-placement"] = typeof(RecordPlacement),
+        ["placement-recorded"] = typeof(PlacementRecorded),
+        ["placement-lost"] = typeof(PlacementLost),
         ["store-batch"] = typeof(StoreBatch),
         ["batch-stored"] = typeof(BatchStored),
         ["batch-refused"] = typeof(BatchRefused),
@@ -357,12 +377,14 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         var types = new[] { typeof(AccountState).Assembly, typeof(IBankMessage).Assembly }
             .SelectMany(assembly => assembly.GetTypes())
             .Where(type => type is { IsClass: true, IsAbstract: false, ContainsGenericParameters: false })
-            .Where(type => typeof(IAccountEvent).IsAssignableFrom(type) || typeof(IBankMessage).IsAssignableFrom(type))
+            .Where(type => typeof(IAccountEvent).IsAssignableFrom(type) || typeof(IRegistryRecord).IsAssignableFrom(type)
+                || typeof(IBankMessage).IsAssignableFrom(type))
             .Append(typeof(AccountState))
             .ToList();
         // The search itself works: it finds an account event and a registry message.
         Assert.Contains(typeof(Deposited), types);
         Assert.Contains(typeof(OwnerReleased), types);
+        Assert.Contains(typeof(ActorPlaced), types);
 
         Assert.Empty(types.Except(BankSerializer.Manifests.Values).Select(type => type.FullName));
     }
@@ -462,7 +484,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
                 Assert.Equal(released.RequestIds, ((RequestsReleased)actual).RequestIds);
                 break;
             case var _ when expected.GetType().Namespace == typeof(ClusterView).Namespace
-                            || expected is AccountStarted or NodeReservation or Reservations or StoreBatch or StateStoreProgress or StoredAccounts or GetStoredAccounts:
+                            || expected is AccountStarted or NodeReservation or Reservations or ReservePlacement or KnownPlacements or StoreBatch or StateStoreProgress or StoredAccounts or GetStoredAccounts:
                 // These hold lists or dictionaries, which records compare by reference: compare them field by field as JSON.
                 Assert.Equal(JsonSerializer.Serialize(expected, expected.GetType()), JsonSerializer.Serialize(actual, actual.GetType()));
                 break;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Cluster;
 using Akka.Hosting;
+using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;

@@ -1,4 +1,5 @@
 using Akka.Cluster;
+using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Inspection;

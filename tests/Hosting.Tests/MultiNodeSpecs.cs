@@ -1,5 +1,6 @@
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
+using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;

@@ -1,3 +1,4 @@
+using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;

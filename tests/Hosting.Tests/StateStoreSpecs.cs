@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Akka.Hosting;
+using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.StateStore;

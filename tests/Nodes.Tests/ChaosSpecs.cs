@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Bank.Domain;
 using Bank.Hosting.Client;
 using Npgsql;
 using Xunit;

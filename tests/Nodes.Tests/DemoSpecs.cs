@@ -1,4 +1,5 @@
 using Bank.Hosting.Contracts;
+using Bank.Domain;
 using Bank.Hosting;
 using Bank.Hosting.Client;
 using Microsoft.Data.Sqlite;

@@ -34,10 +34,10 @@ public sealed record AccountOptions(decimal Balance, decimal MinimalBalance)
     public IReadOnlyDictionary<string, decimal>? CustomResources { get; init; }
 
     /// <summary>
-    /// What the actor holds while it lives (see <see cref="Placement.Request"/>); empty when it asks for nothing, and then,
+    /// What the actor holds while it lives (see <see cref="Domain.Placement.Request"/>); empty when it asks for nothing, and then,
     /// as in Ray, it needs a node with 1 CPU to be placed on and holds none while it runs.
     /// </summary>
-    public ResourceSet Resources => Placement.Request(NumCpus, NumGpus, Memory, CustomResources);
+    public ResourceSet Resources => Domain.Placement.Request(NumCpus, NumGpus, Memory, CustomResources);
 }
 
 /// <summary>
@@ -71,7 +71,7 @@ public sealed class BankSession : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
         var resources = options.Resources;
-        if ((new Supervision(options.MaxRestarts, options.MaxTaskRetries).Validate() ?? Placement.Validate(resources)) is { } badOptions)
+        if ((new Supervision(options.MaxRestarts, options.MaxTaskRetries).Validate() ?? Domain.Placement.Validate(resources)) is { } badOptions)
             throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage), badOptions);
         var request = new OpenActor(name, options.Key, options.Balance, options.MinimalBalance, options.Detached,
             options.GetIfExists, options.Detached ? null : Owner, NewRequestId(), options.MaxRestarts, options.MaxTaskRetries,

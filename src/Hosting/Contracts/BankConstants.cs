@@ -17,6 +17,9 @@ public static class BankConstants
     /// <summary>Name of the registry's cluster singleton (its manager actor is /user/name-registry).</summary>
     public const string RegistrySingletonName = "name-registry";
 
+    /// <summary>Name of the placement coordinator's cluster singleton (its manager actor is /user/placement).</summary>
+    public const string PlacementSingletonName = "placement";
+
     /// <summary>Path, on every node, of the gateway that ClusterClient requests are sent to.</summary>
     public const string GatewayPath = "/user/bank-gateway";
 
@@ -35,6 +38,9 @@ public sealed class AccountRegionKey;
 
 /// <summary>ActorRegistry key of the registry of named actors.</summary>
 public sealed class NameRegistryKey;
+
+/// <summary>ActorRegistry key of the placement coordinator of actors that hold resources.</summary>
+public sealed class PlacementCoordinatorKey;
 
 /// <summary>ActorRegistry key of the transfer saga shard region.</summary>
 public sealed class TransferRegionKey;

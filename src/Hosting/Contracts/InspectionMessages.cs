@@ -76,3 +76,9 @@ public sealed record NodeStatus(string Address, IReadOnlyList<string> Roles, int
 
 /// <param name="Pending">Actors waiting for a node with their resources free (PENDING_CREATION).</param>
 public sealed record ClusterStatus(IReadOnlyList<NodeStatus> Nodes, int Pending = 0) : IBankMessage;
+
+/// <summary>
+/// A node tells the placement coordinator what it advertises, when its inspector starts: a node that came Up before
+/// its inspector answered is known without waiting for the next ask.
+/// </summary>
+public sealed record NodeAdvertised(string Node, IReadOnlyDictionary<string, decimal> Resources) : IBankMessage;

@@ -3,62 +3,6 @@ using Bank.Domain;
 
 namespace Bank.Hosting.Contracts;
 
-/// <summary>Lifecycle states of a named actor, as Ray names them.</summary>
-public enum ActorState
-{
-    PendingCreation,
-    Alive,
-    Restarting,
-    Dead,
-}
-
-public static class ActorStates
-{
-    /// <summary>The state as Ray prints it: PENDING_CREATION, ALIVE, RESTARTING, DEAD.</summary>
-    public static string Display(this ActorState state) => state switch
-    {
-        ActorState.PendingCreation => "PENDING_CREATION",
-        ActorState.Alive => "ALIVE",
-        ActorState.Restarting => "RESTARTING",
-        _ => "DEAD",
-    };
-}
-
-/// <summary>Why a dead actor died.</summary>
-public static class DeathCauses
-{
-    public const string Killed = "KILLED";
-    public const string Exited = "EXITED";
-    public const string OwnerDied = "OWNER_DIED";
-    public const string MaxRestartsExceeded = "MAX_RESTARTS_EXCEEDED";
-    public const string CreationFailed = "CREATION_FAILED";
-}
-
-/// <summary>One named actor: which account it serves, which incarnation, and how it lives.</summary>
-public sealed record ActorInfo(
-    string Name,
-    string Key,
-    string Id,
-    ActorState State,
-    string? DeathCause,
-    bool Detached,
-    string? Owner,
-    string Node,
-    int Restarts,
-    DateTimeOffset CreatedAt,
-    DateTimeOffset? DiedAt,
-    int MaxRestarts = 0,
-    int MaxTaskRetries = 0,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, decimal>? Resources = null) : IBankMessage
-{
-    /// <summary>What the actor holds where it runs (see <see cref="Domain.Placement"/>); empty when it asked for nothing.</summary>
-    [JsonIgnore]
-    public ResourceSet Held => ResourceSet.From(Resources);
-
-    /// <summary>Ray prints a handle as <c>Actor(Account, id)</c>.</summary>
-    public override string ToString() => $"Actor(Account, {Id})";
-}
-
 /// <summary>
 /// Get or create the named actor. Without a key a fresh one is made; with the key of an existing account its state
 /// is restored. A live name fails with AlreadyExists unless <paramref name="GetIfExists"/>. A retry with the same
@@ -103,14 +47,6 @@ public sealed record OwnerReleased(string Owner, int Stopped) : IBankMessage;
 /// <summary>A client session is alive; its owner's actors stay alive while these keep coming.</summary>
 public sealed record OwnerHeartbeat(string Owner) : IBankMessage;
 
-// Events of the registry's journal.
-
-public sealed record ActorRegistered(ActorInfo Actor) : IBankMessage;
-
-public sealed record ActorDeathRecorded(string Name, string Id, string Cause, DateTimeOffset At) : IBankMessage;
-
-public sealed record RegistrySnapshot(IReadOnlyList<ActorInfo> Live, IReadOnlyList<ActorInfo> Dead) : IBankMessage;
-
 // Supervision reports from an account's supervisor, by account key and incarnation.
 
 /// <summary>The actor crashed and is being restarted after a backoff: RESTARTING until it is back.</summary>
@@ -124,13 +60,7 @@ public sealed record ActorFailed(string Key, string Id, int Restarts, string Cau
 
 public sealed record ActorFailureRecorded(string Key, string Id) : IBankMessage;
 
-/// <summary>Journaled by the registry: the actor's restart count, shown by `bank list`.</summary>
-public sealed record ActorRestartRecorded(string Name, string Id, int Restarts) : IBankMessage;
-
 // Placement of actors that hold resources.
-
-/// <summary>Journaled by the registry: the actor now runs (holds its resources) on <paramref name="Node"/>.</summary>
-public sealed record ActorPlaced(string Name, string Id, string Node) : IBankMessage;
 
 /// <summary>An account's entity asks where its incarnation must run (after it woke, or lost its node).</summary>
 /// <param name="Leaving">A node whose host released the instance because it is shutting down: not to be chosen again.</param>
@@ -159,3 +89,38 @@ public sealed record NodeReservation(string Node, IReadOnlyDictionary<string, de
 
 /// <param name="Pending">Actors waiting for a node with their resources (PENDING_CREATION).</param>
 public sealed record Reservations(IReadOnlyList<NodeReservation> Nodes, int Pending) : IBankMessage;
+
+// Between the registry and the placement coordinator (both cluster singletons), by incarnation id.
+
+/// <summary>The registry opens an actor that holds resources: the coordinator places it now, or once a node fits.</summary>
+public sealed record ReservePlacement(string Id, string Name, string Key, IReadOnlyDictionary<string, decimal> Resources, DateTimeOffset Since)
+    : IBankMessage;
+
+/// <summary>The actor died, or its open ended: what it held is free.</summary>
+public sealed record ReleasePlacement(string Id) : IBankMessage;
+
+/// <summary>The coordinator (after it started) asks the registry what its actors hold; answered with <see cref="KnownPlacements"/>.</summary>
+public sealed record GetKnownPlacements : IBankMessage
+{
+    public static readonly GetKnownPlacements Instance = new();
+}
+
+/// <summary>
+/// What the registry's actors that hold resources hold: the live ones on their node (none while they wait for one) and
+/// the opens under way (PENDING_CREATION). Sent on request and whenever the registry has recovered.
+/// </summary>
+public sealed record KnownPlacements(IReadOnlyList<ActorInfo> Actors) : IBankMessage;
+
+/// <summary>The coordinator found the open a node: its account is created there.</summary>
+public sealed record PlaceOpenOn(string Id, string Node) : IBankMessage;
+
+/// <summary>No node took the open within the pending timeout: it fails with CREATION_FAILED.</summary>
+public sealed record FailUnplacedOpen(string Id, string Reason) : IBankMessage;
+
+/// <summary>A live actor was placed again, on <paramref name="Node"/>: the registry journals it, then answers <see cref="PlacementRecorded"/>.</summary>
+public sealed record RecordPlacement(string Name, string Id, string Node) : IBankMessage;
+
+public sealed record PlacementRecorded(string Id) : IBankMessage;
+
+/// <summary>A live actor lost its node and waits for one that fits: `bank list` shows it PENDING_CREATION.</summary>
+public sealed record PlacementLost(string Id) : IBankMessage;

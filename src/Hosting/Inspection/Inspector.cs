@@ -55,15 +55,15 @@ public sealed class Inspector : ReceiveActor, IWithTimers
     public static Props PropsFor(TimeSpan timeout, ResourceSet resources) => Props.Create(() => new Inspector(timeout, resources));
 
     /// <summary>
-    /// Every Up member's advertised resources, what the actors placed on it hold (the registry's reservations), and how
-    /// many account instances it runs, asked of each node's inspector and of the registry at once.
+    /// Every Up member's advertised resources, what the actors placed on it hold (the placement coordinator's
+    /// reservations), and how many account instances it runs, asked of each node's inspector and of the coordinator at once.
     /// </summary>
     private void Status()
     {
         var nodes = _cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Leaving).Select(m => m.Address).ToList();
         var timeout = _timeout;
-        var reservations = ActorRegistry.For(Context.System).TryGet<NameRegistryKey>(out var registry)
-            ? registry.Ask<Reservations>(GetReservations.Instance, timeout)
+        var reservations = ActorRegistry.For(Context.System).TryGet<PlacementCoordinatorKey>(out var placement)
+            ? placement.Ask<Reservations>(GetReservations.Instance, timeout)
             : Task.FromResult(new Reservations([], 0));
         var asks = nodes.Select(async node =>
         {
@@ -88,7 +88,7 @@ public sealed class Inspector : ReceiveActor, IWithTimers
             }
             catch (AskTimeoutException)
             {
-                // The registry is moving to another node: the resources show as free until it answers again.
+                // The coordinator is moving to another node: the resources show as free until it answers again.
                 held = new Reservations([], 0);
             }
 
@@ -109,6 +109,8 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         Timers.StartPeriodicTimer(nameof(FlushWaiting), FlushWaiting.Instance, TimeSpan.FromMilliseconds(250));
+        if (ActorRegistry.For(Context.System).TryGet<PlacementCoordinatorKey>(out var placement))
+            placement.Tell(new NodeAdvertised(_cluster.SelfAddress.ToString(), _resources.Amounts));
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);

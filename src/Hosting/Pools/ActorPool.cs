@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Bank.Hosting.Contracts;
+using Bank.Domain;
 
 namespace Bank.Hosting.Pools;
 

@@ -90,6 +90,7 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["actor-tree"] = typeof(ActorTree),
         ["get-node-info"] = typeof(GetNodeInfo),
         ["node-info"] = typeof(NodeInfo),
+        ["node-advertised"] = typeof(NodeAdvertised),
         ["get-cluster-status"] = typeof(GetClusterStatus),
         ["node-status"] = typeof(NodeStatus),
         ["cluster-status"] = typeof(ClusterStatus),
@@ -111,6 +112,16 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["get-reservations"] = typeof(GetReservations),
         ["node-reservation"] = typeof(NodeReservation),
         ["reservations"] = typeof(Reservations),
+        // placement: between the registry and the placement coordinator (wire)
+        ["reserve-placement"] = typeof(ReservePlacement),
+        ["release-placement"] = typeof(ReleasePlacement),
+        ["get-known-placements"] = typeof(GetKnownPlacements),
+        ["known-placements"] = typeof(KnownPlacements),
+        ["place-open-on"] = typeof(PlaceOpenOn),
+        ["fail-unplaced-open"] = typeof(FailUnplacedOpen),
+        ["record-placement"] = typeof(RecordPlacement),
+        ["placement-recorded"] = typeof(PlacementRecorded),
+        ["placement-lost"] = typeof(PlacementLost),
         // the state store and its persistence workers (wire)
         ["store-batch"] = typeof(StoreBatch),
         ["batch-stored"] = typeof(BatchStored),
@@ -130,7 +141,7 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         Manifests.ToFrozenDictionary(pair => pair.Value, pair => pair.Key);
 
     /// <summary>The types bound to this serializer in the actor system's configuration.</summary>
-    public static readonly Type[] BoundTypes = [typeof(IAccountEvent), typeof(AccountState), typeof(IBankMessage)];
+    public static readonly Type[] BoundTypes = [typeof(IAccountEvent), typeof(AccountState), typeof(IRegistryRecord), typeof(IBankMessage)];
 
     internal static readonly JsonSerializerOptions Options = new()
     {

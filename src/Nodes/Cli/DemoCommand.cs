@@ -63,7 +63,7 @@ public sealed class DemoCommand(TextWriter output)
     private async Task RemoveLeftoverAsync(IBankGateway gateway, CancellationToken ct)
     {
         await using var session = new BankSession(gateway);
-        var leftover = (await session.ListAsync(ct)).FirstOrDefault(a => a.Name == "Account" && a.State != ActorState.Dead);
+        var leftover = (await session.ListAsync(ct)).FirstOrDefault(a => a.Name == "Account" && a.State != Domain.ActorState.Dead);
         if (leftover is null) return;
         await session.KillAsync("Account", ct);
         output.WriteLine($"# Killed {leftover}, a detached 'Account' left alive by an interrupted earlier run");
@@ -201,7 +201,7 @@ public sealed class DemoCommand(TextWriter output)
 
     /// <summary>
     /// Vertical scaling: an account that asks for 1 CPU, 4 GPUs and 500 MiB holds them on the node while it lives, as
-    /// `bank status` shows; a second one asking for the same waits PENDING_CREATION until the first is killed.
+    /// `bank status` shows, and gives them back when it is killed.
     /// </summary>
     private async Task ResourcesWalkthroughAsync(IBankGateway gateway, CancellationToken ct)
     {

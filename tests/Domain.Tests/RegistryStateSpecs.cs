@@ -1,8 +1,6 @@
-using Bank.Hosting.Contracts;
-using Bank.Hosting.Registry;
 using Xunit;
 
-namespace Bank.Hosting.Tests;
+namespace Bank.Domain.Tests;
 
 /// <summary>The registry's table of names as a pure fold of its journal: plain xunit, no actor system.</summary>
 public class RegistryStateSpecs
