@@ -410,7 +410,8 @@ public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutput
         Assert.Contains(result.Lines, l => Regex.IsMatch(l, $"^\\d{{4}}-.* up +{Regex.Escape(Node)} +\\(Up\\)$"));
     }
 
-    private static string InspectionUsage(string command) => Bank.Nodes.Cli.InspectionCommands.Usages[command];
+    private static string InspectionUsage(string command) =>
+        Bank.Nodes.Cli.CommandTree.Synopsis(Bank.Nodes.Cli.CommandTree.Root.Subcommands.Single(c => c.Name == command));
 
     /// <summary>Runs after the other specs: the head that served them all leaves on SIGTERM and exits 0.</summary>
     [Fact]

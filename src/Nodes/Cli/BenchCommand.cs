@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -18,29 +19,63 @@ namespace Bank.Nodes.Cli;
 /// </summary>
 public sealed class BenchCommand(Output output)
 {
-    public const string Usage =
-        "bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--rate OPS_PER_S] [--journal sqlite|postgres] [--data DIR] " +
-        "[--connection STRING] [--state-store on|off] [--address HOST:PORT] [--warmup SECONDS] [--recovery EVENTS] [--json]";
-
     /// <summary>Seconds of deposits before the measured ones, unless --warmup says otherwise.</summary>
     public const int DefaultWarmupSeconds = 3;
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    private static readonly Option<string?> Accounts = new("--accounts") { HelpName = "N", Description = "Accounts to open (default 1000)." };
+
+    private static readonly Option<string?> Ops = new("--ops") { HelpName = "N", Description = "Deposits into each account (default 100)." };
+
+    private static readonly Option<string?> Concurrency = new("--concurrency") { HelpName = "N", Description = "Concurrent callers (default: one per account)." };
+
+    private static readonly Option<string?> Rate = new("--rate")
     {
-        var parsed = Arguments.Parse(args, ["accounts", "ops", "concurrency", "rate", "journal", "data", "connection", "state-store", "address", "recovery", "warmup"], []);
-        parsed.ExpectPositionals(0, Usage);
-        var accounts = Count(parsed, "accounts", 1000);
-        var ops = Count(parsed, "ops", 100);
-        var concurrency = Count(parsed, "concurrency", accounts);
-        int? rate = parsed.Has("rate") ? Count(parsed, "rate", 0) : null;
+        HelpName = "OPS_PER_S", Description = "Offer a fixed load (open loop); latency counts from when each deposit was due.",
+    };
+
+    private static readonly Option<string?> StateStore = new("--state-store")
+    {
+        HelpName = "on|off", Description = "off: run the embedded node without the state store's persistence workers (default on).",
+    };
+
+    private static readonly Option<string?> Warmup = new("--warmup")
+    {
+        HelpName = "SECONDS", Description = $"Seconds of deposits before the measured ones (default {DefaultWarmupSeconds}).",
+    };
+
+    private static readonly Option<string?> Recovery = new("--recovery")
+    {
+        HelpName = "EVENTS", Description = "Instead: time the recovery of an account with EVENTS events, from its snapshot and without.",
+    };
+
+    public static Command Create()
+    {
+        StateStore.CompletionSources.Add("on", "off");
+        var bench = new Command("bench",
+            "N accounts x M deposits on an embedded node, or on a running cluster through ClusterClient with --address: ops/s, " +
+            "p50/p95/p99, peak memory, verified balances, and how far the state store lagged.")
+        {
+            Accounts, Ops, Concurrency, Rate, SharedOptions.Journal, SharedOptions.Data, SharedOptions.Connection, StateStore,
+            SharedOptions.ClusterAddress, Warmup, Recovery,
+        };
+        bench.SetAction((parsed, _) => new BenchCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
+        return bench;
+    }
+
+    public async Task<int> RunAsync(ParseResult parsed)
+    {
+        var accounts = Count(parsed, Accounts, 1000);
+        var ops = Count(parsed, Ops, 100);
+        var concurrency = Count(parsed, Concurrency, accounts);
+        int? rate = parsed.Has(Rate) ? Count(parsed, Rate, 0) : null;
         var warmup = WarmupSeconds(parsed);
-        var remote = parsed.Has("address");
-        if (remote && (parsed.Has("journal") || parsed.Has("data") || parsed.Has("connection") || parsed.Has("state-store")))
+        var remote = parsed.Has(SharedOptions.ClusterAddress);
+        if (remote && (parsed.Has(SharedOptions.Journal) || parsed.Has(SharedOptions.Data) || parsed.Has(SharedOptions.Connection) || parsed.Has(StateStore)))
             throw new UsageException("--address benches a running cluster, which has its own journal and state store: leave out --journal, --data, --connection and --state-store");
-        int? recovery = parsed.Has("recovery") ? Count(parsed, "recovery", 0) : null;
+        int? recovery = parsed.Has(Recovery) ? Count(parsed, Recovery, 0) : null;
         if (recovery is not null && remote)
             throw new UsageException("--recovery measures an embedded node's journal: leave out --address");
-        var store = parsed.Value("state-store") ?? "on";
+        var store = parsed.GetValue(StateStore) ?? "on";
         if (store is not ("on" or "off")) throw new UsageException($"--state-store must be on or off, not '{TextEcho.OneLine(store)}'");
 
         BankHost? node = null;
@@ -51,8 +86,8 @@ public sealed class BenchCommand(Output output)
         {
             if (remote)
             {
-                client = await BankClient.ConnectAsync(ClientCommands.Contacts(parsed));
-                where = $"cluster at {string.Join(",", ClientCommands.Contacts(parsed))} through ClusterClient";
+                client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
+                where = $"cluster at {string.Join(",", ClientCommands.ContactPoints(parsed))} through ClusterClient";
                 journalKind = "cluster";
             }
             else
@@ -347,19 +382,19 @@ public sealed class BenchCommand(Output output)
         }
     }
 
-    private static int WarmupSeconds(Arguments parsed)
+    private static int WarmupSeconds(ParseResult parsed)
     {
-        if (parsed.Value("warmup") is not { } text) return DefaultWarmupSeconds;
+        if (parsed.GetValue(Warmup) is not { } text) return DefaultWarmupSeconds;
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 600
             ? seconds
             : throw new UsageException($"--warmup must be a whole number of seconds from 0 to 600, not '{TextEcho.OneLine(text)}'");
     }
 
-    private static int Count(Arguments parsed, string option, int fallback)
+    private static int Count(ParseResult parsed, Option<string?> option, int fallback)
     {
-        if (parsed.Value(option) is not { } text) return fallback;
+        if (parsed.GetValue(option) is not { } text) return fallback;
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is > 0 and <= 10_000_000
             ? count
-            : throw new UsageException($"--{option} must be a whole number from 1 to 10000000, not '{TextEcho.OneLine(text)}'");
+            : throw new UsageException($"{option.Name} must be a whole number from 1 to 10000000, not '{TextEcho.OneLine(text)}'");
     }
 }
