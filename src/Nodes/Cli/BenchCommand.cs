@@ -64,15 +64,15 @@ public sealed class BenchCommand(Output output)
 
     public async Task<int> RunAsync(ParseResult parsed)
     {
-        var accounts = Count(parsed, Accounts, 1000);
-        var ops = Count(parsed, Ops, 100);
-        var concurrency = Count(parsed, Concurrency, accounts);
-        int? rate = parsed.Has(Rate) ? Count(parsed, Rate, 0) : null;
+        var accounts = PositiveCount(parsed, Accounts, 1000);
+        var ops = PositiveCount(parsed, Ops, 100);
+        var concurrency = PositiveCount(parsed, Concurrency, accounts);
+        int? rate = parsed.Has(Rate) ? PositiveCount(parsed, Rate, 0) : null;
         var warmup = WarmupSeconds(parsed);
         var remote = parsed.Has(SharedOptions.ClusterAddress);
         if (remote && (parsed.Has(SharedOptions.Journal) || parsed.Has(SharedOptions.Data) || parsed.Has(SharedOptions.Connection) || parsed.Has(StateStore)))
             throw new UsageException("--address benches a running cluster, which has its own journal and state store: leave out --journal, --data, --connection and --state-store");
-        int? recovery = parsed.Has(Recovery) ? Count(parsed, Recovery, 0) : null;
+        int? recovery = parsed.Has(Recovery) ? PositiveCount(parsed, Recovery, 0) : null;
         if (recovery is not null && remote)
             throw new UsageException("--recovery measures an embedded node's journal: leave out --address");
         var store = parsed.GetValue(StateStore) ?? "on";
@@ -109,9 +109,9 @@ public sealed class BenchCommand(Output output)
 
             await using var session = client is not null ? client.OpenSession() : new BankSession(node!.Gateway);
             var stopping = node?.Stopping ?? CancellationToken.None;
-            var run = new Run(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup));
+            var run = new BenchRun(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup));
             var result = await run.ExecuteAsync(session, sampleStore: remote || store == "on", stopping);
-            Print(result, run, where, journalKind, remote ? "cluster" : store);
+            PrintDeposits(result, run, where, journalKind, remote ? "cluster" : store);
             return result.Verified ? ExitCodes.Ok : ExitCodes.Failure;
         }
         finally
@@ -121,12 +121,12 @@ public sealed class BenchCommand(Output output)
         }
     }
 
-    private void Print(Result result, Run run, string where, string journal, string store)
+    private void PrintDeposits(BenchResult result, BenchRun run, string where, string journal, string store)
     {
         var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["ops_per_s"] = Math.Round(result.OpsPerSecond, 1),
                 ["p50_ms"] = Math.Round(result.Percentile(0.50), 2),
@@ -176,7 +176,7 @@ public sealed class BenchCommand(Output output)
         static double Median(double[] ms) => ms.Order().ElementAt(ms.Length / 2);
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["events"] = figures.Events,
                 ["with_snapshot_ms"] = new JsonArray([.. figures.WithSnapshotMs.Select(ms => (JsonNode?)Math.Round(ms, 1))]),
@@ -214,7 +214,7 @@ public sealed class BenchCommand(Output output)
         public double WorkingSetMb => WorkingSet / (1024.0 * 1024);
     }
 
-    private sealed record Result(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs, GcFigures Gc,
+    private sealed record BenchResult(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs, GcFigures Gc,
         PhaseFigures Opened, PhaseFigures Killed)
     {
         public double Percentile(double p) =>
@@ -239,11 +239,11 @@ public sealed class BenchCommand(Output output)
     /// the hot paths again, optimized, in its first seconds), deposit 1 into each M times, check every balance, kill
     /// the accounts.
     /// </summary>
-    private sealed record Run(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup)
+    private sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup)
     {
         public long Total => (long)Accounts * Ops;
 
-        public async Task<Result> ExecuteAsync(BankSession session, bool sampleStore, CancellationToken stopping)
+        public async Task<BenchResult> ExecuteAsync(BankSession session, bool sampleStore, CancellationToken stopping)
         {
             var name = Guid.NewGuid().ToString("N")[..8];
             var handles = new ActorInfo[Accounts];
@@ -313,7 +313,7 @@ public sealed class BenchCommand(Output output)
             var killed = PhaseFigures.Now(Accounts, killing.Elapsed);
 
             Array.Sort(latencies);
-            return new Result(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc, opened, killed);
+            return new BenchResult(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc, opened, killed);
         }
 
         /// <summary>
@@ -390,7 +390,7 @@ public sealed class BenchCommand(Output output)
             : throw new UsageException($"--warmup must be a whole number of seconds from 0 to 600, not '{TextEcho.OneLine(text)}'");
     }
 
-    private static int Count(ParseResult parsed, Option<string?> option, int fallback)
+    private static int PositiveCount(ParseResult parsed, Option<string?> option, int fallback)
     {
         if (parsed.GetValue(option) is not { } text) return fallback;
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is > 0 and <= 10_000_000

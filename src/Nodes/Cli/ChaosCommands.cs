@@ -37,7 +37,7 @@ public sealed class ChaosCommands(Output output)
         await using var session = client.OpenSession();
         var injected = await session.CrashAsync(target, times);
         if (output.Json)
-            output.Object(new JsonObject { ["name"] = target, ["times"] = injected.Times, ["node"] = injected.Node });
+            output.PrintJson(new JsonObject { ["name"] = target, ["times"] = injected.Times, ["node"] = injected.Node });
         else
             output.Line($"'{target}' will crash on its next {injected.Times} call(s), on {injected.Node}");
         return ExitCodes.Ok;
@@ -49,7 +49,7 @@ public sealed class ChaosCommands(Output output)
         await using var client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
         await using var session = client.OpenSession();
         var killed = await session.KillNodeAsync(parsed.GetRequiredValue(NodeAddress));
-        if (output.Json) output.Object(new JsonObject { ["killed"] = killed.Address });
+        if (output.Json) output.PrintJson(new JsonObject { ["killed"] = killed.Address });
         else output.Line($"Killed the node at {killed.Address}: its process exits without leaving the cluster");
         return ExitCodes.Ok;
     }

@@ -217,7 +217,7 @@ public sealed class ClientCommands(Output output)
         await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
         await using var session = client.OpenSession();
         var killed = await session.KillAsync(parsed.GetRequiredValue(Name));
-        if (output.Json) output.Object(Output.Actor(killed));
+        if (output.Json) output.PrintJson(Output.ActorJson(killed));
         else output.Line($"Killed {killed}; the name '{killed.Name}' is free and the journal is kept" +
                          (killed.Held.IsEmpty ? "" : $"; what it held is released ({Placement.Describe(killed.Held)})"));
         return ExitCodes.Ok;
@@ -235,7 +235,7 @@ public sealed class ClientCommands(Output output)
         var to = await session.GetActorAsync(parsed.GetRequiredValue(To));
         var done = await session.TransferAsync(from, to, amount, transferId);
         if (output.Json)
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["from"] = done.From, ["to"] = done.To, ["amount"] = done.Amount,
                 ["from_balance"] = done.FromBalance, ["to_balance"] = done.ToBalance, ["transfer_id"] = done.TransferId,
@@ -259,7 +259,7 @@ public sealed class ClientCommands(Output output)
 
     private void PrintActor(ActorInfo actor)
     {
-        if (output.Json) output.Object(Output.Actor(actor));
+        if (output.Json) output.PrintJson(Output.ActorJson(actor));
         else output.Line(actor.ToString());
     }
 
@@ -276,7 +276,7 @@ public sealed class ClientCommands(Output output)
 
     private void PrintBalance(string name, decimal balance)
     {
-        if (output.Json) output.Object(new JsonObject { ["name"] = name, ["balance"] = balance });
+        if (output.Json) output.PrintJson(new JsonObject { ["name"] = name, ["balance"] = balance });
         else output.Line(Money.Format(balance));
     }
 
@@ -288,15 +288,15 @@ public sealed class ClientCommands(Output output)
     {
         var actor = await session.GetActorAsync(name);
         var stored = await session.StoredAccountsAsync(new[] { actor.Key });
-        var row = Balanced(stored).GetValueOrDefault(actor.Key);
+        var row = RowsWithBalance(stored).GetValueOrDefault(actor.Key);
         if (output.Json)
-            output.Object(new JsonObject { ["name"] = name, ["balance"] = row?.Balance, ["version"] = row?.Version ?? 0, ["lag"] = stored.Lag });
+            output.PrintJson(new JsonObject { ["name"] = name, ["balance"] = row?.Balance, ["version"] = row?.Version ?? 0, ["lag"] = stored.Lag });
         else
             output.Line(row is { } known ? Money.Format(known.Balance) : "-");
     }
 
     /// <summary>The stored rows that hold a balance, by key: a row of version 0 has only the name the registry gave it.</summary>
-    private static Dictionary<string, StoredAccount> Balanced(StoredAccounts stored) =>
+    private static Dictionary<string, StoredAccount> RowsWithBalance(StoredAccounts stored) =>
         stored.Accounts.Where(r => r.Version > 0).ToDictionary(r => r.Key, StringComparer.Ordinal);
 
     private async Task<int> ListAsync(ParseResult parsed)
@@ -309,7 +309,7 @@ public sealed class ClientCommands(Output output)
         // in JSON that names their type, and a list made by a collection expression is of a type that cannot be read back.
         var stored = session.StoredAccountsAsync(actors.Where(a => a.State != ActorState.Dead).Select(a => a.Key).Distinct().ToArray());
         var running = RunningAccountsAsync(session);
-        var rows = Balanced(await stored);
+        var rows = RowsWithBalance(await stored);
         var runsOn = await running;
         // A plain account runs where sharding keeps its entity, which moves on a failover; one with resources runs
         // where the registry placed it.
@@ -322,12 +322,12 @@ public sealed class ClientCommands(Output output)
             var array = new JsonArray();
             for (var i = 0; i < actors.Count; i++)
             {
-                var item = Output.Actor(actors[i]);
+                var item = Output.ActorJson(actors[i]);
                 item["balance"] = balance[i];
                 array.Add(item);
             }
 
-            output.Object(new JsonObject { ["actors"] = array, ["store_lag"] = lag });
+            output.PrintJson(new JsonObject { ["actors"] = array, ["store_lag"] = lag });
             return ExitCodes.Ok;
         }
 
@@ -335,7 +335,7 @@ public sealed class ClientCommands(Output output)
             ["NAME", "STATE", "NODE", "RESTARTS", "RESOURCES", "DETACHED", "BALANCE", "DEATH CAUSE", "ID"],
             [.. actors.Select((a, i) => (IReadOnlyList<string>)
             [
-                a.Name, Output.StateName(a.State), a.Node.Length == 0 ? "-" : a.Node, a.Restarts.ToString(), Output.ShortResources(a.Held),
+                a.Name, Output.StateName(a.State), a.Node.Length == 0 ? "-" : a.Node, a.Restarts.ToString(), Output.ResourcesCell(a.Held),
                 a.Detached ? "yes" : "no",
                 balance[i] is { } b ? Money.Format(b) : "-", a.DeathCause ?? "-", a.Id,
             ])]);
@@ -378,7 +378,7 @@ public sealed class ClientCommands(Output output)
                 {
                     ["seq"] = e.Seq, ["type"] = e.Type, ["amount"] = e.Amount, ["balance"] = e.Balance, ["at"] = e.At.ToString("O"),
                 });
-            output.Object(new JsonObject { ["name"] = history.Name, ["key"] = history.Key, ["events"] = events });
+            output.PrintJson(new JsonObject { ["name"] = history.Name, ["key"] = history.Key, ["events"] = events });
             return ExitCodes.Ok;
         }
 

@@ -118,6 +118,11 @@ public static class CommandTree
             output.WriteLine("Exit codes:");
             output.WriteLine("  " + ExitCodesText);
             output.WriteLine();
+            output.WriteLine("Environment:");
+            output.WriteLine($"  BANK_ADDRESS  the cluster of the client commands when --address is not given (default {ClientCommands.DefaultAddress})");
+            output.WriteLine("  NO_COLOR      no colour, even on a terminal (there is none in a pipe, a file or with --json anyway)");
+            output.WriteLine("  BANK_DEBUG=1  an unexpected error's stack trace on stderr, after its one line");
+            output.WriteLine();
             output.WriteLine("Every command's own help: bank COMMAND --help. Shell completion: see docs/cli.md.");
         }
     }
@@ -177,7 +182,7 @@ public static class CommandTree
         text.WriteLine("# The `bank` command line");
         text.WriteLine();
         text.WriteLine("Generated from the command tree by `dotnet run --project src/Nodes -- help-markdown > docs/cli.md`;");
-        text.WriteLine("`CliReferenceSpecs` fails when this file differs from what `bank COMMAND --help` prints. Do not edit it by hand.");
+        text.WriteLine("`CommandTreeSpecs` fails when this file differs from what `bank COMMAND --help` prints. Do not edit it by hand.");
         text.WriteLine();
         text.WriteLine("## Shell completion");
         text.WriteLine();

@@ -42,10 +42,10 @@ public sealed class InspectionCommands(Output output)
         var status = new Command("status",
             "Each node: roles, actors, actors placed with resources, each resource used/total (like `ray status`); actors pending for " +
             "want of resources.") { SharedOptions.ClusterAddress };
-        status.SetAction((parsed, _) => Run(parsed, async (c, session) => c.Status(await session.ClusterStatusAsync())));
+        status.SetAction((parsed, _) => Run(parsed, async (c, session) => c.PrintClusterStatus(await session.ClusterStatusAsync())));
 
         var show = new Command("show", "Members: address, status, roles, reachability, leader, oldest, up since.") { SharedOptions.ClusterAddress };
-        show.SetAction((parsed, _) => Run(parsed, async (c, session) => c.Show(await session.ClusterViewAsync())));
+        show.SetAction((parsed, _) => Run(parsed, async (c, session) => c.PrintMembers(await session.ClusterViewAsync())));
         var leave = new Command(ChangeMembership.Leave, "That member leaves gracefully.") { MemberAddress, SharedOptions.ClusterAddress };
         leave.SetAction((parsed, _) => Run(parsed, (c, session) => c.ChangeMembershipAsync(session, ChangeMembership.Leave, parsed.GetRequiredValue(MemberAddress))));
         var down = new Command(ChangeMembership.Down, "That member is downed (for one that is gone for good).") { MemberAddress, SharedOptions.ClusterAddress };
@@ -73,7 +73,7 @@ public sealed class InspectionCommands(Output output)
                 ? int.TryParse(text, out var n) && n is >= 0 and <= 50 ? n
                     : throw new UsageException($"--depth must be a whole number from 0 to 50, not '{TextEcho.OneLine(text)}'")
                 : 4;
-            return Run(parsed, async (c, session) => c.Tree(await session.ActorTreeAsync(parsed.GetValue(ActorPath) ?? "/user", depth, parsed.GetValue(OnNode))));
+            return Run(parsed, async (c, session) => c.PrintActorTree(await session.ActorTreeAsync(parsed.GetValue(ActorPath) ?? "/user", depth, parsed.GetValue(OnNode))));
         });
         var actor = new Command("actor", "A node's actors.") { hierarchy, SharedOptions.ClusterAddress };
 
@@ -83,7 +83,7 @@ public sealed class InspectionCommands(Output output)
             if (parsed.GetValue(ShardType) is { } type && type is not ("account" or "transfer"))
                 throw new UsageException($"--type must be account or transfer, not '{TextEcho.OneLine(type)}'");
             var entities = parsed.GetValue(Entities);
-            return Run(parsed, async (c, session) => c.Shards(await session.ShardsAsync(parsed.GetValue(ShardType), entities), entities));
+            return Run(parsed, async (c, session) => c.PrintShards(await session.ShardsAsync(parsed.GetValue(ShardType), entities), entities));
         });
 
         return [status, cluster, actor, shards];
@@ -103,18 +103,18 @@ public sealed class InspectionCommands(Output output)
     {
         var changed = await session.ChangeMembershipAsync(action, address);
         if (output.Json)
-            output.Object(new JsonObject { ["action"] = changed.Action, ["members"] = new JsonArray([.. changed.Addresses.Select(a => (JsonNode?)a)]) });
+            output.PrintJson(new JsonObject { ["action"] = changed.Action, ["members"] = new JsonArray([.. changed.Addresses.Select(a => (JsonNode?)a)]) });
         else if (changed.Addresses.Count == 0)
             output.Line("No member is unreachable; nothing to down");
         else
             output.Line($"{(changed.Action == ChangeMembership.Leave ? "Asked to leave" : "Downed")}: {string.Join(", ", changed.Addresses)}");
     }
 
-    private void Show(ClusterView view)
+    private void PrintMembers(ClusterView view)
     {
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["node"] = view.Node,
                 ["members"] = new JsonArray([.. view.Members.Select(m => (JsonNode?)new JsonObject
@@ -177,7 +177,7 @@ public sealed class InspectionCommands(Output output)
                 foreach (var e in events.Events)
                 {
                     if (output.Json)
-                        output.Object(new JsonObject { ["seq"] = e.Seq, ["at"] = e.At.ToString("O"), ["event"] = e.Kind, ["address"] = e.Address, ["status"] = e.Status });
+                        output.PrintJson(new JsonObject { ["seq"] = e.Seq, ["at"] = e.At.ToString("O"), ["event"] = e.Kind, ["address"] = e.Address, ["status"] = e.Status });
                     else
                         output.Line($"{e.At:u}  {e.Kind,-11}  {e.Address}  ({e.Status})");
                 }
@@ -200,33 +200,33 @@ public sealed class InspectionCommands(Output output)
         return ExitCodes.Ok;
     }
 
-    private void Tree(ActorTree tree)
+    private void PrintActorTree(ActorTree tree)
     {
         if (output.Json)
         {
-            output.Object(new JsonObject { ["node"] = tree.Node, ["root"] = Json(tree.Root) });
+            output.PrintJson(new JsonObject { ["node"] = tree.Node, ["root"] = NodeJson(tree.Root) });
             return;
         }
 
         output.Line($"{tree.Node}{tree.Root.Path}");
-        Print(tree.Root, "");
+        PrintChildren(tree.Root, "");
 
-        void Print(ActorNode node, string indent)
+        void PrintChildren(ActorNode node, string indent)
         {
             for (var i = 0; i < node.Children.Count; i++)
             {
                 var last = i == node.Children.Count - 1 && node.Hidden == 0;
                 output.Line($"{indent}{(last ? "└─ " : "├─ ")}{node.Children[i].Name}");
-                Print(node.Children[i], indent + (last ? "   " : "│  "));
+                PrintChildren(node.Children[i], indent + (last ? "   " : "│  "));
             }
 
             if (node.Hidden > 0) output.Line($"{indent}└─ ... {node.Hidden} more (raise --depth)");
         }
 
-        static JsonObject Json(ActorNode node) => new()
+        static JsonObject NodeJson(ActorNode node) => new()
         {
             ["name"] = node.Name, ["path"] = node.Path, ["hidden"] = node.Hidden,
-            ["children"] = new JsonArray([.. node.Children.Select(c => (JsonNode?)Json(c))]),
+            ["children"] = new JsonArray([.. node.Children.Select(c => (JsonNode?)NodeJson(c))]),
         };
     }
 
@@ -234,18 +234,18 @@ public sealed class InspectionCommands(Output output)
     /// Like `ray status`: each node, its roles and actors, how many of them hold resources there (placed), and each
     /// resource used of total; then the actors waiting for a node with their resources free (PENDING_CREATION).
     /// </summary>
-    private void Status(ClusterStatus status)
+    private void PrintClusterStatus(ClusterStatus status)
     {
         var nodes = status.Nodes.OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["nodes"] = new JsonArray([.. nodes.Select(n => (JsonNode?)new JsonObject
                 {
                     ["address"] = n.Address, ["roles"] = new JsonArray([.. n.Roles.Select(r => (JsonNode?)r)]), ["actors"] = n.Actors,
                     ["placed"] = n.Placed,
-                    ["resources"] = new JsonObject { ["total"] = Output.Amounts(n.Total), ["used"] = Output.Amounts(n.Used), ["free"] = Output.Amounts(n.Free) },
+                    ["resources"] = new JsonObject { ["total"] = Output.ResourcesJson(n.Total), ["used"] = Output.ResourcesJson(n.Used), ["free"] = Output.ResourcesJson(n.Free) },
                 })]),
                 ["pending"] = status.Pending,
             });
@@ -255,7 +255,7 @@ public sealed class InspectionCommands(Output output)
         foreach (var node in nodes)
         {
             output.Line($"Node {node.Address}  roles: {(node.Roles.Count == 0 ? "-" : string.Join(", ", node.Roles))}  actors: {node.Actors}  placed: {node.Placed}");
-            foreach (var (name, total) in Output.Ordered(node.Total))
+            foreach (var (name, total) in Output.InRayOrder(node.Total))
                 output.Line($"  {name,-14} {ResourceSet.Describe(name, node.Used.GetValueOrDefault(name))}/{ResourceSet.Describe(name, total)} used, " +
                             $"{ResourceSet.Describe(name, node.Free.GetValueOrDefault(name))} free");
         }
@@ -264,12 +264,12 @@ public sealed class InspectionCommands(Output output)
                     $"{status.Pending} pending (PENDING_CREATION: no node has their resources free)");
     }
 
-    private void Shards(ShardsView view, bool entities)
+    private void PrintShards(ShardsView view, bool entities)
     {
         var regions = view.Regions.OrderBy(r => r.Type, StringComparer.Ordinal).ThenBy(r => r.Node, StringComparer.Ordinal).ToList();
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["regions"] = new JsonArray([.. regions.Select(r =>
                 {

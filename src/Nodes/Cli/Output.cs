@@ -24,13 +24,13 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
 
     public void Line(string text) => Stdout.WriteLine(text);
 
-    public void Object(JsonObject value) => Stdout.WriteLine(value.ToJsonString(OneLineJson));
+    public void PrintJson(JsonObject value) => Stdout.WriteLine(value.ToJsonString(OneLineJson));
 
     /// <summary>Prints a one-line error (or the JSON error object) and returns the exit code for its kind.</summary>
     public int Error(ErrorKind kind, string message, int exitCode)
     {
         if (Json)
-            Object(new JsonObject { ["error"] = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message } });
+            PrintJson(new JsonObject { ["error"] = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message } });
         else
             stderr.WriteLine($"error: {message}");
         return exitCode;
@@ -39,7 +39,7 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
     public static string StateName(ActorState state) => state.Display();
 
     /// <summary>The fields of `open` and `get` (DESIGN.md section 4), and a few more.</summary>
-    public static JsonObject Actor(ActorInfo actor) => new()
+    public static JsonObject ActorJson(ActorInfo actor) => new()
     {
         ["name"] = actor.Name,
         ["key"] = actor.Key,
@@ -51,22 +51,22 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
         ["max_restarts"] = actor.MaxRestarts,
         ["max_task_retries"] = actor.MaxTaskRetries,
         ["death_cause"] = actor.DeathCause,
-        ["resources"] = Amounts(actor.Resources),
+        ["resources"] = ResourcesJson(actor.Resources),
     };
 
     /// <summary>Resources as a JSON object of name to number (memory in bytes), in name order; <c>{}</c> when there are none.</summary>
-    public static JsonObject Amounts(IReadOnlyDictionary<string, decimal>? amounts) =>
+    public static JsonObject ResourcesJson(IReadOnlyDictionary<string, decimal>? amounts) =>
         new((amounts ?? new Dictionary<string, decimal>()).OrderBy(a => a.Key, StringComparer.Ordinal)
             .Select(a => KeyValuePair.Create(a.Key, (JsonNode?)JsonValue.Create(WithoutTrailingZeros(a.Value)))));
 
     /// <summary>What an actor holds, for a table cell: <c>cpu=1,gpu=4,memory=500MiB,accelerator_x=1</c>, or "-" when nothing.</summary>
-    public static string ShortResources(ResourceSet held) =>
+    public static string ResourcesCell(ResourceSet held) =>
         held.IsEmpty
             ? "-"
-            : string.Join(",", Ordered(held.Amounts).Select(a => $"{a.Key}={ResourceSet.Describe(a.Key, a.Value)}"));
+            : string.Join(",", InRayOrder(held.Amounts).Select(a => $"{a.Key}={ResourceSet.Describe(a.Key, a.Value)}"));
 
     /// <summary>cpu, gpu, memory, then custom resources by name: the order Ray's options come in.</summary>
-    public static IEnumerable<KeyValuePair<string, decimal>> Ordered(IEnumerable<KeyValuePair<string, decimal>> amounts) =>
+    public static IEnumerable<KeyValuePair<string, decimal>> InRayOrder(IEnumerable<KeyValuePair<string, decimal>> amounts) =>
         amounts.OrderBy(a => a.Key switch { ResourceSet.Cpu => 0, ResourceSet.Gpu => 1, ResourceSet.Memory => 2, _ => 3 })
             .ThenBy(a => a.Key, StringComparer.Ordinal);
 

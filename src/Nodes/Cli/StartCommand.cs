@@ -136,7 +136,7 @@ public sealed class StartCommand(Output output)
             ? $"{host}:{Akka.Cluster.Cluster.Get(node.System).SelfAddress.Port}"
             : Akka.Cluster.Cluster.Get(node.System).SelfAddress.ToString();
         if (output.Json)
-            output.Object(new JsonObject { ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = web?.Url });
+            output.PrintJson(new JsonObject { ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = web?.Url });
         else
         {
             output.Line($"Bank {(head ? "head" : "worker")} node up at {address}; journal: {where}");
