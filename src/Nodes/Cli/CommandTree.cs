@@ -187,10 +187,14 @@ public static class CommandTree
         text.WriteLine("## Shell completion");
         text.WriteLine();
         text.WriteLine("`bank` answers System.CommandLine's `[suggest]` directive with the words that may come next, one a line:");
-        text.WriteLine("`bank \"[suggest:N]\" \"LINE\"` completes the command line LINE at cursor position N. For bash:");
+        text.WriteLine("`bank \"[suggest:N]\" \"LINE\"` completes the command line LINE at cursor position N (commands, options, and the");
+        text.WriteLine("values of --journal, --state-store and --type). For bash, put this in ~/.bashrc (with `bank` on the PATH):");
         text.WriteLine();
         text.WriteLine("```bash");
-        text.WriteLine("_bank() { local IFS=$'\\n'; COMPREPLY=($(bank \"[suggest:${COMP_POINT}]\" \"${COMP_LINE}\" 2>/dev/null)); }");
+        text.WriteLine("_bank() {");
+        text.WriteLine("  local IFS=$'\\n'");
+        text.WriteLine("  COMPREPLY=($(compgen -W \"$(bank \"[suggest:${COMP_POINT}]\" \"${COMP_LINE}\" 2>/dev/null)\" -- \"${COMP_WORDS[COMP_CWORD]}\"))");
+        text.WriteLine("}");
         text.WriteLine("complete -F _bank bank");
         text.WriteLine("```");
         foreach (var (path, command) in Commands())
