@@ -70,6 +70,27 @@ public sealed class CommandTreeSpecs
     }
 
     [Fact]
+    public async Task The_executable_prints_a_subcommands_help_plainly_into_a_pipe()
+    {
+        var result = await BankProcess.RunAsync(TimeSpan.FromSeconds(60), "open", "--help");
+
+        Assert.Equal(ExitCodes.Ok, result.ExitCode);
+        Assert.Empty(result.Stderr);
+        Assert.Contains("Usage:\n  bank open NAME --balance B [--minimal M]", result.Stdout);
+        Assert.DoesNotContain('\u001b', result.Stdout);
+    }
+
+    [Fact]
+    public async Task Help_as_a_command_prints_the_root_help()
+    {
+        var (helpCode, help, _) = await RunAsync("help");
+        var (_, rootHelp, _) = await RunAsync("--help");
+
+        Assert.Equal(ExitCodes.Ok, helpCode);
+        Assert.Equal(rootHelp, help);
+    }
+
+    [Fact]
     public async Task Version_prints_three_numbers()
     {
         var (code, output, _) = await RunAsync("--version");

@@ -42,8 +42,11 @@ public sealed class ClientCommands(Output output)
         Description = "Return the live actor of that name instead of failing.",
     };
 
-    /// <summary>Accepted and ignored: the CLI's actors are always detached (a one-shot process cannot own one).</summary>
-    private static readonly Option<bool> Detached = new("--detached") { Hidden = true };
+    /// <summary>Accepted as Ray users write it; it changes nothing, since a one-shot process cannot own an actor that outlives it.</summary>
+    private static readonly Option<bool> Detached = new("--detached")
+    {
+        Description = "Ray's lifetime=\"detached\": accepted, and what every actor the CLI opens is anyway.",
+    };
 
     private static readonly Option<string?> MaxRestarts = new("--max-restarts")
     {
