@@ -116,9 +116,9 @@ public sealed class CommandTreeSpecs
         var path = Path.Combine(RepositoryRoot(), "docs", "cli.md");
         var expected = CommandTree.Markdown();
 
-        Assert.True(File.Exists(path), $"{path} is missing: run `dotnet run --project src/Nodes -- help-markdown > docs/cli.md`");
+        Assert.True(File.Exists(path), $"{path} is missing: run `dotnet run --project src/Nodes -- help-markdown docs/cli.md`");
         Assert.True(expected == File.ReadAllText(path).ReplaceLineEndings("\n"),
-            "docs/cli.md differs from the command tree's help: run `dotnet run --project src/Nodes -- help-markdown > docs/cli.md`");
+            "docs/cli.md differs from the command tree's help: run `dotnet run --project src/Nodes -- help-markdown docs/cli.md`");
     }
 
     [Fact]

@@ -37,8 +37,16 @@ public static class CommandTree
         var help = new Command("help", "Print this help.") { Hidden = true };
         help.SetAction(parsed => { Help(parsed.RootCommandResult.Command, parsed.InvocationConfiguration.Output); return ExitCodes.Ok; });
         root.Subcommands.Add(help);
-        var markdown = new Command("help-markdown", "Print docs/cli.md, the reference of every command, from this tree.") { Hidden = true };
-        markdown.SetAction(parsed => { parsed.InvocationConfiguration.Output.Write(Markdown()); return ExitCodes.Ok; });
+        // Written to a file when one is named: `dotnet run`'s build warnings go to stdout and must not land in docs/cli.md.
+        var markdownFile = new Argument<string?>("FILE") { Arity = ArgumentArity.ZeroOrOne };
+        var markdown = new Command("help-markdown", "Print docs/cli.md, the reference of every command, from this tree.") { markdownFile };
+        markdown.Hidden = true;
+        markdown.SetAction(parsed =>
+        {
+            if (parsed.GetValue(markdownFile) is { } file) File.WriteAllText(file, Markdown());
+            else parsed.InvocationConfiguration.Output.Write(Markdown());
+            return ExitCodes.Ok;
+        });
         root.Subcommands.Add(markdown);
         return root;
     }
@@ -181,7 +189,7 @@ public static class CommandTree
         var text = new StringWriter { NewLine = "\n" };
         text.WriteLine("# The `bank` command line");
         text.WriteLine();
-        text.WriteLine("Generated from the command tree by `dotnet run --project src/Nodes -- help-markdown > docs/cli.md`;");
+        text.WriteLine("Generated from the command tree by `dotnet run --project src/Nodes -- help-markdown docs/cli.md`;");
         text.WriteLine("`CommandTreeSpecs` fails when this file differs from what `bank COMMAND --help` prints. Do not edit it by hand.");
         text.WriteLine();
         text.WriteLine("## Shell completion");
