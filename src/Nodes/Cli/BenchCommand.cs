@@ -36,6 +36,7 @@ public sealed class BenchCommand(Output output)
     private static readonly Option<string?> StateStore = new("--state-store")
     {
         HelpName = "on|off", Description = "off: run the embedded node without the state store's persistence workers (default on).",
+        CompletionSources = { "on", "off" },
     };
 
     private static readonly Option<string?> Warmup = new("--warmup")
@@ -50,7 +51,6 @@ public sealed class BenchCommand(Output output)
 
     public static Command Create()
     {
-        StateStore.CompletionSources.Add("on", "off");
         var bench = new Command("bench",
             "N accounts x M deposits on an embedded node, or on a running cluster through ClusterClient with --address: ops/s, " +
             "p50/p95/p99, peak memory, verified balances, and how far the state store lagged.")

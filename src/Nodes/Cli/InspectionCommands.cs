@@ -14,7 +14,7 @@ namespace Bank.Nodes.Cli;
 /// </summary>
 public sealed class InspectionCommands(Output output)
 {
-    private static readonly Argument<string> MemberAddress = new("ADDRESS") { Description = "The member, HOST:PORT, as `bank cluster show` prints it." };
+    private static readonly Argument<string> MemberAddress = MemberAddressArgument();
 
     private static readonly Argument<string> ActorPath = new("PATH")
     {
@@ -25,20 +25,16 @@ public sealed class InspectionCommands(Output output)
 
     private static readonly Option<string?> OnNode = new("--node") { HelpName = "ADDRESS", Description = "The node to look at (default: the one the client reaches)." };
 
-    private static readonly Option<string?> ShardType = new("--type") { HelpName = "account|transfer", Description = "Only that shard type's regions." };
+    private static readonly Option<string?> ShardType = new("--type")
+    {
+        HelpName = "account|transfer", Description = "Only that shard type's regions.", CompletionSources = { "account", "transfer" },
+    };
 
     private static readonly Option<bool> Entities = new("--entities") { Description = "List the entity ids of each shard too." };
 
     /// <summary>`bank status`, `bank cluster ...`, `bank actor hierarchy` and `bank shards`, each with the action that runs it.</summary>
     public static IEnumerable<Command> Create()
     {
-        MemberAddress.Validators.Add(result =>
-        {
-            if (result.Tokens.Count == 1 && Inspector.ParseAddress(result.Tokens[0].Value) is null)
-                result.AddError($"'{TextEcho.OneLine(result.Tokens[0].Value)}' is not a node address: use HOST:PORT, as `bank cluster show` prints it");
-        });
-        ShardType.CompletionSources.Add("account", "transfer");
-
         var status = new Command("status",
             "Each node: roles, actors, actors placed with resources, each resource used/total (like `ray status`); actors pending for " +
             "want of resources.") { SharedOptions.ClusterAddress };
@@ -87,6 +83,18 @@ public sealed class InspectionCommands(Output output)
         });
 
         return [status, cluster, actor, shards];
+    }
+
+    /// <summary>ADDRESS of `bank cluster leave|down`, refused before anything connects when it is not HOST:PORT.</summary>
+    private static Argument<string> MemberAddressArgument()
+    {
+        var argument = new Argument<string>("ADDRESS") { Description = "The member, HOST:PORT, as `bank cluster show` prints it." };
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && Inspector.ParseAddress(result.Tokens[0].Value) is null)
+                result.AddError($"'{TextEcho.OneLine(result.Tokens[0].Value)}' is not a node address: use HOST:PORT, as `bank cluster show` prints it");
+        });
+        return argument;
     }
 
     /// <summary>Connects (after every argument was checked), runs <paramref name="command"/> in a session, and exits 0.</summary>

@@ -29,6 +29,7 @@ public static class SharedOptions
     {
         HelpName = "sqlite|postgres",
         Description = "The journal: sqlite (default) or postgres.",
+        CompletionSources = { "sqlite", "postgres" },
     };
 
     public static readonly Option<string?> Connection = new("--connection")
@@ -36,11 +37,6 @@ public static class SharedOptions
         HelpName = "STRING",
         Description = "The PostgreSQL connection string, with --journal postgres.",
     };
-
-    static SharedOptions()
-    {
-        Journal.CompletionSources.Add("sqlite", "postgres");
-    }
 
     /// <summary>Whether the option was given on the command line (a switch, or an option with its value).</summary>
     public static bool Has(this ParseResult parsed, Option option) => parsed.GetResult(option) is { Implicit: false };
