@@ -17,12 +17,11 @@ public sealed class CliSpecs
     [Theory]
     [InlineData(new string[0], "error: no command given; run 'bank --help'")]
     [InlineData(new[] { "frobnicate" }, "error: unknown command 'frobnicate'; run 'bank --help'")]
-    [InlineData(new[] { "demo", "--bogus" }, "error: unknown option '--bogus'")]
+    [InlineData(new[] { "demo", "--bogus" }, "error: unknown option '--bogus'; see 'bank demo --help'")]
     [InlineData(new[] { "demo", "--data" }, "error: --data needs a value")]
     [InlineData(new[] { "demo", "extra" }, "error: unexpected argument 'extra'; usage: bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]")]
     [InlineData(new[] { "demo", "--journal", "oracle" }, "error: --journal must be sqlite or postgres, not 'oracle'")]
     [InlineData(new[] { "demo", "--journal", "postgres" }, "error: --journal postgres needs --connection \"Host=...;Database=...;Username=...;Password=...\"")]
-    [InlineData(new[] { "start" }, "error: say --head for the seed node or --address HOST:PORT to join one; usage: " + StartCommand.Usage)]
     [InlineData(new[] { "start", "--address", "127.0.0.1:notaport", "--journal", "postgres", "--connection", "Host=x" },
         "error: '127.0.0.1:notaport' is not a cluster address: use HOST:PORT, e.g. 127.0.0.1:4053")]
     [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--data", "/tmp/bank-cli-spec" },
@@ -32,8 +31,19 @@ public sealed class CliSpecs
     [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--no-dashboard" },
         "error: the dashboard is served by the head: --dashboard-port, --dashboard-host and --no-dashboard go with --head")]
     [InlineData(new[] { "start", "--head", "--resources", "gpu=lots" }, "error: --resources: gpu 'lots' is not an amount: use a number from 0 with at most 4 decimal places")]
-    [InlineData(new[] { "cluster", "show", "extra" }, "error: unexpected argument 'extra'; usage: bank cluster show | leave ADDRESS | down ADDRESS | down-unreachable | tail")]
-    [InlineData(new[] { "chaos", "crash" }, "error: missing argument; usage: bank chaos crash NAME [--times N] | bank chaos kill-node ADDRESS")]
+    [InlineData(new[] { "cluster", "show", "extra" }, "error: unexpected argument 'extra'; usage: bank cluster show [--address HOST:PORT]")]
+    [InlineData(new[] { "cluster" }, "error: missing argument; usage: bank cluster show [--address HOST:PORT] | bank cluster leave ADDRESS [--address HOST:PORT] | " +
+                                     "bank cluster down ADDRESS [--address HOST:PORT] | bank cluster down-unreachable [--address HOST:PORT] | bank cluster tail [--address HOST:PORT]")]
+    [InlineData(new[] { "cluster", "join" }, "error: unknown cluster action 'join'; usage: bank cluster show [--address HOST:PORT] | bank cluster leave ADDRESS [--address HOST:PORT] | " +
+                                             "bank cluster down ADDRESS [--address HOST:PORT] | bank cluster down-unreachable [--address HOST:PORT] | bank cluster tail [--address HOST:PORT]")]
+    [InlineData(new[] { "cluster", "leave", "nowhere" }, "error: 'nowhere' is not a node address: use HOST:PORT, as `bank cluster show` prints it")]
+    [InlineData(new[] { "chaos", "crash" }, "error: missing argument; usage: bank chaos crash NAME [--times N] [--address HOST:PORT]")]
+    [InlineData(new[] { "chaos", "crash", "x", "--times", "0" }, "error: --times must be a whole number from 1 to 1000000, not '0'")]
+    [InlineData(new[] { "deposit", "x" }, "error: missing argument; usage: bank deposit NAME AMOUNT [--address HOST:PORT]")]
+    [InlineData(new[] { "deposit", "x", "1", "2" }, "error: unexpected argument '2'; usage: bank deposit NAME AMOUNT [--address HOST:PORT]")]
+    [InlineData(new[] { "withdraw", "x", "lots" }, "error: AMOUNT: 'lots' is not a valid amount")]
+    [InlineData(new[] { "balance", " x" }, "error: Actor name must not start or end with white space")]
+    [InlineData(new[] { "open", "x", "--balance", "ten" }, "error: --balance: 'ten' is not a valid amount")]
     [InlineData(new[] { "transfer", "a", "b", "NaN" }, "error: AMOUNT: 'NaN' is not a finite amount")]
     [InlineData(new[] { "open", "x", "--balance", "1", "--max-task-retries", "1" }, "error: max_task_retries cannot be set if max_restarts is 0.")]
     [InlineData(new[] { "open", "x", "--balance", "1", "--num-cpus", "two" },
@@ -56,6 +66,17 @@ public sealed class CliSpecs
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Equal(expected, error.TrimEnd('\n', '\r'));
         Assert.DoesNotContain('\n', error.TrimEnd('\n', '\r'));
+        Assert.Empty(output);
+    }
+
+    [Fact]
+    public async Task Start_without_head_or_address_says_which_and_prints_its_usage()
+    {
+        var (code, output, error) = await RunAsync("start");
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("error: say --head for the seed node or --address HOST:PORT to join one; usage: " + StartCommand.Usage, error.TrimEnd('\n', '\r'));
+        Assert.StartsWith("bank start [--head] [--address HOST:PORT] [--port PORT]", StartCommand.Usage);
         Assert.Empty(output);
     }
 

@@ -259,7 +259,7 @@ public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutput
         Assert.Equal("error: Actor name must not be empty", BankCommands.AssertOneLineError(await empty, 2, "an empty name"));
         Assert.Equal("error: Actor name is 10000 characters long; the limit is 128",
             BankCommands.AssertOneLineError(await tooLong, 2, "a 10,000-character name"));
-        Assert.Equal("error: unknown option '--bogus'", BankCommands.AssertOneLineError(await unknownFlag, 2, "an unknown flag"));
+        Assert.Equal("error: unknown option '--bogus'; see 'bank balance --help'", BankCommands.AssertOneLineError(await unknownFlag, 2, "an unknown flag"));
         Assert.Equal($"error: no Bank node is listening at {nowhere.Address}; start one with 'bank start --head'",
             BankCommands.AssertOneLineError(await noCluster, 4, "no cluster running"));
         Assert.Equal(("Usage", "AMOUNT: 'NaN' is not a finite amount"), BankCommands.AssertJsonError(await nanJson, 2, "NaN --json"));
@@ -411,7 +411,8 @@ public sealed partial class ClusterCliSpecs(HeadNodeFixture fixture, ITestOutput
         Assert.Contains(result.Lines, l => Regex.IsMatch(l, $"^\\d{{4}}-.* up +{Regex.Escape(Node)} +\\(Up\\)$"));
     }
 
-    private static string InspectionUsage(string command) => Bank.Nodes.Cli.InspectionCommands.Usages[command];
+    private static string InspectionUsage(string command) =>
+        Bank.Nodes.Cli.CommandTree.Synopsis(Bank.Nodes.Cli.CommandTree.Root.Subcommands.Single(c => c.Name == command));
 
     /// <summary>Runs after the other specs: the head that served them all leaves on SIGTERM and exits 0.</summary>
     [Fact]

@@ -106,7 +106,7 @@ public sealed class StateStoreCliSpecs(StateStoreHeadFixture fixture, ITestOutpu
 
         Assert.Equal("error: no actor named 'nobody'", BankCommands.AssertOneLineError(await unknown, 3, "balance --from-store of an unknown name"));
         Assert.Equal(("ActorNotFound", "no actor named 'nobody'"), BankCommands.AssertJsonError(await unknownJson, 3, "the same with --json"));
-        Assert.Equal("error: unknown option '--from-store'", BankCommands.AssertOneLineError(await onDeposit, 2, "deposit --from-store"));
+        Assert.Equal("error: unknown option '--from-store'; see 'bank deposit --help'", BankCommands.AssertOneLineError(await onDeposit, 2, "deposit --from-store"));
     }
 
     /// <summary>

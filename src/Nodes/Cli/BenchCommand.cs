@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -18,29 +19,63 @@ namespace Bank.Nodes.Cli;
 /// </summary>
 public sealed class BenchCommand(Output output)
 {
-    public const string Usage =
-        "bank bench [--accounts 1000] [--ops 100] [--concurrency N] [--rate OPS_PER_S] [--journal sqlite|postgres] [--data DIR] " +
-        "[--connection STRING] [--state-store on|off] [--address HOST:PORT] [--warmup SECONDS] [--recovery EVENTS] [--json]";
-
     /// <summary>Seconds of deposits before the measured ones, unless --warmup says otherwise.</summary>
     public const int DefaultWarmupSeconds = 3;
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    private static readonly Option<string?> Accounts = new("--accounts") { HelpName = "N", Description = "Accounts to open (default 1000)." };
+
+    private static readonly Option<string?> Ops = new("--ops") { HelpName = "N", Description = "Deposits into each account (default 100)." };
+
+    private static readonly Option<string?> Concurrency = new("--concurrency") { HelpName = "N", Description = "Concurrent callers (default: one per account)." };
+
+    private static readonly Option<string?> Rate = new("--rate")
     {
-        var parsed = Arguments.Parse(args, ["accounts", "ops", "concurrency", "rate", "journal", "data", "connection", "state-store", "address", "recovery", "warmup"], []);
-        parsed.ExpectPositionals(0, Usage);
-        var accounts = Count(parsed, "accounts", 1000);
-        var ops = Count(parsed, "ops", 100);
-        var concurrency = Count(parsed, "concurrency", accounts);
-        int? rate = parsed.Has("rate") ? Count(parsed, "rate", 0) : null;
+        HelpName = "OPS_PER_S", Description = "Offer a fixed load (open loop); latency counts from when each deposit was due.",
+    };
+
+    private static readonly Option<string?> StateStore = new("--state-store")
+    {
+        HelpName = "on|off", Description = "off: run the embedded node without the state store's persistence workers (default on).",
+        CompletionSources = { "on", "off" },
+    };
+
+    private static readonly Option<string?> Warmup = new("--warmup")
+    {
+        HelpName = "SECONDS", Description = $"Seconds of deposits before the measured ones (default {DefaultWarmupSeconds}).",
+    };
+
+    private static readonly Option<string?> Recovery = new("--recovery")
+    {
+        HelpName = "EVENTS", Description = "Instead: time the recovery of an account with EVENTS events, from its snapshot and without.",
+    };
+
+    public static Command Create()
+    {
+        var bench = new Command("bench",
+            "N accounts x M deposits on an embedded node, or on a running cluster through ClusterClient with --address: ops/s, " +
+            "p50/p95/p99, peak memory, verified balances, and how far the state store lagged.")
+        {
+            Accounts, Ops, Concurrency, Rate, SharedOptions.Journal, SharedOptions.Data, SharedOptions.Connection, StateStore,
+            SharedOptions.ClusterAddress, Warmup, Recovery,
+        };
+        bench.SetAction((parsed, _) => new BenchCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
+        return bench;
+    }
+
+    public async Task<int> RunAsync(ParseResult parsed)
+    {
+        var accounts = PositiveCount(parsed, Accounts, 1000);
+        var ops = PositiveCount(parsed, Ops, 100);
+        var concurrency = PositiveCount(parsed, Concurrency, accounts);
+        int? rate = parsed.Has(Rate) ? PositiveCount(parsed, Rate, 0) : null;
         var warmup = WarmupSeconds(parsed);
-        var remote = parsed.Has("address");
-        if (remote && (parsed.Has("journal") || parsed.Has("data") || parsed.Has("connection") || parsed.Has("state-store")))
+        var remote = parsed.Has(SharedOptions.ClusterAddress);
+        if (remote && (parsed.Has(SharedOptions.Journal) || parsed.Has(SharedOptions.Data) || parsed.Has(SharedOptions.Connection) || parsed.Has(StateStore)))
             throw new UsageException("--address benches a running cluster, which has its own journal and state store: leave out --journal, --data, --connection and --state-store");
-        int? recovery = parsed.Has("recovery") ? Count(parsed, "recovery", 0) : null;
+        int? recovery = parsed.Has(Recovery) ? PositiveCount(parsed, Recovery, 0) : null;
         if (recovery is not null && remote)
             throw new UsageException("--recovery measures an embedded node's journal: leave out --address");
-        var store = parsed.Value("state-store") ?? "on";
+        var store = parsed.GetValue(StateStore) ?? "on";
         if (store is not ("on" or "off")) throw new UsageException($"--state-store must be on or off, not '{TextEcho.OneLine(store)}'");
 
         BankHost? node = null;
@@ -51,8 +86,8 @@ public sealed class BenchCommand(Output output)
         {
             if (remote)
             {
-                client = await BankClient.ConnectAsync(ClientCommands.Contacts(parsed));
-                where = $"cluster at {string.Join(",", ClientCommands.Contacts(parsed))} through ClusterClient";
+                client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
+                where = $"cluster at {string.Join(",", ClientCommands.ContactPoints(parsed))} through ClusterClient";
                 journalKind = "cluster";
             }
             else
@@ -74,9 +109,9 @@ public sealed class BenchCommand(Output output)
 
             await using var session = client is not null ? client.OpenSession() : new BankSession(node!.Gateway);
             var stopping = node?.Stopping ?? CancellationToken.None;
-            var run = new Run(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup));
+            var run = new BenchRun(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup));
             var result = await run.ExecuteAsync(session, sampleStore: remote || store == "on", stopping);
-            Print(result, run, where, journalKind, remote ? "cluster" : store);
+            PrintDeposits(result, run, where, journalKind, remote ? "cluster" : store);
             return result.Verified ? ExitCodes.Ok : ExitCodes.Failure;
         }
         finally
@@ -86,12 +121,12 @@ public sealed class BenchCommand(Output output)
         }
     }
 
-    private void Print(Result result, Run run, string where, string journal, string store)
+    private void PrintDeposits(BenchResult result, BenchRun run, string where, string journal, string store)
     {
         var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["ops_per_s"] = Math.Round(result.OpsPerSecond, 1),
                 ["p50_ms"] = Math.Round(result.Percentile(0.50), 2),
@@ -141,7 +176,7 @@ public sealed class BenchCommand(Output output)
         static double Median(double[] ms) => ms.Order().ElementAt(ms.Length / 2);
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["events"] = figures.Events,
                 ["with_snapshot_ms"] = new JsonArray([.. figures.WithSnapshotMs.Select(ms => (JsonNode?)Math.Round(ms, 1))]),
@@ -179,7 +214,7 @@ public sealed class BenchCommand(Output output)
         public double WorkingSetMb => WorkingSet / (1024.0 * 1024);
     }
 
-    private sealed record Result(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs, GcFigures Gc,
+    private sealed record BenchResult(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs, GcFigures Gc,
         PhaseFigures Opened, PhaseFigures Killed)
     {
         public double Percentile(double p) =>
@@ -204,11 +239,11 @@ public sealed class BenchCommand(Output output)
     /// the hot paths again, optimized, in its first seconds), deposit 1 into each M times, check every balance, kill
     /// the accounts.
     /// </summary>
-    private sealed record Run(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup)
+    private sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup)
     {
         public long Total => (long)Accounts * Ops;
 
-        public async Task<Result> ExecuteAsync(BankSession session, bool sampleStore, CancellationToken stopping)
+        public async Task<BenchResult> ExecuteAsync(BankSession session, bool sampleStore, CancellationToken stopping)
         {
             var name = Guid.NewGuid().ToString("N")[..8];
             var handles = new ActorInfo[Accounts];
@@ -278,7 +313,7 @@ public sealed class BenchCommand(Output output)
             var killed = PhaseFigures.Now(Accounts, killing.Elapsed);
 
             Array.Sort(latencies);
-            return new Result(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc, opened, killed);
+            return new BenchResult(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc, opened, killed);
         }
 
         /// <summary>
@@ -347,19 +382,19 @@ public sealed class BenchCommand(Output output)
         }
     }
 
-    private static int WarmupSeconds(Arguments parsed)
+    private static int WarmupSeconds(ParseResult parsed)
     {
-        if (parsed.Value("warmup") is not { } text) return DefaultWarmupSeconds;
+        if (parsed.GetValue(Warmup) is not { } text) return DefaultWarmupSeconds;
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 600
             ? seconds
             : throw new UsageException($"--warmup must be a whole number of seconds from 0 to 600, not '{TextEcho.OneLine(text)}'");
     }
 
-    private static int Count(Arguments parsed, string option, int fallback)
+    private static int PositiveCount(ParseResult parsed, Option<string?> option, int fallback)
     {
-        if (parsed.Value(option) is not { } text) return fallback;
+        if (parsed.GetValue(option) is not { } text) return fallback;
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is > 0 and <= 10_000_000
             ? count
-            : throw new UsageException($"--{option} must be a whole number from 1 to 10000000, not '{TextEcho.OneLine(text)}'");
+            : throw new UsageException($"{option.Name} must be a whole number from 1 to 10000000, not '{TextEcho.OneLine(text)}'");
     }
 }

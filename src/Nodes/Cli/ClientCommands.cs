@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json.Nodes;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
@@ -15,168 +16,241 @@ public sealed class ClientCommands(Output output)
 {
     public const string DefaultAddress = "127.0.0.1:4053";
 
-    public static readonly IReadOnlyDictionary<string, string> Usages = new Dictionary<string, string>
+    /// <summary>NAME, checked as the registry checks names (<see cref="Names.ValidateActorName"/>) before anything connects.</summary>
+    internal static readonly Argument<string> Name = ActorName("NAME", "The actor's name.");
+
+    private static readonly Argument<decimal> Amount = MoneyArgument("AMOUNT", "The amount, a decimal number.");
+
+    private static readonly Option<decimal> Balance = new("--balance")
     {
-        ["open"] = "bank open NAME --balance B [--minimal M] [--key KEY] [--get-if-exists] [--max-restarts N] [--max-task-retries N] " +
-                   "[--num-cpus N] [--num-gpus N] [--memory SIZE] [--resources NAME=N,...]",
-        ["balance"] = "bank balance NAME [--from-store]",
-        ["deposit"] = "bank deposit NAME AMOUNT",
-        ["withdraw"] = "bank withdraw NAME AMOUNT",
-        ["get"] = "bank get NAME",
-        ["kill"] = "bank kill NAME",
-        ["list"] = "bank list",
-        ["history"] = "bank history NAME",
-        ["transfer"] = "bank transfer FROM TO AMOUNT [--id ID]",
-        ["chaos"] = "bank chaos crash NAME [--times N] | bank chaos kill-node ADDRESS",
+        HelpName = "B", Required = true, Description = "The opening balance.", CustomParser = MoneyParser("--balance"),
     };
 
-    public async Task<int> RunAsync(string command, IReadOnlyList<string> args)
+    private static readonly Option<decimal> Minimal = new("--minimal")
     {
-        var usage = Usages[command];
-        var parsed = command switch
+        HelpName = "M", Description = "The least balance a withdrawal may leave (default 0).", CustomParser = MoneyParser("--minimal"),
+    };
+
+    private static readonly Option<string?> Key = new("--key")
+    {
+        HelpName = "KEY", Description = "The account's key in the journal: the same key again restores that account's state.",
+    };
+
+    private static readonly Option<bool> GetIfExists = new("--get-if-exists")
+    {
+        Description = "Return the live actor of that name instead of failing.",
+    };
+
+    /// <summary>Accepted as Ray users write it; it changes nothing, since a one-shot process cannot own an actor that outlives it.</summary>
+    private static readonly Option<bool> Detached = new("--detached")
+    {
+        Description = "Ray's lifetime=\"detached\": accepted, and what every actor the CLI opens is anyway.",
+    };
+
+    private static readonly Option<string?> MaxRestarts = new("--max-restarts")
+    {
+        HelpName = "N",
+        Description = "Restarts after a crash, with exponential backoff, before the actor is DEAD (MAX_RESTARTS_EXCEEDED); default 0, -1 unlimited.",
+    };
+
+    private static readonly Option<string?> MaxTaskRetries = new("--max-task-retries")
+    {
+        HelpName = "N",
+        Description = "Resends of a call that was in flight during a crash; default 0, -1 unlimited; needs restarts.",
+    };
+
+    private static readonly Option<string?> NumCpus = new("--num-cpus")
+    {
+        HelpName = "N", Description = "CPUs the actor holds on its node while it lives (1 when it asks for any resource).",
+    };
+
+    private static readonly Option<string?> NumGpus = new("--num-gpus") { HelpName = "N", Description = "GPUs the actor holds." };
+
+    private static readonly Option<string?> Memory = new("--memory") { HelpName = "SIZE", Description = "Memory the actor holds: bytes, or 500MiB, 8GiB." };
+
+    private static readonly Option<string?> Resources = new("--resources")
+    {
+        HelpName = "NAME=N,...", Description = "Custom resources the actor holds (accelerator_x=1); cpu, gpu and memory have their own options.",
+    };
+
+    private static readonly Option<bool> FromStore = new("--from-store")
+    {
+        Description = "The balance in the state store (up to about a second behind the journal), read without waking the account; - while it has none.",
+    };
+
+    private static readonly Argument<string> From = ActorName("FROM", "The account the money leaves.");
+
+    private static readonly Argument<string> To = ActorName("TO", "The account the money goes to.");
+
+    private static readonly Option<string?> TransferId = new("--id")
+    {
+        HelpName = "ID", Description = "The transfer's id: the same id again returns the first outcome and moves nothing more.",
+    };
+
+    /// <summary>The account commands, each with the action that runs it.</summary>
+    public static IEnumerable<Command> Create()
+    {
+        var open = new Command("open",
+            "Open a named, detached Account actor: it lives until `bank kill`. While no node has the resources it asks for free it is " +
+            "PENDING_CREATION; after bank.resources.pending-timeout (30 s) the open fails with CREATION_FAILED.")
         {
-            "open" => Arguments.Parse(args, ["address", "balance", "minimal", "key", "max-restarts", "max-task-retries",
-                "num-cpus", "num-gpus", "memory", "resources"], ["get-if-exists", "detached"]),
-            "chaos" => Arguments.Parse(args, ["address", "times"], []),
-            "transfer" => Arguments.Parse(args, ["address", "id"], []),
-            "balance" => Arguments.Parse(args, ["address"], ["from-store"]),
-            _ => Arguments.Parse(args, ["address"], []),
+            Name, Balance, Minimal, Key, GetIfExists, Detached, MaxRestarts, MaxTaskRetries, NumCpus, NumGpus, Memory, Resources,
+            SharedOptions.ClusterAddress,
         };
-        if (command == "chaos")
-            return await ChaosAsync(parsed, usage);
-        parsed.ExpectPositionals(command switch { "list" => 0, "deposit" or "withdraw" => 2, "transfer" => 3, _ => 1 }, usage);
-        var names = command == "transfer" ? parsed.Positionals.Take(2).ToList() : parsed.Positionals.Take(1).ToList();
-        foreach (var each in names)
-            if (Names.ValidateActorName(each) is { } badName)
-                throw new UsageException(badName);
-        var name = names.FirstOrDefault();
-        var amount = command switch
+        open.SetAction((parsed, _) => Run(parsed, c => c.OpenAsync(parsed)));
+
+        var balance = new Command("balance", "Print the account's balance.") { Name, FromStore, SharedOptions.ClusterAddress };
+        balance.SetAction((parsed, _) => Run(parsed, c => c.BalanceAsync(parsed)));
+        var deposit = new Command("deposit", "Deposit AMOUNT and print the new balance.") { Name, Amount, SharedOptions.ClusterAddress };
+        deposit.SetAction((parsed, _) => Run(parsed, c => c.DepositOrWithdrawAsync(parsed, deposit: true)));
+        var withdraw = new Command("withdraw", "Withdraw AMOUNT and print the new balance; refused below the minimal balance.")
         {
-            "deposit" or "withdraw" => ParseAmount(parsed.Positionals[1], "AMOUNT"),
-            "transfer" => ParseAmount(parsed.Positionals[2], "AMOUNT"),
-            _ => 0m,
+            Name, Amount, SharedOptions.ClusterAddress,
         };
-        var supervision = command == "open"
-            ? new Supervision(ParseCount(parsed.Value("max-restarts"), "--max-restarts"), ParseCount(parsed.Value("max-task-retries"), "--max-task-retries"))
-            : Supervision.Default;
+        withdraw.SetAction((parsed, _) => Run(parsed, c => c.DepositOrWithdrawAsync(parsed, deposit: false)));
+        var get = new Command("get", "Print Actor(Account, <id of this incarnation>).") { Name, SharedOptions.ClusterAddress };
+        get.SetAction((parsed, _) => Run(parsed, c => c.GetAsync(parsed)));
+        var kill = new Command("kill", "Stop the actor: the name is freed, the journal kept.") { Name, SharedOptions.ClusterAddress };
+        kill.SetAction((parsed, _) => Run(parsed, c => c.KillAsync(parsed)));
+        var list = new Command("list",
+            "Every actor: name, state, node, restarts, resources, detached, balance, death cause. Balances come from the state store " +
+            "(no account is woken), with its lag if it has one.") { SharedOptions.ClusterAddress };
+        list.SetAction((parsed, _) => Run(parsed, c => c.ListAsync(parsed)));
+        var history = new Command("history", "The account's events, oldest first.") { Name, SharedOptions.ClusterAddress };
+        history.SetAction((parsed, _) => Run(parsed, c => c.HistoryAsync(parsed)));
+        var transfer = new Command("transfer",
+            "Move money exactly once (a saga: withdraw, deposit, refund if TO refuses); rule texts as for withdraw.")
+        {
+            From, To, Amount, TransferId, SharedOptions.ClusterAddress,
+        };
+        transfer.SetAction((parsed, _) => Run(parsed, c => c.TransferAsync(parsed)));
+
+        return [open, balance, deposit, withdraw, get, kill, list, history, transfer];
+    }
+
+    private static Task<int> Run(ParseResult parsed, Func<ClientCommands, Task<int>> command) =>
+        command(new ClientCommands(BankCli.OutputOf(parsed)));
+
+    private static Argument<string> ActorName(string name, string description)
+    {
+        var argument = new Argument<string>(name) { Description = description };
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && Names.ValidateActorName(result.Tokens[0].Value) is { } bad)
+                result.AddError(bad);
+        });
+        return argument;
+    }
+
+    private static Argument<decimal> MoneyArgument(string name, string description) =>
+        new(name) { Description = description, CustomParser = MoneyParser(name) };
+
+    /// <summary>Money is decimal, parsed as DESIGN.md section 4 says (<see cref="Money.TryParse"/>), with its own error text.</summary>
+    private static Func<System.CommandLine.Parsing.ArgumentResult, decimal> MoneyParser(string what) => result =>
+    {
+        if (result.Tokens.Count == 0) return 0m;
+        if (Money.TryParse(result.Tokens[0].Value, out var amount, out var error)) return amount;
+        result.AddError($"{what}: {error}");
+        return 0m;
+    };
+
+    private async Task<int> OpenAsync(ParseResult parsed)
+    {
+        var name = parsed.GetRequiredValue(Name);
+        var supervision = new Supervision(ParseCount(parsed.GetValue(MaxRestarts), "--max-restarts"), ParseCount(parsed.GetValue(MaxTaskRetries), "--max-task-retries"));
         if (supervision.Validate() is { } badSupervision)
             throw new UsageException(badSupervision);
         // Checked here, before connecting: a mistake costs no round trip and gets exit 2 even with no cluster running.
-        var resources = command == "open" ? ResourceOptions.Parse(parsed) : ResourceOptions.None;
-
-        await using var client = await BankClient.ConnectAsync(Contacts(parsed));
-        await using var session = client.OpenSession();
-
-        switch (command)
+        var resources = ResourceOptions.Parse(parsed.GetValue(NumCpus), parsed.GetValue(NumGpus), parsed.GetValue(Memory), parsed.GetValue(Resources));
+        var options = new AccountOptions(parsed.GetValue(Balance), parsed.GetValue(Minimal))
         {
-            case "open":
-                var options = new AccountOptions(
-                    ParseAmount(parsed.Value("balance") ?? throw new UsageException($"--balance is required; usage: {usage}"), "--balance"),
-                    parsed.Value("minimal") is { } minimal ? ParseAmount(minimal, "--minimal") : 0m)
-                {
-                    Key = parsed.Value("key"),
-                    Detached = true,
-                    GetIfExists = parsed.Has("get-if-exists"),
-                    MaxRestarts = supervision.MaxRestarts,
-                    MaxTaskRetries = supervision.MaxTaskRetries,
-                    NumCpus = resources.NumCpus,
-                    NumGpus = resources.NumGpus,
-                    Memory = resources.Memory,
-                    CustomResources = resources.Custom,
-                };
-                if (options.Key is { } key && Names.ValidateAccountKey(key) is { } badKey)
-                    throw new UsageException(badKey);
-                PrintOpened(await session.OpenAsync(name!, options));
-                break;
-            case "get":
-                PrintActor(await session.GetActorAsync(name!));
-                break;
-            case "balance" when parsed.Has("from-store"):
-                await StoredBalanceAsync(session, name!);
-                break;
-            case "balance":
-                PrintBalance(name!, await session.BalanceAsync(await session.GetActorAsync(name!)));
-                break;
-            case "deposit":
-                PrintBalance(name!, await session.DepositAsync(await session.GetActorAsync(name!), amount));
-                break;
-            case "withdraw":
-                PrintBalance(name!, await session.WithdrawAsync(await session.GetActorAsync(name!), amount));
-                break;
-            case "kill":
-                var killed = await session.KillAsync(name!);
-                if (output.Json) output.Object(Output.Actor(killed));
-                else output.Line($"Killed {killed}; the name '{killed.Name}' is free and the journal is kept" +
-                                 (killed.Held.IsEmpty ? "" : $"; what it held is released ({Placement.Describe(killed.Held)})"));
-                break;
-            case "list":
-                await ListAsync(session);
-                break;
-            case "history":
-                await HistoryAsync(session, name!);
-                break;
-            case "transfer":
-                var from = await session.GetActorAsync(names[0]);
-                var to = await session.GetActorAsync(names[1]);
-                var transferId = parsed.Value("id");
-                if (transferId is not null && Names.ValidateAccountKey(transferId) is not null)
-                    throw new UsageException($"--id must be 1 to 128 letters, digits, '-', '_', '.' or ':', not '{TextEcho.OneLine(transferId)}'");
-                var done = await session.TransferAsync(from, to, amount, transferId);
-                if (output.Json)
-                    output.Object(new JsonObject
-                    {
-                        ["from"] = done.From, ["to"] = done.To, ["amount"] = done.Amount,
-                        ["from_balance"] = done.FromBalance, ["to_balance"] = done.ToBalance, ["transfer_id"] = done.TransferId,
-                    });
-                else
-                    output.Line($"Transferred {Money.Format(done.Amount)} from {done.From} to {done.To}: " +
-                                $"{done.From} {Money.Format(done.FromBalance)}, {done.To} {Money.Format(done.ToBalance)}");
-                break;
-        }
+            Key = parsed.GetValue(Key),
+            Detached = true,
+            GetIfExists = parsed.GetValue(GetIfExists),
+            MaxRestarts = supervision.MaxRestarts,
+            MaxTaskRetries = supervision.MaxTaskRetries,
+            NumCpus = resources.NumCpus,
+            NumGpus = resources.NumGpus,
+            Memory = resources.Memory,
+            CustomResources = resources.Custom,
+        };
+        if (options.Key is { } key && Names.ValidateAccountKey(key) is { } badKey)
+            throw new UsageException(badKey);
 
+        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var session = client.OpenSession();
+        PrintOpened(await session.OpenAsync(name, options));
         return ExitCodes.Ok;
     }
 
-    /// <summary>`bank chaos crash NAME [--times N]` and `bank chaos kill-node ADDRESS`, for nodes started with --allow-fault-injection.</summary>
-    private async Task<int> ChaosAsync(Arguments parsed, string usage)
+    private async Task<int> GetAsync(ParseResult parsed)
     {
-        var action = parsed.Positionals.Count > 0 ? parsed.Positionals[0] : throw new UsageException($"missing argument; usage: {usage}");
-        if (action is not ("crash" or "kill-node"))
-            throw new UsageException($"unknown chaos action '{TextEcho.OneLine(action)}'; usage: {usage}");
-        parsed.ExpectPositionals(2, usage);
-        var target = parsed.Positionals[1];
-        if (action == "crash" && Names.ValidateActorName(target) is { } badName)
-            throw new UsageException(badName);
-        if (action == "kill-node" && parsed.Has("times"))
-            throw new UsageException($"--times goes with crash; usage: {usage}");
-        var times = parsed.Value("times") is { } text
-            ? int.TryParse(text, out var n) && n is >= 1 and <= 1_000_000 ? n
-                : throw new UsageException($"--times must be a whole number from 1 to 1000000, not '{TextEcho.OneLine(text)}'")
-            : 1;
-
-        await using var client = await BankClient.ConnectAsync(Contacts(parsed));
+        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
         await using var session = client.OpenSession();
-        if (action == "crash")
-        {
-            var injected = await session.CrashAsync(target, times);
-            if (output.Json)
-                output.Object(new JsonObject { ["name"] = target, ["times"] = injected.Times, ["node"] = injected.Node });
-            else
-                output.Line($"'{target}' will crash on its next {injected.Times} call(s), on {injected.Node}");
-        }
-        else
-        {
-            var killed = await session.KillNodeAsync(target);
-            if (output.Json) output.Object(new JsonObject { ["killed"] = killed.Address });
-            else output.Line($"Killed the node at {killed.Address}: its process exits without leaving the cluster");
-        }
+        PrintActor(await session.GetActorAsync(parsed.GetRequiredValue(Name)));
+        return ExitCodes.Ok;
+    }
 
+    private async Task<int> BalanceAsync(ParseResult parsed)
+    {
+        var name = parsed.GetRequiredValue(Name);
+        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var session = client.OpenSession();
+        if (parsed.GetValue(FromStore))
+            await StoredBalanceAsync(session, name);
+        else
+            PrintBalance(name, await session.BalanceAsync(await session.GetActorAsync(name)));
+        return ExitCodes.Ok;
+    }
+
+    private async Task<int> DepositOrWithdrawAsync(ParseResult parsed, bool deposit)
+    {
+        var name = parsed.GetRequiredValue(Name);
+        var amount = parsed.GetValue(Amount);
+        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var session = client.OpenSession();
+        var account = await session.GetActorAsync(name);
+        PrintBalance(name, deposit ? await session.DepositAsync(account, amount) : await session.WithdrawAsync(account, amount));
+        return ExitCodes.Ok;
+    }
+
+    private async Task<int> KillAsync(ParseResult parsed)
+    {
+        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var session = client.OpenSession();
+        var killed = await session.KillAsync(parsed.GetRequiredValue(Name));
+        if (output.Json) output.PrintJson(Output.ActorJson(killed));
+        else output.Line($"Killed {killed}; the name '{killed.Name}' is free and the journal is kept" +
+                         (killed.Held.IsEmpty ? "" : $"; what it held is released ({Placement.Describe(killed.Held)})"));
+        return ExitCodes.Ok;
+    }
+
+    private async Task<int> TransferAsync(ParseResult parsed)
+    {
+        var amount = parsed.GetValue(Amount);
+        var transferId = parsed.GetValue(TransferId);
+        if (transferId is not null && Names.ValidateAccountKey(transferId) is not null)
+            throw new UsageException($"--id must be 1 to 128 letters, digits, '-', '_', '.' or ':', not '{TextEcho.OneLine(transferId)}'");
+        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var session = client.OpenSession();
+        var from = await session.GetActorAsync(parsed.GetRequiredValue(From));
+        var to = await session.GetActorAsync(parsed.GetRequiredValue(To));
+        var done = await session.TransferAsync(from, to, amount, transferId);
+        if (output.Json)
+            output.PrintJson(new JsonObject
+            {
+                ["from"] = done.From, ["to"] = done.To, ["amount"] = done.Amount,
+                ["from_balance"] = done.FromBalance, ["to_balance"] = done.ToBalance, ["transfer_id"] = done.TransferId,
+            });
+        else
+            output.Line($"Transferred {Money.Format(done.Amount)} from {done.From} to {done.To}: " +
+                        $"{done.From} {Money.Format(done.FromBalance)}, {done.To} {Money.Format(done.ToBalance)}");
         return ExitCodes.Ok;
     }
 
     /// <summary>--address HOST:PORT[,HOST:PORT...], else $BANK_ADDRESS, else 127.0.0.1:4053.</summary>
-    public static string[] Contacts(Arguments parsed) =>
-        (parsed.Value("address") ?? Environment.GetEnvironmentVariable("BANK_ADDRESS") ?? DefaultAddress)
+    public static string[] ContactPoints(ParseResult parsed) =>
+        (parsed.GetValue(SharedOptions.ClusterAddress) ?? Environment.GetEnvironmentVariable("BANK_ADDRESS") ?? DefaultAddress)
         .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>A restart or retry budget: -1 (unlimited) or a whole number from 0.</summary>
@@ -185,12 +259,9 @@ public sealed class ClientCommands(Output output)
         : int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= -1 ? n
         : throw new UsageException($"{what} must be -1 (unlimited) or a whole number from 0, not '{TextEcho.OneLine(text)}'");
 
-    private static decimal ParseAmount(string text, string what) =>
-        Money.TryParse(text, out var amount, out var error) ? amount : throw new UsageException($"{what}: {error}");
-
     private void PrintActor(ActorInfo actor)
     {
-        if (output.Json) output.Object(Output.Actor(actor));
+        if (output.Json) output.PrintJson(Output.ActorJson(actor));
         else output.Line(actor.ToString());
     }
 
@@ -207,7 +278,7 @@ public sealed class ClientCommands(Output output)
 
     private void PrintBalance(string name, decimal balance)
     {
-        if (output.Json) output.Object(new JsonObject { ["name"] = name, ["balance"] = balance });
+        if (output.Json) output.PrintJson(new JsonObject { ["name"] = name, ["balance"] = balance });
         else output.Line(Money.Format(balance));
     }
 
@@ -219,26 +290,28 @@ public sealed class ClientCommands(Output output)
     {
         var actor = await session.GetActorAsync(name);
         var stored = await session.StoredAccountsAsync(new[] { actor.Key });
-        var row = Balanced(stored).GetValueOrDefault(actor.Key);
+        var row = RowsWithBalance(stored).GetValueOrDefault(actor.Key);
         if (output.Json)
-            output.Object(new JsonObject { ["name"] = name, ["balance"] = row?.Balance, ["version"] = row?.Version ?? 0, ["lag"] = stored.Lag });
+            output.PrintJson(new JsonObject { ["name"] = name, ["balance"] = row?.Balance, ["version"] = row?.Version ?? 0, ["lag"] = stored.Lag });
         else
             output.Line(row is { } known ? Money.Format(known.Balance) : "-");
     }
 
     /// <summary>The stored rows that hold a balance, by key: a row of version 0 has only the name the registry gave it.</summary>
-    private static Dictionary<string, StoredAccount> Balanced(StoredAccounts stored) =>
+    private static Dictionary<string, StoredAccount> RowsWithBalance(StoredAccounts stored) =>
         stored.Accounts.Where(r => r.Version > 0).ToDictionary(r => r.Key, StringComparer.Ordinal);
 
-    private async Task ListAsync(BankSession session)
+    private async Task<int> ListAsync(ParseResult parsed)
     {
+        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var session = client.OpenSession();
         var actors = await session.ListAsync();
         // Nothing here wakes a passivated account. Balances come from the state store, in one query; a dead actor shows
         // none (its key's row may be a later incarnation's). The keys go as an array: the request crosses ClusterClient
         // in JSON that names their type, and a list made by a collection expression is of a type that cannot be read back.
         var stored = session.StoredAccountsAsync(actors.Where(a => a.State != ActorState.Dead).Select(a => a.Key).Distinct().ToArray());
         var running = RunningAccountsAsync(session);
-        var rows = Balanced(await stored);
+        var rows = RowsWithBalance(await stored);
         var runsOn = await running;
         // A plain account runs where sharding keeps its entity, which moves on a failover; one with resources runs
         // where the registry placed it.
@@ -251,25 +324,26 @@ public sealed class ClientCommands(Output output)
             var array = new JsonArray();
             for (var i = 0; i < actors.Count; i++)
             {
-                var item = Output.Actor(actors[i]);
+                var item = Output.ActorJson(actors[i]);
                 item["balance"] = balance[i];
                 array.Add(item);
             }
 
-            output.Object(new JsonObject { ["actors"] = array, ["store_lag"] = lag });
-            return;
+            output.PrintJson(new JsonObject { ["actors"] = array, ["store_lag"] = lag });
+            return ExitCodes.Ok;
         }
 
         output.Table(
             ["NAME", "STATE", "NODE", "RESTARTS", "RESOURCES", "DETACHED", "BALANCE", "DEATH CAUSE", "ID"],
             [.. actors.Select((a, i) => (IReadOnlyList<string>)
             [
-                a.Name, Output.StateName(a.State), a.Node.Length == 0 ? "-" : a.Node, a.Restarts.ToString(), Output.ShortResources(a.Held),
+                a.Name, Output.StateName(a.State), a.Node.Length == 0 ? "-" : a.Node, a.Restarts.ToString(), Output.ResourcesCell(a.Held),
                 a.Detached ? "yes" : "no",
                 balance[i] is { } b ? Money.Format(b) : "-", a.DeathCause ?? "-", a.Id,
             ])]);
         if (lag > 0)
             output.Line($"store lag: {lag} event(s)");
+        return ExitCodes.Ok;
     }
 
     /// <summary>
@@ -293,9 +367,11 @@ public sealed class ClientCommands(Output output)
         return running;
     }
 
-    private async Task HistoryAsync(BankSession session, string name)
+    private async Task<int> HistoryAsync(ParseResult parsed)
     {
-        var history = await session.HistoryAsync(name);
+        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var session = client.OpenSession();
+        var history = await session.HistoryAsync(parsed.GetRequiredValue(Name));
         if (output.Json)
         {
             var events = new JsonArray();
@@ -304,8 +380,8 @@ public sealed class ClientCommands(Output output)
                 {
                     ["seq"] = e.Seq, ["type"] = e.Type, ["amount"] = e.Amount, ["balance"] = e.Balance, ["at"] = e.At.ToString("O"),
                 });
-            output.Object(new JsonObject { ["name"] = history.Name, ["key"] = history.Key, ["events"] = events });
-            return;
+            output.PrintJson(new JsonObject { ["name"] = history.Name, ["key"] = history.Key, ["events"] = events });
+            return ExitCodes.Ok;
         }
 
         output.Table(["SEQ", "EVENT", "AMOUNT", "BALANCE", "AT"],
@@ -313,5 +389,6 @@ public sealed class ClientCommands(Output output)
             [
                 e.Seq.ToString(), e.Type, e.Amount is { } a ? Money.Format(a) : "-", Money.Format(e.Balance), e.At.ToString("u"),
             ])]);
+        return ExitCodes.Ok;
     }
 }

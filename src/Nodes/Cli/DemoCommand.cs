@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
 using Bank.Hosting;
@@ -12,8 +13,6 @@ namespace Bank.Nodes.Cli;
 /// </summary>
 public sealed class DemoCommand(TextWriter output)
 {
-    public const string Usage = "bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]";
-
     /// <summary>The accounts of the pool walkthrough, and its rounds of one deposit into each.</summary>
     private const int PoolAccounts = 6;
     private const int PoolRounds = 3;
@@ -25,10 +24,20 @@ public sealed class DemoCommand(TextWriter output)
     /// <summary>The GPUs the demo's node advertises and its vertical-scaling account asks for, as in the chapter.</summary>
     private const int DemoGpus = 4;
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    public static Command Create()
     {
-        var parsed = Arguments.Parse(args, ["data", "journal", "connection"], []);
-        parsed.ExpectPositionals(0, Usage);
+        var demo = new Command("demo",
+            "The \"Remote Actors\" chapter's scripts, end to end, on an embedded one-node cluster; its journal is SQLite in " +
+            "DIR/bank.db (default ./data) or the PostgreSQL database of the connection string.")
+        {
+            SharedOptions.Data, SharedOptions.Journal, SharedOptions.Connection,
+        };
+        demo.SetAction((parsed, _) => new DemoCommand(parsed.InvocationConfiguration.Output).RunAsync(parsed));
+        return demo;
+    }
+
+    public async Task<int> RunAsync(ParseResult parsed)
+    {
         var (persistence, where) = JournalOptions.From(parsed);
 
         output.WriteLine($"bank demo: the Remote Actors chapter on an embedded one-node cluster; data in {where}");

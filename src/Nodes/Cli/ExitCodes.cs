@@ -1,6 +1,6 @@
 namespace Bank.Nodes.Cli;
 
-/// <summary>The documented exit codes of `bank` (README and DESIGN.md section 4).</summary>
+/// <summary>The documented exit codes of `bank` (docs/cli.md and DESIGN.md section 4).</summary>
 public static class ExitCodes
 {
     public const int Ok = 0;

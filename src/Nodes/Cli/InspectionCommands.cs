@@ -1,9 +1,11 @@
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Inspection;
+using Spectre.Console;
 
 namespace Bank.Nodes.Cli;
 
@@ -13,91 +15,115 @@ namespace Bank.Nodes.Cli;
 /// </summary>
 public sealed class InspectionCommands(Output output)
 {
-    public static readonly IReadOnlyDictionary<string, string> Usages = new Dictionary<string, string>
+    private static readonly Argument<string> MemberAddress = MemberAddressArgument();
+
+    private static readonly Argument<string> ActorPath = new("PATH")
     {
-        ["cluster"] = "bank cluster show | leave ADDRESS | down ADDRESS | down-unreachable | tail",
-        ["actor"] = "bank actor hierarchy [PATH] [--depth N] [--node ADDRESS]",
-        ["shards"] = "bank shards [--type account|transfer] [--entities]",
-        ["status"] = "bank status",
+        Arity = ArgumentArity.ZeroOrOne, Description = "Where the tree starts (default /user).",
     };
 
-    public async Task<int> RunAsync(string command, IReadOnlyList<string> args)
+    private static readonly Option<string?> Depth = new("--depth") { HelpName = "N", Description = "How many levels to show, 0 to 50 (default 4)." };
+
+    private static readonly Option<string?> OnNode = new("--node") { HelpName = "ADDRESS", Description = "The node to look at (default: the one the client reaches)." };
+
+    private static readonly Option<string?> ShardType = new("--type")
     {
-        var usage = Usages[command];
-        var parsed = command switch
+        HelpName = "account|transfer", Description = "Only that shard type's regions.", CompletionSources = { "account", "transfer" },
+    };
+
+    private static readonly Option<bool> Entities = new("--entities") { Description = "List the entity ids of each shard too." };
+
+    /// <summary>`bank status`, `bank cluster ...`, `bank actor hierarchy` and `bank shards`, each with the action that runs it.</summary>
+    public static IEnumerable<Command> Create()
+    {
+        var status = new Command("status",
+            "Each node: roles, actors, actors placed with resources, each resource used/total (like `ray status`); actors pending for " +
+            "want of resources.") { SharedOptions.ClusterAddress };
+        status.SetAction((parsed, _) => Run(parsed, async (c, session) => c.PrintClusterStatus(await session.ClusterStatusAsync())));
+
+        var show = new Command("show", "Members: address, status, roles, reachability, leader, oldest, up since.") { SharedOptions.ClusterAddress };
+        show.SetAction((parsed, _) => Run(parsed, async (c, session) => c.PrintMembers(await session.ClusterViewAsync())));
+        var leave = new Command(ChangeMembership.Leave, "That member leaves gracefully.") { MemberAddress, SharedOptions.ClusterAddress };
+        leave.SetAction((parsed, _) => Run(parsed, (c, session) => c.ChangeMembershipAsync(session, ChangeMembership.Leave, parsed.GetRequiredValue(MemberAddress))));
+        var down = new Command(ChangeMembership.Down, "That member is downed (for one that is gone for good).") { MemberAddress, SharedOptions.ClusterAddress };
+        down.SetAction((parsed, _) => Run(parsed, (c, session) => c.ChangeMembershipAsync(session, ChangeMembership.Down, parsed.GetRequiredValue(MemberAddress))));
+        var downUnreachable = new Command(ChangeMembership.DownUnreachable, "Every unreachable member is downed.") { SharedOptions.ClusterAddress };
+        downUnreachable.SetAction((parsed, _) => Run(parsed, (c, session) => c.ChangeMembershipAsync(session, ChangeMembership.DownUnreachable, null)));
+        var tail = new Command("tail", "Membership events as they happen, until Ctrl+C.") { SharedOptions.ClusterAddress };
+        tail.SetAction(async (parsed, _) =>
         {
-            "actor" => Arguments.Parse(args, ["address", "depth", "node"], []),
-            "shards" => Arguments.Parse(args, ["address", "type"], ["entities"]),
-            _ => Arguments.Parse(args, ["address"], []),
+            var commands = new InspectionCommands(BankCli.OutputOf(parsed));
+            await using var client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
+            await using var session = client.OpenSession();
+            return await commands.TailAsync(session);
+        });
+        // --address on the group too, so that `bank cluster --address X` is refused for its missing action, not for X.
+        var cluster = new Command("cluster", "Cluster membership, like Petabridge.Cmd's cluster commands.")
+        {
+            show, leave, down, downUnreachable, tail, SharedOptions.ClusterAddress,
         };
-        var action = parsed.Positionals.Count > 0 ? parsed.Positionals[0] : null;
-        switch (command)
+
+        var hierarchy = new Command("hierarchy", "A node's actors under PATH as an indented tree.") { ActorPath, Depth, OnNode, SharedOptions.ClusterAddress };
+        hierarchy.SetAction((parsed, _) =>
         {
-            case "cluster" when action is "show" or "down-unreachable" or "tail":
-            case "actor" when action == "hierarchy" && parsed.Positionals.Count <= 2:
-                parsed.ExpectPositionals(action == "hierarchy" ? parsed.Positionals.Count : 1, usage);
-                break;
-            case "cluster" when action is "leave" or "down":
-                parsed.ExpectPositionals(2, usage);
-                if (Inspector.ParseAddress(parsed.Positionals[1]) is null)
-                    throw new UsageException($"'{TextEcho.OneLine(parsed.Positionals[1])}' is not a node address: use HOST:PORT, as `bank cluster show` prints it");
-                break;
-            case "status":
-                parsed.ExpectPositionals(0, usage);
-                break;
-            case "shards":
-                parsed.ExpectPositionals(0, usage);
-                if (parsed.Value("type") is { } type && type is not ("account" or "transfer"))
-                    throw new UsageException($"--type must be account or transfer, not '{TextEcho.OneLine(type)}'");
-                break;
-            default:
-                throw new UsageException(action is null
-                    ? $"missing argument; usage: {usage}"
-                    : $"unknown {command} action '{TextEcho.OneLine(action)}'; usage: {usage}");
-        }
+            var depth = parsed.GetValue(Depth) is { } text
+                ? int.TryParse(text, out var n) && n is >= 0 and <= 50 ? n
+                    : throw new UsageException($"--depth must be a whole number from 0 to 50, not '{TextEcho.OneLine(text)}'")
+                : 4;
+            return Run(parsed, async (c, session) => c.PrintActorTree(await session.ActorTreeAsync(parsed.GetValue(ActorPath) ?? "/user", depth, parsed.GetValue(OnNode))));
+        });
+        var actor = new Command("actor", "A node's actors.") { hierarchy, SharedOptions.ClusterAddress };
 
-        var depth = parsed.Value("depth") is { } text
-            ? int.TryParse(text, out var n) && n is >= 0 and <= 50 ? n
-                : throw new UsageException($"--depth must be a whole number from 0 to 50, not '{TextEcho.OneLine(text)}'")
-            : 4;
+        var shards = new Command("shards", "Per node, shard regions with shard and entity counts (and entity ids).") { ShardType, Entities, SharedOptions.ClusterAddress };
+        shards.SetAction((parsed, _) =>
+        {
+            if (parsed.GetValue(ShardType) is { } type && type is not ("account" or "transfer"))
+                throw new UsageException($"--type must be account or transfer, not '{TextEcho.OneLine(type)}'");
+            var entities = parsed.GetValue(Entities);
+            return Run(parsed, async (c, session) => c.PrintShards(await session.ShardsAsync(parsed.GetValue(ShardType), entities), entities));
+        });
 
-        await using var client = await BankClient.ConnectAsync(ClientCommands.Contacts(parsed));
+        return [status, cluster, actor, shards];
+    }
+
+    /// <summary>ADDRESS of `bank cluster leave|down`, refused before anything connects when it is not HOST:PORT.</summary>
+    private static Argument<string> MemberAddressArgument()
+    {
+        var argument = new Argument<string>("ADDRESS") { Description = "The member, HOST:PORT, as `bank cluster show` prints it." };
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && Inspector.ParseAddress(result.Tokens[0].Value) is null)
+                result.AddError($"'{TextEcho.OneLine(result.Tokens[0].Value)}' is not a node address: use HOST:PORT, as `bank cluster show` prints it");
+        });
+        return argument;
+    }
+
+    /// <summary>Connects (after every argument was checked), runs <paramref name="command"/> in a session, and exits 0.</summary>
+    private static async Task<int> Run(ParseResult parsed, Func<InspectionCommands, BankSession, Task> command)
+    {
+        var commands = new InspectionCommands(BankCli.OutputOf(parsed));
+        await using var client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
         await using var session = client.OpenSession();
-        switch (command, action)
-        {
-            case ("cluster", "show"):
-                Show(await session.ClusterViewAsync());
-                break;
-            case ("cluster", "tail"):
-                return await TailAsync(session);
-            case ("cluster", _):
-                var changed = await session.ChangeMembershipAsync(action!, action is "leave" or "down" ? parsed.Positionals[1] : null);
-                if (output.Json)
-                    output.Object(new JsonObject { ["action"] = changed.Action, ["members"] = new JsonArray([.. changed.Addresses.Select(a => (JsonNode?)a)]) });
-                else if (changed.Addresses.Count == 0)
-                    output.Line("No member is unreachable; nothing to down");
-                else
-                    output.Line($"{(changed.Action == ChangeMembership.Leave ? "Asked to leave" : "Downed")}: {string.Join(", ", changed.Addresses)}");
-                break;
-            case ("actor", _):
-                Tree(await session.ActorTreeAsync(parsed.Positionals.Count > 1 ? parsed.Positionals[1] : "/user", depth, parsed.Value("node")));
-                break;
-            case ("status", _):
-                Status(await session.ClusterStatusAsync());
-                break;
-            case ("shards", _):
-                Shards(await session.ShardsAsync(parsed.Value("type"), parsed.Has("entities")), parsed.Has("entities"));
-                break;
-        }
-
+        await command(commands, session);
         return ExitCodes.Ok;
     }
 
-    private void Show(ClusterView view)
+    private async Task ChangeMembershipAsync(BankSession session, string action, string? address)
+    {
+        var changed = await session.ChangeMembershipAsync(action, address);
+        if (output.Json)
+            output.PrintJson(new JsonObject { ["action"] = changed.Action, ["members"] = new JsonArray([.. changed.Addresses.Select(a => (JsonNode?)a)]) });
+        else if (changed.Addresses.Count == 0)
+            output.Line("No member is unreachable; nothing to down");
+        else
+            output.Line($"{(changed.Action == ChangeMembership.Leave ? "Asked to leave" : "Downed")}: {string.Join(", ", changed.Addresses)}");
+    }
+
+    private void PrintMembers(ClusterView view)
     {
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["node"] = view.Node,
                 ["members"] = new JsonArray([.. view.Members.Select(m => (JsonNode?)new JsonObject
@@ -117,8 +143,8 @@ public sealed class InspectionCommands(Output output)
             ])],
             colour: (row, column) => column switch
             {
-                1 => row[1] == "Up" ? Output.Green : Output.Yellow,
-                3 => row[3] == "yes" ? Output.Green : Output.Red,
+                1 => row[1] == "Up" ? Color.Green : Color.Yellow,
+                3 => row[3] == "yes" ? Color.Green : Color.Red,
                 _ => null,
             });
         var unreachable = view.Members.Count(m => !m.Reachable);
@@ -160,7 +186,7 @@ public sealed class InspectionCommands(Output output)
                 foreach (var e in events.Events)
                 {
                     if (output.Json)
-                        output.Object(new JsonObject { ["seq"] = e.Seq, ["at"] = e.At.ToString("O"), ["event"] = e.Kind, ["address"] = e.Address, ["status"] = e.Status });
+                        output.PrintJson(new JsonObject { ["seq"] = e.Seq, ["at"] = e.At.ToString("O"), ["event"] = e.Kind, ["address"] = e.Address, ["status"] = e.Status });
                     else
                         output.Line($"{e.At:u}  {e.Kind,-11}  {e.Address}  ({e.Status})");
                 }
@@ -183,33 +209,33 @@ public sealed class InspectionCommands(Output output)
         return ExitCodes.Ok;
     }
 
-    private void Tree(ActorTree tree)
+    private void PrintActorTree(ActorTree tree)
     {
         if (output.Json)
         {
-            output.Object(new JsonObject { ["node"] = tree.Node, ["root"] = Json(tree.Root) });
+            output.PrintJson(new JsonObject { ["node"] = tree.Node, ["root"] = NodeJson(tree.Root) });
             return;
         }
 
         output.Line($"{tree.Node}{tree.Root.Path}");
-        Print(tree.Root, "");
+        PrintChildren(tree.Root, "");
 
-        void Print(ActorNode node, string indent)
+        void PrintChildren(ActorNode node, string indent)
         {
             for (var i = 0; i < node.Children.Count; i++)
             {
                 var last = i == node.Children.Count - 1 && node.Hidden == 0;
                 output.Line($"{indent}{(last ? "└─ " : "├─ ")}{node.Children[i].Name}");
-                Print(node.Children[i], indent + (last ? "   " : "│  "));
+                PrintChildren(node.Children[i], indent + (last ? "   " : "│  "));
             }
 
             if (node.Hidden > 0) output.Line($"{indent}└─ ... {node.Hidden} more (raise --depth)");
         }
 
-        static JsonObject Json(ActorNode node) => new()
+        static JsonObject NodeJson(ActorNode node) => new()
         {
             ["name"] = node.Name, ["path"] = node.Path, ["hidden"] = node.Hidden,
-            ["children"] = new JsonArray([.. node.Children.Select(c => (JsonNode?)Json(c))]),
+            ["children"] = new JsonArray([.. node.Children.Select(c => (JsonNode?)NodeJson(c))]),
         };
     }
 
@@ -217,18 +243,18 @@ public sealed class InspectionCommands(Output output)
     /// Like `ray status`: each node, its roles and actors, how many of them hold resources there (placed), and each
     /// resource used of total; then the actors waiting for a node with their resources free (PENDING_CREATION).
     /// </summary>
-    private void Status(ClusterStatus status)
+    private void PrintClusterStatus(ClusterStatus status)
     {
         var nodes = status.Nodes.OrderBy(n => n.Address, StringComparer.Ordinal).ToList();
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["nodes"] = new JsonArray([.. nodes.Select(n => (JsonNode?)new JsonObject
                 {
                     ["address"] = n.Address, ["roles"] = new JsonArray([.. n.Roles.Select(r => (JsonNode?)r)]), ["actors"] = n.Actors,
                     ["placed"] = n.Placed,
-                    ["resources"] = new JsonObject { ["total"] = Output.Amounts(n.Total), ["used"] = Output.Amounts(n.Used), ["free"] = Output.Amounts(n.Free) },
+                    ["resources"] = new JsonObject { ["total"] = Output.ResourcesJson(n.Total), ["used"] = Output.ResourcesJson(n.Used), ["free"] = Output.ResourcesJson(n.Free) },
                 })]),
                 ["pending"] = status.Pending,
             });
@@ -238,7 +264,7 @@ public sealed class InspectionCommands(Output output)
         foreach (var node in nodes)
         {
             output.Line($"Node {node.Address}  roles: {(node.Roles.Count == 0 ? "-" : string.Join(", ", node.Roles))}  actors: {node.Actors}  placed: {node.Placed}");
-            foreach (var (name, total) in Output.Ordered(node.Total))
+            foreach (var (name, total) in Output.InRayOrder(node.Total))
                 output.Line($"  {name,-14} {ResourceSet.Describe(name, node.Used.GetValueOrDefault(name))}/{ResourceSet.Describe(name, total)} used, " +
                             $"{ResourceSet.Describe(name, node.Free.GetValueOrDefault(name))} free");
         }
@@ -247,12 +273,12 @@ public sealed class InspectionCommands(Output output)
                     $"{status.Pending} pending (PENDING_CREATION: no node has their resources free)");
     }
 
-    private void Shards(ShardsView view, bool entities)
+    private void PrintShards(ShardsView view, bool entities)
     {
         var regions = view.Regions.OrderBy(r => r.Type, StringComparer.Ordinal).ThenBy(r => r.Node, StringComparer.Ordinal).ToList();
         if (output.Json)
         {
-            output.Object(new JsonObject
+            output.PrintJson(new JsonObject
             {
                 ["regions"] = new JsonArray([.. regions.Select(r =>
                 {

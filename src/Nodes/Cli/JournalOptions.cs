@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Bank.Hosting;
 using Bank.Hosting.Configuration;
 
@@ -7,21 +8,21 @@ namespace Bank.Nodes.Cli;
 public static class JournalOptions
 {
     /// <returns>The persistence options, and where the data lives, for people (never the connection's password).</returns>
-    public static (BankPersistenceOptions Options, string Where) From(Arguments parsed)
+    public static (BankPersistenceOptions Options, string Where) From(ParseResult parsed)
     {
         var defaults = BankHocon.Defaults;
-        var journal = parsed.Value("journal") ?? defaults.GetString("bank.persistence.journal", "sqlite");
+        var journal = parsed.GetValue(SharedOptions.Journal) ?? defaults.GetString("bank.persistence.journal", "sqlite");
         switch (journal)
         {
             case "sqlite":
-                if (parsed.Has("connection"))
+                if (parsed.Has(SharedOptions.Connection))
                     throw new UsageException("--connection goes with --journal postgres; SQLite takes --data DIR");
-                var data = DataFolder.Prepare(parsed.Value("data") ?? defaults.GetString("bank.persistence.data-directory", "data"));
+                var data = DataFolder.Prepare(parsed.GetValue(SharedOptions.Data) ?? defaults.GetString("bank.persistence.data-directory", "data"));
                 return (BankPersistenceOptions.Sqlite(data), data);
             case "postgres":
-                if (parsed.Has("data"))
+                if (parsed.Has(SharedOptions.Data))
                     throw new UsageException("--data goes with --journal sqlite; PostgreSQL takes --connection STRING");
-                var connection = parsed.Value("connection") ?? defaults.GetString("bank.persistence.connection-string", string.Empty);
+                var connection = parsed.GetValue(SharedOptions.Connection) ?? defaults.GetString("bank.persistence.connection-string", string.Empty);
                 if (string.IsNullOrWhiteSpace(connection))
                     throw new UsageException("--journal postgres needs --connection \"Host=...;Database=...;Username=...;Password=...\"");
                 return (BankPersistenceOptions.Postgres(connection), "PostgreSQL " + Describe(connection));

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Spectre.Console;
+using Spectre.Console.Rendering;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
 
@@ -8,8 +10,8 @@ namespace Bank.Nodes.Cli;
 /// <summary>What a command prints: lines for people, or with --json exactly one JSON object on stdout.</summary>
 public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
 {
-    // Text as it is (a '+' in a time, an apostrophe in a message), not \uXXXX escapes; stdout is not HTML.
-    private static readonly JsonSerializerOptions Indented = new()
+    // One line per object, and text as it is (a '+' in a time, an apostrophe in a message), not \uXXXX escapes; stdout is not HTML.
+    private static readonly JsonSerializerOptions OneLineJson = new()
     {
         WriteIndented = false,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -21,13 +23,13 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
 
     public void Line(string text) => Stdout.WriteLine(text);
 
-    public void Object(JsonObject value) => Stdout.WriteLine(value.ToJsonString(Indented));
+    public void PrintJson(JsonObject value) => Stdout.WriteLine(value.ToJsonString(OneLineJson));
 
     /// <summary>Prints a one-line error (or the JSON error object) and returns the exit code for its kind.</summary>
     public int Error(ErrorKind kind, string message, int exitCode)
     {
         if (Json)
-            Object(new JsonObject { ["error"] = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message } });
+            PrintJson(new JsonObject { ["error"] = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message } });
         else
             stderr.WriteLine($"error: {message}");
         return exitCode;
@@ -36,7 +38,7 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
     public static string StateName(ActorState state) => state.Display();
 
     /// <summary>The fields of `open` and `get` (DESIGN.md section 4), and a few more.</summary>
-    public static JsonObject Actor(ActorInfo actor) => new()
+    public static JsonObject ActorJson(ActorInfo actor) => new()
     {
         ["name"] = actor.Name,
         ["key"] = actor.Key,
@@ -48,50 +50,62 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
         ["max_restarts"] = actor.MaxRestarts,
         ["max_task_retries"] = actor.MaxTaskRetries,
         ["death_cause"] = actor.DeathCause,
-        ["resources"] = Amounts(actor.Resources),
+        ["resources"] = ResourcesJson(actor.Resources),
     };
 
     /// <summary>Resources as a JSON object of name to number (memory in bytes), in name order; <c>{}</c> when there are none.</summary>
-    public static JsonObject Amounts(IReadOnlyDictionary<string, decimal>? amounts) =>
+    public static JsonObject ResourcesJson(IReadOnlyDictionary<string, decimal>? amounts) =>
         new((amounts ?? new Dictionary<string, decimal>()).OrderBy(a => a.Key, StringComparer.Ordinal)
-            .Select(a => KeyValuePair.Create(a.Key, (JsonNode?)JsonValue.Create(Plain(a.Value)))));
+            .Select(a => KeyValuePair.Create(a.Key, (JsonNode?)JsonValue.Create(WithoutTrailingZeros(a.Value)))));
 
     /// <summary>What an actor holds, for a table cell: <c>cpu=1,gpu=4,memory=500MiB,accelerator_x=1</c>, or "-" when nothing.</summary>
-    public static string ShortResources(ResourceSet held) =>
+    public static string ResourcesCell(ResourceSet held) =>
         held.IsEmpty
             ? "-"
-            : string.Join(",", Ordered(held.Amounts).Select(a => $"{a.Key}={ResourceSet.Describe(a.Key, a.Value)}"));
+            : string.Join(",", InRayOrder(held.Amounts).Select(a => $"{a.Key}={ResourceSet.Describe(a.Key, a.Value)}"));
 
     /// <summary>cpu, gpu, memory, then custom resources by name: the order Ray's options come in.</summary>
-    public static IEnumerable<KeyValuePair<string, decimal>> Ordered(IEnumerable<KeyValuePair<string, decimal>> amounts) =>
+    public static IEnumerable<KeyValuePair<string, decimal>> InRayOrder(IEnumerable<KeyValuePair<string, decimal>> amounts) =>
         amounts.OrderBy(a => a.Key switch { ResourceSet.Cpu => 0, ResourceSet.Gpu => 1, ResourceSet.Memory => 2, _ => 3 })
             .ThenBy(a => a.Key, StringComparer.Ordinal);
 
     /// <summary>The amount without trailing zeros (1, not 1.0000), as a JSON number prints it.</summary>
-    private static decimal Plain(decimal amount) => amount / 1.0000000000000000000000000000m;
-
-    public const string Green = "\u001b[32m";
-    public const string Yellow = "\u001b[33m";
-    public const string Red = "\u001b[31m";
-    private const string Bold = "\u001b[1m";
-    private const string Reset = "\u001b[0m";
+    private static decimal WithoutTrailingZeros(decimal amount) => amount / 1.0000000000000000000000000000m;
 
     /// <summary>Colour only on a terminal: never in a pipe, a file, a test, with --json, or with NO_COLOR set.</summary>
     public bool Colour { get; } = !json && ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected
                                   && Environment.GetEnvironmentVariable("NO_COLOR") is null;
 
-    /// <summary>Aligned columns for a terminal; <paramref name="colour"/> picks a cell's colour (row, column), if any.</summary>
+    /// <summary>
+    /// Aligned columns, two spaces apart, through Spectre.Console without borders (specs and scripts split the lines on
+    /// spaces); <paramref name="colour"/> picks a cell's colour (row, column), if any, shown only when <see cref="Colour"/>.
+    /// </summary>
     public void Table(IReadOnlyList<string> headers, IReadOnlyList<IReadOnlyList<string>> rows,
-        Func<IReadOnlyList<string>, int, string?>? colour = null)
+        Func<IReadOnlyList<string>, int, Color?>? colour = null)
     {
-        var widths = headers.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
-        var header = string.Join("  ", headers.Select((h, i) => h.PadRight(widths[i]))).TrimEnd();
-        Line(Colour ? Bold + header + Reset : header);
-        foreach (var row in rows)
-            Line(string.Join("  ", row.Select((c, i) =>
+        var table = new Table().Border(TableBorder.None);
+        for (var i = 0; i < headers.Count; i++)
+            table.AddColumn(new TableColumn(new Text(headers[i], Colour ? new Style(decoration: Decoration.Bold) : Style.Plain))
             {
-                var cell = i == row.Count - 1 ? c : c.PadRight(widths[i]);
-                return Colour && colour?.Invoke(row, i) is { } code ? code + cell + Reset : cell;
-            })).TrimEnd());
+                Padding = new Padding(0, 0, i == headers.Count - 1 ? 0 : 2, 0),
+                NoWrap = true,
+            });
+        foreach (var row in rows)
+            table.AddRow(row.Select((cell, i) => (IRenderable)new Text(cell, Colour && colour?.Invoke(row, i) is { } c ? new Style(c) : Style.Plain)));
+
+        // Rendered into a string, as wide as it needs (a table is never wrapped), then written line by line without
+        // the padding Spectre adds after the last cell.
+        var rendered = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = Colour ? AnsiSupport.Yes : AnsiSupport.No,
+            ColorSystem = Colour ? ColorSystemSupport.Standard : ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(rendered),
+        });
+        console.Profile.Width = headers.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length)) + 2).Sum() + 1;
+        console.Write(table);
+        foreach (var line in rendered.ToString().ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'))
+            Line(line.TrimEnd());
     }
 }

@@ -14,16 +14,16 @@ public sealed record ResourceOptions(decimal? NumCpus, decimal? NumGpus, decimal
     public ResourceSet Request => Placement.Request(NumCpus, NumGpus, Memory, Custom);
 
     /// <exception cref="UsageException">A value that is not a number, a size or NAME=N, or a request Ray would refuse.</exception>
-    public static ResourceOptions Parse(Arguments parsed)
+    public static ResourceOptions Parse(string? numCpus, string? numGpus, string? memoryText, string? resources)
     {
         var options = new ResourceOptions(
-            Amount(parsed.Value("num-cpus"), "--num-cpus"),
-            Amount(parsed.Value("num-gpus"), "--num-gpus"),
-            parsed.Value("memory") is { } memory
+            Amount(numCpus, "--num-cpus"),
+            Amount(numGpus, "--num-gpus"),
+            memoryText is { } memory
                 ? ResourceSet.ParseSize(memory.Trim()) ?? throw new UsageException(
                     $"--memory must be bytes or a size with B, KiB, MiB, GiB or TiB (e.g. 500MiB), not '{TextEcho.OneLine(memory)}'")
                 : null,
-            CustomOnly(parsed.Value("resources")));
+            CustomOnly(resources));
         return Placement.Validate(options.Request) is { } refused ? throw new UsageException(refused) : options;
     }
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
@@ -13,32 +14,76 @@ namespace Bank.Nodes.Cli;
 /// </summary>
 public sealed class StartCommand(Output output)
 {
-    public const string Usage =
-        "bank start --head [--port 4053] [--resources cpu=N,gpu=N,memory=SIZE,NAME=N] [--dashboard-port 8265] [--dashboard-host 127.0.0.1] [--no-dashboard] | --address HOST:PORT [--port 0]; both: [--hostname 127.0.0.1] [--data DIR] [--journal sqlite|postgres] [--connection STRING] [--allow-fault-injection]";
-
     public const int DefaultHeadPort = 4053;
 
-    public async Task<int> RunAsync(IReadOnlyList<string> args)
+    private static readonly Option<bool> Head = new("--head") { Description = "Start the seed node of a cluster." };
+
+    private static readonly Option<string?> Seed = new("--address")
     {
-        var parsed = Arguments.Parse(args, ["port", "address", "hostname", "data", "journal", "connection", "dashboard-port", "dashboard-host", "resources"],
-            ["head", "allow-fault-injection", "no-dashboard"]);
-        parsed.ExpectPositionals(0, Usage);
-        var head = parsed.Has("head");
-        if (head == parsed.Has("address"))
+        HelpName = "HOST:PORT", Description = "Start a worker that joins the cluster of the seed at HOST:PORT; workers share the head's PostgreSQL journal.",
+    };
+
+    private static readonly Option<string?> Port = new("--port")
+    {
+        HelpName = "PORT", Description = $"The node's port (default {DefaultHeadPort} for the head, any free one for a worker).",
+    };
+
+    private static readonly Option<string?> Hostname = new("--hostname") { HelpName = "HOST", Description = "The address the node binds and advertises (default 127.0.0.1)." };
+
+    private static readonly Option<string?> Resources = new("--resources")
+    {
+        HelpName = "cpu=N,gpu=N,memory=SIZE,NAME=N",
+        Description = "What the node offers (default: this machine's CPUs, the GPUs nvidia-smi lists, its memory; SIZE as 500MiB or 8GiB); " +
+                      "roles cpu, gpu and memory follow.",
+    };
+
+    private static readonly Option<string?> DashboardPort = new("--dashboard-port")
+    {
+        HelpName = "PORT", Description = $"The head's web dashboard port (default {DashboardOptions.DefaultPort}).",
+    };
+
+    private static readonly Option<string?> DashboardHost = new("--dashboard-host") { HelpName = "HOST", Description = "The dashboard's address (default 127.0.0.1)." };
+
+    private static readonly Option<bool> NoDashboard = new("--no-dashboard") { Description = "Serve no dashboard." };
+
+    private static readonly Option<bool> AllowFaultInjection = new("--allow-fault-injection")
+    {
+        Description = "Let `bank chaos` crash actors and kill the node (for tests and demos; refused otherwise).",
+    };
+
+    public static Command Create()
+    {
+        var start = new Command("start",
+            "Run a node until Ctrl+C or SIGTERM (it then leaves the cluster gracefully): --head for the seed, which serves the web " +
+            "dashboard at http://127.0.0.1:8265, or --address HOST:PORT for a worker that joins it.")
+        {
+            Head, Seed, Port, Hostname, SharedOptions.Data, SharedOptions.Journal, SharedOptions.Connection, Resources,
+            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection,
+        };
+        start.SetAction((parsed, _) => new StartCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
+        return start;
+    }
+
+    public static string Usage => CommandTree.Synopsis(CommandTree.Root.Subcommands.Single(c => c.Name == "start"));
+
+    public async Task<int> RunAsync(ParseResult parsed)
+    {
+        var head = parsed.GetValue(Head);
+        if (head == parsed.Has(Seed))
             throw new UsageException($"say --head for the seed node or --address HOST:PORT to join one; usage: {Usage}");
 
-        var hostname = parsed.Value("hostname") ?? "127.0.0.1";
-        var port = ParsePort(parsed.Value("port"), head ? DefaultHeadPort : 0);
-        if (!head && (parsed.Has("dashboard-port") || parsed.Has("dashboard-host") || parsed.Has("no-dashboard")))
+        var hostname = parsed.GetValue(Hostname) ?? "127.0.0.1";
+        var port = ParsePort(parsed.GetValue(Port), head ? DefaultHeadPort : 0);
+        if (!head && (parsed.Has(DashboardPort) || parsed.Has(DashboardHost) || parsed.GetValue(NoDashboard)))
             throw new UsageException("the dashboard is served by the head: --dashboard-port, --dashboard-host and --no-dashboard go with --head");
-        var dashboard = head && !parsed.Has("no-dashboard")
-            ? new DashboardOptions(parsed.Value("dashboard-host") ?? "127.0.0.1", ParsePort(parsed.Value("dashboard-port"), DashboardOptions.DefaultPort, "--dashboard-port"))
+        var dashboard = head && !parsed.GetValue(NoDashboard)
+            ? new DashboardOptions(parsed.GetValue(DashboardHost) ?? "127.0.0.1", ParsePort(parsed.GetValue(DashboardPort), DashboardOptions.DefaultPort, "--dashboard-port"))
             : null;
-        if (dashboard is not null && parsed.Has("dashboard-port")) EnsurePortFree(dashboard.Host, dashboard.Port, "--dashboard-port");
+        if (dashboard is not null && parsed.Has(DashboardPort)) EnsurePortFree(dashboard.Host, dashboard.Port, "--dashboard-port");
         string[] seeds = [];
         if (!head)
         {
-            var seed = parsed.Value("address")!;
+            var seed = parsed.GetValue(Seed)!;
             try
             {
                 BankClient.ParseContact(seed);
@@ -51,12 +96,12 @@ public sealed class StartCommand(Output output)
             seeds = [seed];
         }
 
-        var journal = parsed.Value("journal") ?? Hosting.Configuration.BankHocon.Defaults.GetString("bank.persistence.journal", "sqlite");
+        var journal = parsed.GetValue(SharedOptions.Journal) ?? Hosting.Configuration.BankHocon.Defaults.GetString("bank.persistence.journal", "sqlite");
         if (!head && journal == "sqlite")
             throw new UsageException(
                 "a worker shares the cluster's journal: start the head and every worker with --journal postgres --connection STRING (SQLite serves one process)");
         var overrides = Bank.Domain.ResourceSet.Empty;
-        if (parsed.Value("resources") is { } given && !Bank.Domain.ResourceSet.TryParse(given, out overrides, out var badResources))
+        if (parsed.GetValue(Resources) is { } given && !Bank.Domain.ResourceSet.TryParse(given, out overrides, out var badResources))
             throw new UsageException($"--resources: {badResources}");
         var (persistence, where) = JournalOptions.From(parsed);
         EnsurePortFree(hostname, port);
@@ -69,7 +114,7 @@ public sealed class StartCommand(Output output)
             Port = port,
             Seeds = seeds,
             Persistence = persistence,
-            AllowFaultInjection = parsed.Has("allow-fault-injection"),
+            AllowFaultInjection = parsed.GetValue(AllowFaultInjection),
             Resources = resources,
         });
         BankDashboard? web = null;
@@ -79,7 +124,7 @@ public sealed class StartCommand(Output output)
             {
                 web = await BankDashboard.StartAsync(node, dashboard, node.Stopping);
             }
-            catch (IOException taken) when (!parsed.Has("dashboard-port"))
+            catch (IOException taken) when (!parsed.Has(DashboardPort))
             {
                 // Another head on this machine has the default port: this one runs without a dashboard rather than not at all.
                 await Console.Error.WriteLineAsync($"warning: no dashboard: port {dashboard.Port} is in use ({taken.Message}); pick one with --dashboard-port");
@@ -91,7 +136,7 @@ public sealed class StartCommand(Output output)
             ? $"{host}:{Akka.Cluster.Cluster.Get(node.System).SelfAddress.Port}"
             : Akka.Cluster.Cluster.Get(node.System).SelfAddress.ToString();
         if (output.Json)
-            output.Object(new JsonObject { ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = web?.Url });
+            output.PrintJson(new JsonObject { ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = web?.Url });
         else
         {
             output.Line($"Bank {(head ? "head" : "worker")} node up at {address}; journal: {where}");
@@ -99,7 +144,7 @@ public sealed class StartCommand(Output output)
             output.Line($"Resources: {resources}; roles: {string.Join(", ", Akka.Cluster.Cluster.Get(node.System).SelfRoles.Order(StringComparer.Ordinal))}");
             if (web is not null)
                 output.Line($"View the dashboard at {web.Url}");
-            if (parsed.Has("allow-fault-injection"))
+            if (parsed.GetValue(AllowFaultInjection))
                 output.Line("Fault injection is on: `bank chaos crash` and `bank chaos kill-node` are accepted by this node.");
         }
 
