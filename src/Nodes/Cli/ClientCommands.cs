@@ -96,13 +96,13 @@ public sealed class ClientCommands(Output output)
                 await StoredBalanceAsync(session, name!);
                 break;
             case "balance":
-                PrintBalance(name!, await session.BalanceAsync(await session.GetActorAsync(name!)));
+                PrintBalance(name!, await session.BalanceAsync(name!));
                 break;
             case "deposit":
-                PrintBalance(name!, await session.DepositAsync(await session.GetActorAsync(name!), amount));
+                PrintBalance(name!, await session.DepositAsync(name!, amount));
                 break;
             case "withdraw":
-                PrintBalance(name!, await session.WithdrawAsync(await session.GetActorAsync(name!), amount));
+                PrintBalance(name!, await session.WithdrawAsync(name!, amount));
                 break;
             case "kill":
                 var killed = await session.KillAsync(name!);
