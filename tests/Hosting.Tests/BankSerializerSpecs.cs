@@ -157,6 +157,8 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         new StoredAccounts([new StoredAccount("k1", "Saver", 105m, 0m, 7, Created)], 3),
         new CorrelatedAccountRequest(42, new AccountRequest("k1", "inc-1", new Deposit(5m, "r-1"))),
         new CorrelatedAccountReply(42, new AccountReply("k1", "inc-1", 105m, 0m, 7, "akka.tcp://bank@127.0.0.1:4053"), null),
+        new NamedAccountRequest("Saver", new Withdraw(5m, "r-2")),
+        new CorrelatedNamedAccountRequest(43, new NamedAccountRequest("Saver", GetBalance.Instance)),
     ];
 
 
@@ -268,6 +270,8 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["stored-accounts"] = typeof(StoredAccounts),
         ["correlated-account-request"] = typeof(CorrelatedAccountRequest),
         ["correlated-account-reply"] = typeof(CorrelatedAccountReply),
+        ["named-account-request"] = typeof(NamedAccountRequest),
+        ["correlated-named-account-request"] = typeof(CorrelatedNamedAccountRequest),
     };
 
     /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event before supervision: read for ever.</summary>

@@ -6,7 +6,10 @@ using Xunit;
 
 namespace Bank.Hosting.Tests;
 
-/// <summary>Ray's named actors: get by name, kill, and reopen a name with the same key to restore the state.</summary>
+/// <summary>
+/// Ray's named actors: get by name, kill, and reopen a name with the same key to restore the state; and calls by name,
+/// which the node's gateway resolves (and remembers) inside the cluster, always reaching the name's current incarnation.
+/// </summary>
 public class NamedActorSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNodeFixture>(fixture)
 {
     [Fact]
@@ -69,5 +72,84 @@ public class NamedActorSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNodeFix
 
         Assert.Equal(ErrorKind.ActorNotFound, error.Kind);
         Assert.Equal($"no actor named '{name}'", error.Message);
+    }
+
+    [Fact]
+    public async Task Calls_by_name_deposit_withdraw_and_read_the_named_actor()
+    {
+        await using var session = NewSession();
+        var name = Unique("by-name");
+        await session.OpenAsync(name, new AccountOptions(100m, 20m));
+
+        Assert.Equal(150m, await session.DepositAsync(name, 50m));
+        Assert.Equal(120m, await session.WithdrawAsync(name, 30m));
+        Assert.Equal(120m, await session.BalanceAsync(name));
+        var rule = await Assert.ThrowsAsync<BankException>(() => session.WithdrawAsync(name, 101m));
+        Assert.Equal((ErrorKind.RuleViolation, "Withdrawal is not supported by current balance"), (rule.Kind, rule.Message));
+    }
+
+    [Fact]
+    public async Task A_call_by_name_resent_under_its_request_id_is_applied_once()
+    {
+        await using var session = NewSession();
+        var name = Unique("resent");
+        await session.OpenAsync(name, new AccountOptions(100m, 0m));
+        var requestId = Unique("req");
+
+        Assert.Equal(110m, await session.DepositAsync(name, 10m, requestId));
+        Assert.Equal(110m, await session.DepositAsync(name, 10m, requestId));
+        Assert.Equal(80m, await session.WithdrawAsync(name, 30m, requestId + "-w"));
+        Assert.Equal(80m, await session.WithdrawAsync(name, 30m, requestId + "-w"));
+
+        Assert.Equal(80m, await session.BalanceAsync(name));
+    }
+
+    [Fact]
+    public async Task A_call_by_an_unknown_name_fails_with_ActorNotFound()
+    {
+        await using var session = NewSession();
+        var name = Unique("nobody");
+
+        var error = await Assert.ThrowsAsync<BankException>(() => session.DepositAsync(name, 5m));
+
+        Assert.Equal((ErrorKind.ActorNotFound, $"no actor named '{name}'"), (error.Kind, error.Message));
+    }
+
+    [Fact]
+    public async Task A_call_by_name_after_the_name_was_killed_fails_with_ActorNotFound_and_applies_nothing()
+    {
+        await using var session = NewSession();
+        var name = Unique("killed");
+        var first = await session.OpenAsync(name, new AccountOptions(100m, 0m));
+        // The gateway now remembers the name's incarnation.
+        Assert.Equal(105m, await session.DepositAsync(name, 5m));
+        await session.KillAsync(name);
+
+        var error = await Assert.ThrowsAsync<BankException>(() => session.DepositAsync(name, 5m));
+
+        Assert.Equal((ErrorKind.ActorNotFound, $"no actor named '{name}'"), (error.Kind, error.Message));
+        Assert.Equal(["opened", "deposited", "closed:KILLED"], (await session.HistoryAsync(name)).Events.Select(e => e.Type));
+        Assert.Equal(first.Key, (await session.HistoryAsync(name)).Key);
+    }
+
+    [Theory]
+    [InlineData("the same key")]
+    [InlineData("a new key")]
+    public async Task A_call_by_name_after_the_name_was_reopened_reaches_the_new_incarnation(string key)
+    {
+        await using var session = NewSession();
+        var name = Unique("reopened");
+        var first = await session.OpenAsync(name, new AccountOptions(100m, 0m) { Key = Unique("key") });
+        // The gateway now remembers the first incarnation.
+        Assert.Equal(100m, await session.BalanceAsync(name));
+        await session.KillAsync(name);
+        var second = await session.OpenAsync(name, new AccountOptions(7m, 0m) { Key = key == "the same key" ? first.Key : Unique("key") });
+
+        var balance = await session.DepositAsync(name, 1m);
+
+        Assert.Equal(key == "the same key" ? 101m : 8m, balance);
+        Assert.Equal(balance, await session.BalanceAsync(second));
+        var stale = await Assert.ThrowsAsync<BankException>(() => session.BalanceAsync(first));
+        Assert.Equal(ErrorKind.ActorDied, stale.Kind);
     }
 }

@@ -30,13 +30,20 @@ public sealed class BankClient : IAsyncDisposable
 
     /// <summary>Connects to the cluster through one or more contact points (HOST:PORT of any node).</summary>
     /// <exception cref="BankException">ClusterUnreachable when no contact point accepts a connection.</exception>
-    public static async Task<BankClient> ConnectAsync(IReadOnlyList<string> contacts, CancellationToken cancellationToken = default)
+    public static Task<BankClient> ConnectAsync(IReadOnlyList<string> contacts, CancellationToken cancellationToken = default) =>
+        ConnectAsync(contacts, Config.Empty, cancellationToken);
+
+    /// <summary>
+    /// Connects as <see cref="ConnectAsync(IReadOnlyList{string}, CancellationToken)"/> does, with HOCON for the client's
+    /// actor system that takes precedence over its defaults (e.g. <c>bank.client.ask-timeout</c>).
+    /// </summary>
+    public static async Task<BankClient> ConnectAsync(IReadOnlyList<string> contacts, Config settings, CancellationToken cancellationToken = default)
     {
         if (contacts.Count == 0) throw new ArgumentException("at least one contact point is needed", nameof(contacts));
         var endpoints = contacts.Select(ParseContact).ToList();
         await EnsureListeningAsync(endpoints, cancellationToken);
 
-        var config = ConfigurationFactory.ParseString($$"""
+        var config = settings.WithFallback(ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = ERROR
               stdout-loglevel = ERROR
@@ -52,17 +59,17 @@ public sealed class BankClient : IAsyncDisposable
               }
               cluster.client.establishing-get-contacts-interval = 1s
             }
-            """)
+            """))
             .WithFallback(BankHocon.Defaults)
             .WithFallback(ClusterClientReceptionist.DefaultConfig())
             // ClusterClient wraps each call in pub-sub's Send: without its serializer bound, Send would go as
             // Newtonsoft JSON, resolving type names by reflection on every call at the receiving node.
             .WithFallback(DistributedPubSub.DefaultConfig());
         var system = ActorSystem.Create("bank-client", config);
-        var settings = ClusterClientSettings.Create(system).WithInitialContacts(endpoints
+        var clientSettings = ClusterClientSettings.Create(system).WithInitialContacts(endpoints
             .Select(e => ActorPath.Parse($"akka.tcp://{BankConstants.ActorSystemName}@{e.Host}:{e.Port}/system/receptionist"))
             .ToImmutableHashSet());
-        var clusterClient = system.ActorOf(ClusterClient.Props(settings), "cluster-client");
+        var clusterClient = system.ActorOf(ClusterClient.Props(clientSettings), "cluster-client");
         return new BankClient(system, new ClusterClientGateway(system, clusterClient, string.Join(",", contacts)));
     }
 
@@ -135,14 +142,23 @@ public sealed class ClusterClientGateway : IBankGateway
     public IDisposable KeepAlive(string owner)
     {
         var beat = new ClusterClient.Send(BankConstants.GatewayPath, new OwnerHeartbeat(owner));
+        // The first one now, ahead of the open that needs it: the registry hears of the owner before its first actor.
+        _clusterClient.Tell(beat, ActorRefs.NoSender);
         return new CancelOnDispose(_system.Scheduler.ScheduleTellRepeatedlyCancelable(
-            TimeSpan.Zero, _heartbeatInterval, _clusterClient, beat, ActorRefs.NoSender));
+            _heartbeatInterval, _heartbeatInterval, _clusterClient, beat, ActorRefs.NoSender));
     }
 
-    public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
+    public Task<object> RequestAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
         SendAsync(request, cancellationToken);
 
-    public async Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default)
+    public Task<object> CallAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync(request, cancellationToken);
+
+    public Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync(request, cancellationToken);
+
+    /// <summary>An account call, by incarnation or by name, through the one <see cref="CallCorrelator"/> of this client.</summary>
+    private async Task<object> CallAsync(IBankMessage request, CancellationToken cancellationToken)
     {
         var timeout = Patience.For(request, _timeout, _system);
         var perAttempt = TimeSpan.FromTicks(timeout.Ticks / _attempts);
@@ -150,7 +166,7 @@ public sealed class ClusterClientGateway : IBankGateway
         {
             var id = Interlocked.Increment(ref _nextCallId);
             var answer = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _calls.Tell(new CallCorrelator.Call(id, request, answer));
+            _calls.Tell(new CallCorrelator.Call(id, Correlated(id, request), answer));
             try
             {
                 return await answer.Task.WaitAsync(perAttempt, cancellationToken);
@@ -170,6 +186,14 @@ public sealed class ClusterClientGateway : IBankGateway
         throw new BankException(ErrorKind.ClusterUnreachable, "Timeout",
             $"no answer from the cluster at {_where} within {timeout.TotalSeconds:0.#} s");
     }
+
+    /// <summary>The call under its correlation id (no closure per call: this is the hot path of `bank bench --address`).</summary>
+    private static IBankMessage Correlated(long id, IBankMessage call) => call switch
+    {
+        AccountRequest byIncarnation => new CorrelatedAccountRequest(id, byIncarnation),
+        NamedAccountRequest byName => new CorrelatedNamedAccountRequest(id, byName),
+        _ => throw new ArgumentOutOfRangeException(nameof(call), call.GetType().Name, "not an account call"),
+    };
 
     private async Task<object> SendAsync(IBankMessage request, CancellationToken cancellationToken)
     {
@@ -210,8 +234,7 @@ public sealed class ClusterClientGateway : IBankGateway
             Receive<Call>(call =>
             {
                 _waiting[call.Id] = call.Answer;
-                clusterClient.Tell(new ClusterClient.Send(BankConstants.GatewayPath,
-                    new CorrelatedAccountRequest(call.Id, call.Request), localAffinity: true));
+                clusterClient.Tell(new ClusterClient.Send(BankConstants.GatewayPath, call.Message, localAffinity: true));
             });
             Receive<CorrelatedAccountReply>(answer =>
             {
@@ -221,7 +244,8 @@ public sealed class ClusterClientGateway : IBankGateway
             Receive<Forget>(forget => _waiting.Remove(forget.Id));
         }
 
-        public sealed record Call(long Id, AccountRequest Request, TaskCompletionSource<object> Answer);
+        /// <summary>A call under its correlation id (<paramref name="Message"/> carries it), and where its answer goes.</summary>
+        public sealed record Call(long Id, IBankMessage Message, TaskCompletionSource<object> Answer);
 
         public sealed record Forget(long Id);
     }

@@ -41,21 +41,22 @@ public sealed record AccountOptions(decimal Balance, decimal MinimalBalance)
 }
 
 /// <summary>
-/// A client session, like Ray's driver: opens, finds and calls named account actors. Actors it opens without
-/// <see cref="AccountOptions.Detached"/> die with it (OWNER_DIED) when it is disposed. Every failure is a
+/// A client session, like Ray's driver: opens, finds and calls named account actors, by handle (<see cref="ActorInfo"/>)
+/// or by name; each call is one round trip to the cluster. Actors it opens without <see cref="AccountOptions.Detached"/>
+/// die with it (OWNER_DIED) when it is disposed; a session that opened none costs nothing to end. Every failure is a
 /// <see cref="BankException"/> with its <see cref="ErrorKind"/>.
 /// </summary>
 public sealed class BankSession : IAsyncDisposable
 {
     private readonly IBankGateway _gateway;
-    private readonly IDisposable _keepAlive;
+    // Set when the session first opens an actor it owns: until then the registry need not hear of its owner at all.
+    private IDisposable? _keepAlive;
     private int _disposed;
 
     public BankSession(IBankGateway gateway)
     {
         _gateway = gateway;
         Owner = gateway.OwnerFor(Guid.NewGuid().ToString("N"));
-        _keepAlive = gateway.KeepAlive(Owner);
     }
 
     /// <summary>The owner id recorded on the actors this session opens.</summary>
@@ -76,12 +77,13 @@ public sealed class BankSession : IAsyncDisposable
         var request = new OpenActor(name, options.Key, options.Balance, options.MinimalBalance, options.Detached,
             options.GetIfExists, options.Detached ? null : Owner, NewRequestId(), options.MaxRestarts, options.MaxTaskRetries,
             resources.ToAmounts());
-        return Expect<ActorInfo>(await _gateway.AskRegistryAsync(request, cancellationToken));
+        if (!options.Detached) KeepOwnerAlive();
+        return Expect<ActorInfo>(await _gateway.RequestAsync(request, cancellationToken));
     }
 
     /// <summary>Ray's <c>ray.get_actor(name)</c>: the live actor of that name, or ActorNotFound.</summary>
     public async Task<ActorInfo> GetActorAsync(string name, CancellationToken cancellationToken = default) =>
-        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new GetActor(name), cancellationToken));
+        Expect<ActorInfo>(await _gateway.RequestAsync(new GetActor(name), cancellationToken));
 
     public Task<decimal> BalanceAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
         CallAsync(actor, GetBalance.Instance, cancellationToken);
@@ -104,6 +106,26 @@ public sealed class BankSession : IAsyncDisposable
     public Task<decimal> WithdrawAsync(ActorInfo actor, decimal amount, string requestId, CancellationToken cancellationToken = default) =>
         CallAsync(actor, new Withdraw(amount, requestId), cancellationToken);
 
+    /// <summary>The balance of the account behind <paramref name="name"/>: one round trip, the name is resolved in the cluster.</summary>
+    public Task<decimal> BalanceAsync(string name, CancellationToken cancellationToken = default) =>
+        CallAsync(name, GetBalance.Instance, cancellationToken);
+
+    /// <summary>A deposit to the account behind <paramref name="name"/>: one round trip, the name is resolved in the cluster.</summary>
+    public Task<decimal> DepositAsync(string name, decimal amount, CancellationToken cancellationToken = default) =>
+        CallAsync(name, new Deposit(amount, NewRequestId()), cancellationToken);
+
+    /// <summary>A withdrawal from the account behind <paramref name="name"/>: one round trip, the name is resolved in the cluster.</summary>
+    public Task<decimal> WithdrawAsync(string name, decimal amount, CancellationToken cancellationToken = default) =>
+        CallAsync(name, new Withdraw(amount, NewRequestId()), cancellationToken);
+
+    /// <summary>A deposit by name under the caller's own request id: sending it again, however often, applies it once.</summary>
+    public Task<decimal> DepositAsync(string name, decimal amount, string requestId, CancellationToken cancellationToken = default) =>
+        CallAsync(name, new Deposit(amount, requestId), cancellationToken);
+
+    /// <summary>A withdrawal by name under the caller's own request id: sending it again, however often, applies it once.</summary>
+    public Task<decimal> WithdrawAsync(string name, decimal amount, string requestId, CancellationToken cancellationToken = default) =>
+        CallAsync(name, new Withdraw(amount, requestId), cancellationToken);
+
     /// <summary>
     /// Moves money between two accounts, exactly once: a saga withdraws from <paramref name="from"/>, deposits to
     /// <paramref name="to"/>, and refunds <paramref name="from"/> if <paramref name="to"/> refuses. Sending the same
@@ -113,45 +135,45 @@ public sealed class BankSession : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var request = new TransferMoney(transferId ?? NewRequestId(), Party(from), Party(to), amount);
-        return Expect<Transferred>(await _gateway.AskRegistryAsync(request, cancellationToken));
+        return Expect<Transferred>(await _gateway.RequestAsync(request, cancellationToken));
 
         static TransferParty Party(ActorInfo actor) => new(actor.Name, actor.Key, actor.Id);
     }
 
     /// <summary>Fault injection: the named actor throws on its next <paramref name="times"/> calls (needs --allow-fault-injection).</summary>
     public async Task<CrashInjected> CrashAsync(string name, int times = 1, CancellationToken cancellationToken = default) =>
-        Expect<CrashInjected>(await _gateway.AskRegistryAsync(new CrashActor(name, times), cancellationToken));
+        Expect<CrashInjected>(await _gateway.RequestAsync(new CrashActor(name, times), cancellationToken));
 
     /// <summary>Fault injection: the node at HOST:PORT dies at once, like kill -9 (needs --allow-fault-injection).</summary>
     public async Task<NodeKilled> KillNodeAsync(string address, CancellationToken cancellationToken = default) =>
-        Expect<NodeKilled>(await _gateway.AskRegistryAsync(new KillNode(address), cancellationToken));
+        Expect<NodeKilled>(await _gateway.RequestAsync(new KillNode(address), cancellationToken));
 
     /// <summary>Ray's <c>ray.kill(actor)</c>: the actor stops, its name is freed, its journal is kept.</summary>
     public async Task<ActorInfo> KillAsync(string name, CancellationToken cancellationToken = default) =>
-        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(name, DeathCauses.Killed, RequestId: NewRequestId()), cancellationToken));
+        Expect<ActorInfo>(await _gateway.RequestAsync(new KillActor(name, DeathCauses.Killed, RequestId: NewRequestId()), cancellationToken));
 
     /// <summary>Ray's <c>exit_actor()</c>: this incarnation ends itself; its death cause is EXITED.</summary>
     public async Task<ActorInfo> ExitAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
-        Expect<ActorInfo>(await _gateway.AskRegistryAsync(new KillActor(actor.Name, DeathCauses.Exited, actor.Id, NewRequestId()), cancellationToken));
+        Expect<ActorInfo>(await _gateway.RequestAsync(new KillActor(actor.Name, DeathCauses.Exited, actor.Id, NewRequestId()), cancellationToken));
 
     /// <summary>The journaled events of the account behind the name (the live actor, else the latest dead one).</summary>
     public async Task<History> HistoryAsync(string name, CancellationToken cancellationToken = default) =>
-        Expect<History>(await _gateway.AskRegistryAsync(new GetHistory(name), cancellationToken));
+        Expect<History>(await _gateway.RequestAsync(new GetHistory(name), cancellationToken));
 
     public async Task<IReadOnlyList<ActorInfo>> ListAsync(CancellationToken cancellationToken = default) =>
-        Expect<ActorList>(await _gateway.AskRegistryAsync(ListActors.Instance, cancellationToken)).Actors;
+        Expect<ActorList>(await _gateway.RequestAsync(ListActors.Instance, cancellationToken)).Actors;
 
     /// <summary>`bank cluster show`: the members, their status, roles and reachability, leader and oldest.</summary>
     public async Task<ClusterView> ClusterViewAsync(CancellationToken cancellationToken = default) =>
-        Expect<ClusterView>(await _gateway.AskRegistryAsync(GetClusterView.Instance, cancellationToken));
+        Expect<ClusterView>(await _gateway.RequestAsync(GetClusterView.Instance, cancellationToken));
 
     /// <summary>`bank cluster leave|down ADDRESS`, `bank cluster down-unreachable` (see <see cref="ChangeMembership"/>).</summary>
     public async Task<MembershipChanged> ChangeMembershipAsync(string action, string? address, CancellationToken cancellationToken = default) =>
-        Expect<MembershipChanged>(await _gateway.AskRegistryAsync(new ChangeMembership(action, address), cancellationToken));
+        Expect<MembershipChanged>(await _gateway.RequestAsync(new ChangeMembership(action, address), cancellationToken));
 
     /// <summary>`bank cluster tail`: membership events after <paramref name="after"/> (0: all the node remembers); waits a few seconds for one.</summary>
     public async Task<MembershipEvents> MembershipEventsAsync(long after, CancellationToken cancellationToken = default) =>
-        Expect<MembershipEvents>(await _gateway.AskRegistryAsync(new GetMembershipEvents(after), cancellationToken));
+        Expect<MembershipEvents>(await _gateway.RequestAsync(new GetMembershipEvents(after), cancellationToken));
 
     /// <summary>
     /// The state store's rows of these accounts (all when null), read from the database without waking any account,
@@ -159,36 +181,37 @@ public sealed class BankSession : IAsyncDisposable
     /// </summary>
     public async Task<StoredAccounts> StoredAccountsAsync(IReadOnlyList<string>? keys = null, CancellationToken cancellationToken = default) =>
         // A plain array: the ClusterClient envelope's serializer cannot rebuild compiler-made list types.
-        Expect<StoredAccounts>(await _gateway.AskRegistryAsync(new GetStoredAccounts(keys?.ToArray()), cancellationToken));
+        Expect<StoredAccounts>(await _gateway.RequestAsync(new GetStoredAccounts(keys?.ToArray()), cancellationToken));
 
     /// <summary>How far the state store is, and how many rows each persistence worker wrote.</summary>
     public async Task<StateStoreProgress> StateStoreProgressAsync(CancellationToken cancellationToken = default) =>
-        Expect<StateStoreProgress>(await _gateway.AskRegistryAsync(GetStateStoreProgress.Instance, cancellationToken));
+        Expect<StateStoreProgress>(await _gateway.RequestAsync(GetStateStoreProgress.Instance, cancellationToken));
 
     /// <summary>Fault injection: every persistence worker crashes on its next batch (needs --allow-fault-injection).</summary>
     public async Task<StateStoreProgress> CrashPersistenceWorkersAsync(CancellationToken cancellationToken = default) =>
-        Expect<StateStoreProgress>(await _gateway.AskRegistryAsync(CrashOnNextBatch.Instance, cancellationToken));
+        Expect<StateStoreProgress>(await _gateway.RequestAsync(CrashOnNextBatch.Instance, cancellationToken));
 
     /// <summary>`bank status`: each node's roles, resources (total, used, free) and actor count.</summary>
     public async Task<ClusterStatus> ClusterStatusAsync(CancellationToken cancellationToken = default) =>
-        Expect<ClusterStatus>(await _gateway.AskRegistryAsync(GetClusterStatus.Instance, cancellationToken));
+        Expect<ClusterStatus>(await _gateway.RequestAsync(GetClusterStatus.Instance, cancellationToken));
 
     /// <summary>`bank shards`: every node's shard regions with shard and entity counts, and the entity ids if asked.</summary>
     public async Task<ShardsView> ShardsAsync(string? type = null, bool entities = false, CancellationToken cancellationToken = default) =>
-        Expect<ShardsView>(await _gateway.AskRegistryAsync(new GetShards(type, entities), cancellationToken));
+        Expect<ShardsView>(await _gateway.RequestAsync(new GetShards(type, entities), cancellationToken));
 
     /// <summary>`bank actor hierarchy`: a node's actors under <paramref name="path"/>, to <paramref name="depth"/> levels.</summary>
     public async Task<ActorTree> ActorTreeAsync(string path = "/", int depth = 3, string? node = null, CancellationToken cancellationToken = default) =>
-        Expect<ActorTree>(await _gateway.AskRegistryAsync(new GetActorTree(path, depth, node), cancellationToken));
+        Expect<ActorTree>(await _gateway.RequestAsync(new GetActorTree(path, depth, node), cancellationToken));
 
-    /// <summary>Ends the session: actors it opened that are not detached die with OWNER_DIED.</summary>
+    /// <summary>Ends the session: actors it opened that are not detached die with OWNER_DIED. Free if it opened none.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        _keepAlive.Dispose();
+        if (Interlocked.Exchange(ref _keepAlive, null) is not { } keepAlive) return;
+        keepAlive.Dispose();
         try
         {
-            Expect<OwnerReleased>(await _gateway.AskRegistryAsync(new OwnerEnded(Owner)));
+            Expect<OwnerReleased>(await _gateway.RequestAsync(new OwnerEnded(Owner)));
         }
         catch (BankException unreachable) when (unreachable.Kind == ErrorKind.ClusterUnreachable)
         {
@@ -196,18 +219,31 @@ public sealed class BankSession : IAsyncDisposable
         }
     }
 
+    /// <summary>The owner's heartbeats start before its first actor is opened, and run until the session ends.</summary>
+    private void KeepOwnerAlive()
+    {
+        if (Volatile.Read(ref _keepAlive) is not null) return;
+        var keepAlive = _gateway.KeepAlive(Owner);
+        // Two first opens at once: one keeper is enough.
+        if (Interlocked.CompareExchange(ref _keepAlive, keepAlive, null) is not null) keepAlive.Dispose();
+        // Disposed meanwhile: its dispose saw no keeper, so this one stops here.
+        else if (Volatile.Read(ref _disposed) == 1 && Interlocked.Exchange(ref _keepAlive, null) is { } late) late.Dispose();
+    }
+
     private async Task<decimal> CallAsync(ActorInfo actor, IAccountCommand command, CancellationToken cancellationToken) =>
         (await SendAsync(actor, command, cancellationToken)).Balance;
 
     private async Task<AccountReply> SendAsync(ActorInfo actor, IAccountCommand command, CancellationToken cancellationToken)
     {
-        var reply = await _gateway.AskAccountAsync(new AccountRequest(actor.Key, actor.Id, command), cancellationToken);
-        if (reply is Rejected { Kind: ErrorKind.ActorDied or ErrorKind.ActorNotFound } gone)
-            throw new BankException(ErrorKind.ActorDied, gone.Code, gone.Code is "TaskFailed" or DeathCauses.MaxRestartsExceeded
-                ? $"actor '{actor.Name}' ({actor.Id}): {gone.Message}"
-                : $"actor '{actor.Name}' ({actor.Id}) is dead");
+        var reply = await _gateway.CallAccountAsync(new AccountRequest(actor.Key, actor.Id, command), cancellationToken);
+        if (ClientCallPolicy.IsGone(reply))
+            throw BankException.From(ClientCallPolicy.Gone(actor.Name, actor.Id, (Rejected)reply));
         return Expect<AccountReply>(reply);
     }
+
+    /// <summary>The gateway resolves the name and says, in the same words as for a handle, when its actor is gone.</summary>
+    private async Task<decimal> CallAsync(string name, IAccountCommand command, CancellationToken cancellationToken) =>
+        Expect<AccountReply>(await _gateway.CallAccountAsync(new NamedAccountRequest(name, command), cancellationToken)).Balance;
 
     /// <summary>Every call gets its own id; a gateway that retries resends the same id, so the call applies once.</summary>
     private static string NewRequestId() => Guid.NewGuid().ToString("N");

@@ -4,19 +4,32 @@ using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Client;
 
-/// <summary>How a <see cref="BankSession"/> reaches the registry and the accounts: in-process, or through ClusterClient.</summary>
+/// <summary>
+/// How a <see cref="BankSession"/> reaches the cluster, in-process or through ClusterClient: each method is one request
+/// to the node's gateway and its answer (one round trip), resent under the same request id on silence.
+/// </summary>
 public interface IBankGateway
 {
     /// <summary>Names the owner of actors opened by a session, so they die with it.</summary>
     string OwnerFor(string session);
 
-    /// <summary>Keeps the owner alive in the registry until disposed (heartbeats, where the owner needs them).</summary>
+    /// <summary>
+    /// Keeps the owner alive in the registry until disposed (heartbeats, where the owner needs them). A session asks for
+    /// it when it first opens an actor it owns; the first heartbeat is sent before that open.
+    /// </summary>
     IDisposable KeepAlive(string owner);
 
-    /// <summary>Registry requests, and those the node's gateway answers itself (<see cref="IGatewayRequest"/>).</summary>
-    Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Everything but account calls, to the cluster's services behind the gateway: the registry (open, get, kill, list,
+    /// owners), transfers, history, inspection, the state store and fault injection.
+    /// </summary>
+    Task<object> RequestAsync(IBankMessage request, CancellationToken cancellationToken = default);
 
-    Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default);
+    /// <summary>A call on one incarnation of an account; <see cref="ClientCallPolicy"/> says which calls a client may make.</summary>
+    Task<object> CallAccountAsync(AccountRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>A call on the account behind a name, which the node's gateway resolves inside the cluster.</summary>
+    Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default);
 }
 
 /// <summary>How long a gateway waits for an answer.</summary>
@@ -32,7 +45,10 @@ internal static class Patience
             : timeout;
 }
 
-/// <summary>A gateway inside a node: asks the local registry and shard region directly.</summary>
+/// <summary>
+/// A gateway inside a node: registry requests and calls by incarnation go straight to the registry and the shard region;
+/// calls by name and the requests the gateway answers itself go to this node's gateway, as a ClusterClient's do.
+/// </summary>
 public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorRef accounts, TimeSpan timeout) : IBankGateway
 {
     public string OwnerFor(string session) => Registry.NameRegistry.OwnerFor(system, session);
@@ -49,18 +65,23 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
         }
     }
 
-    public Task<object> AskRegistryAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
+    public Task<object> RequestAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
         request is IGatewayRequest
             // History, transfers and fault injection are the node's gateway's business, as for clients outside.
-            ? AskAsync(system.ActorSelection(BankConstants.GatewayPath), request, cancellationToken)
+            ? AskAsync(NodeGateway, request, cancellationToken)
             : AskAsync(registry, request, cancellationToken, Patience.For(request, timeout, system));
 
-    /// <summary>Clients may only call an account; opening and closing incarnations is the registry's business.</summary>
-    public Task<object> AskAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
-        request.Command is Deposit or Withdraw or GetBalance
-            ? AskAsync(accounts, request, cancellationToken)
-            : throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage),
-                $"{request.Command.GetType().Name} goes through the registry, not straight to an account");
+    /// <summary>Straight to the shard region, past the gateway's mailbox, under the same policy as the gateway's.</summary>
+    public Task<object> CallAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
+        ClientCallPolicy.Refusal(request.Command) is { } refused
+            ? Task.FromResult<object>(refused)
+            : AskAsync(accounts, request, cancellationToken);
+
+    /// <summary>Through this node's gateway, which resolves the name as it does for a client outside.</summary>
+    public Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default) =>
+        AskAsync(NodeGateway, request, cancellationToken);
+
+    private ActorSelection NodeGateway => system.ActorSelection(BankConstants.GatewayPath);
 
     private async Task<object> AskAsync(ICanTell target, object request, CancellationToken cancellationToken, TimeSpan? patience = null)
     {

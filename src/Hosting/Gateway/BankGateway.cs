@@ -15,11 +15,12 @@ using Bank.Hosting.StateStore;
 namespace Bank.Hosting.Gateway;
 
 /// <summary>
-/// The door for clients outside the cluster: registered with the ClusterClientReceptionist on every node, it passes
-/// registry requests to the registry singleton and account calls to the shard region. Replies go straight back to the
-/// client. Clients may only deposit, withdraw and read: opening and closing incarnations is the registry's business.
+/// The door for client calls: registered with the ClusterClientReceptionist on every node, and asked by in-process
+/// sessions too. It passes registry requests to the registry singleton, transfers to their sagas and inspection to the
+/// inspector, and calls accounts through the shard region, by incarnation or by name (see BankGateway.AccountCalls.cs).
+/// Replies go straight back to the client. What a client may ask of an account is <see cref="ClientCallPolicy"/>'s.
 /// </summary>
-public sealed class BankGateway : ReceiveActor
+public sealed partial class BankGateway : ReceiveActor
 {
     private readonly IActorRef _registry;
     private readonly IActorRef _accounts;
@@ -37,18 +38,14 @@ public sealed class BankGateway : ReceiveActor
         _faultInjection = AccountSettings.From(Context.System).AllowFaultInjection;
         _self = Cluster.Get(Context.System).SelfAddress;
 
-        Receive<AccountRequest>(request =>
-        {
-            if (request.Command is Deposit or Withdraw or GetBalance)
-                _accounts.Forward(request);
-            else
-                Sender.Tell(new Rejected(ErrorKind.Usage, nameof(ErrorKind.Usage),
-                    $"{request.Command.GetType().Name} goes through the registry, not straight to an account"));
-        });
-        Receive<CorrelatedAccountRequest>(Correlated);
+        ReceiveAccountCalls();
         Receive<OpenActor>(m => _registry.Forward(m));
         Receive<GetActor>(m => _registry.Forward(m));
-        Receive<KillActor>(m => _registry.Forward(m));
+        Receive<KillActor>(kill =>
+        {
+            _names.Forget(kill.Name);
+            _registry.Forward(kill);
+        });
         Receive<ListActors>(m => _registry.Forward(m));
         Receive<OwnerEnded>(m => _registry.Forward(m));
         Receive<OwnerHeartbeat>(m => _registry.Forward(m));
@@ -93,50 +90,10 @@ public sealed class BankGateway : ReceiveActor
         Action killNode) =>
         Props.Create(() => new BankGateway(registry, accounts, transfers, inspector, timeout, killNode));
 
-    /// <summary>Finds the live actor behind the name, then tells its account to crash on its next calls.</summary>
+    /// <summary>This node's state store, for its progress and for fault injection into its workers.</summary>
     private static IActorRef StateStore() => ActorRegistry.For(Context.System).Get<StateStoreKey>();
 
-    /// <summary>
-    /// A client's account call under its correlation id. Answered only when the account answers: on silence the client
-    /// sends the call again (same request id, applied once), as it does for an uncorrelated call.
-    /// </summary>
-    private void Correlated(CorrelatedAccountRequest call)
-    {
-        var id = call.Id;
-        var replyTo = Sender;
-        if (call.Request.Command is not (Deposit or Withdraw or GetBalance))
-        {
-            replyTo.Tell(new CorrelatedAccountReply(id, null, new Rejected(ErrorKind.Usage, nameof(ErrorKind.Usage),
-                $"{call.Request.Command.GetType().Name} goes through the registry, not straight to an account")));
-            return;
-        }
-
-        _ = AnswerAsync(_accounts, call.Request, _timeout);
-
-        // Touches no state of the gateway: only the call's id and where its answer goes.
-        async Task AnswerAsync(IActorRef accounts, AccountRequest request, TimeSpan timeout)
-        {
-            object answer;
-            try
-            {
-                answer = await accounts.Ask<object>(request, timeout);
-            }
-            catch (Exception)
-            {
-                // No answer (a timeout, a failure): the client hears silence and sends the call again.
-                return;
-            }
-
-            replyTo.Tell(answer switch
-            {
-                AccountReply reply => new CorrelatedAccountReply(id, reply, null),
-                Rejected rejected => new CorrelatedAccountReply(id, null, rejected),
-                var other => new CorrelatedAccountReply(id, null, new Rejected(ErrorKind.ClusterUnreachable, "Unexpected",
-                    $"the account answered {other.GetType().Name}")),
-            });
-        }
-    }
-
+    /// <summary>Finds the live actor behind the name, then tells its account to crash on its next calls.</summary>
     private void Crash(CrashActor crash)
     {
         if (!_faultInjection)

@@ -133,6 +133,9 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["stored-accounts"] = typeof(StoredAccounts),
         ["correlated-account-request"] = typeof(CorrelatedAccountRequest),
         ["correlated-account-reply"] = typeof(CorrelatedAccountReply),
+        // account calls by name, resolved at the gateway (wire)
+        ["named-account-request"] = typeof(NamedAccountRequest),
+        ["correlated-named-account-request"] = typeof(CorrelatedNamedAccountRequest),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();

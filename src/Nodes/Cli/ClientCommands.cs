@@ -199,7 +199,7 @@ public sealed class ClientCommands(Output output)
         if (parsed.GetValue(FromStore))
             await StoredBalanceAsync(session, name);
         else
-            PrintBalance(name, await session.BalanceAsync(await session.GetActorAsync(name)));
+            PrintBalance(name, await session.BalanceAsync(name));
         return ExitCodes.Ok;
     }
 
@@ -209,8 +209,8 @@ public sealed class ClientCommands(Output output)
         var amount = parsed.GetValue(Amount);
         await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
         await using var session = client.OpenSession();
-        var account = await session.GetActorAsync(name);
-        PrintBalance(name, deposit ? await session.DepositAsync(account, amount) : await session.WithdrawAsync(account, amount));
+        // By name: the node's gateway resolves it, so the command costs one round trip.
+        PrintBalance(name, deposit ? await session.DepositAsync(name, amount) : await session.WithdrawAsync(name, amount));
         return ExitCodes.Ok;
     }
 
