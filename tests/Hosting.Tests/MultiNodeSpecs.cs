@@ -20,9 +20,9 @@ public sealed class MultiNodeSpecs(TwoNodeClusterFixture fixture) : BankNodeSpec
     private static readonly AccountOptions DetachedHundred = Hundred with { Detached = true };
 
     /// <summary>The seed: the registry runs here.</summary>
-    private BankHost A => Fixture.Cluster.Nodes[0];
+    private RunningNode A => Fixture.Cluster.Nodes[0];
 
-    private BankHost B => Fixture.Cluster.Nodes[1];
+    private RunningNode B => Fixture.Cluster.Nodes[1];
 
     [Fact]
     public async Task Accounts_opened_through_one_node_are_spread_over_both_nodes()

@@ -18,8 +18,8 @@ namespace Bank.Testing;
 /// </summary>
 public sealed class InProcessCluster : IAsyncDisposable
 {
-    private readonly List<BankHost> _nodes = [];
-    private readonly List<BankHost> _killed = [];
+    private readonly List<RunningNode> _nodes = [];
+    private readonly List<RunningNode> _killed = [];
     private readonly bool _ownsData;
     private readonly string _hocon;
     private readonly bool _allowFaultInjection;
@@ -36,10 +36,10 @@ public sealed class InProcessCluster : IAsyncDisposable
     public TempDataDirectory Data { get; }
 
     /// <summary>The first node: the seed and the oldest, where the registry runs.</summary>
-    public BankHost Seed => _nodes[0];
+    public RunningNode Seed => _nodes[0];
 
     /// <summary>The nodes that are up, in the order they joined.</summary>
-    public IReadOnlyList<BankHost> Nodes => _nodes;
+    public IReadOnlyList<RunningNode> Nodes => _nodes;
 
     /// <summary>Starts <paramref name="nodes"/> nodes that advertise what this machine has.</summary>
     /// <param name="hocon">Settings for every node, e.g. a short <c>bank.registry.snapshot-every</c>.</param>
@@ -72,7 +72,7 @@ public sealed class InProcessCluster : IAsyncDisposable
     /// A node advertising <paramref name="resources"/> (null: this machine's) joins; returns once every node sees all of
     /// them Up and the coordinator knows the account region of every cpu node, so that new accounts spread over them.
     /// </summary>
-    public async Task<BankHost> JoinAsync(string? resources = null)
+    public async Task<RunningNode> JoinAsync(string? resources = null)
     {
         ResourceSet? advertised = null;
         if (resources is not null)
@@ -89,7 +89,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             Resources = advertised,
             AllowFaultInjection = _allowFaultInjection,
         };
-        var node = await BankHost.StartAsync((builder, _) => builder
+        var node = await RunningNode.StartAsync((builder, _) => builder
             .WithBankNode(options)
             // Stopping the actor system alone does not leave the cluster: KillAsync's node vanishes as a killed process does.
             // A TestKit over a node waits longer than its 3 s default: persistence on a busy machine, nodes sharing one SQLite writer.
@@ -110,7 +110,7 @@ public sealed class InProcessCluster : IAsyncDisposable
     }
 
     /// <summary>The node leaves gracefully (as on Ctrl+C): its shards are handed off and its actor system stops.</summary>
-    public async Task LeaveAsync(BankHost node)
+    public async Task LeaveAsync(RunningNode node)
     {
         _nodes.Remove(node);
         await node.DisposeAsync();
@@ -123,7 +123,7 @@ public sealed class InProcessCluster : IAsyncDisposable
     /// off its shards. The others find it unreachable and the split brain resolver downs it (about 8 s, see
     /// hocon/cluster.hocon); returns once every other node has removed it.
     /// </summary>
-    public async Task KillAsync(BankHost node)
+    public async Task KillAsync(RunningNode node)
     {
         var self = Cluster.Get(node.System).SelfUniqueAddress;
         var address = self.Address;
@@ -142,10 +142,10 @@ public sealed class InProcessCluster : IAsyncDisposable
     }
 
     /// <summary>The node's cluster address, as `bank status` and `bank list` show it: akka.tcp://bank@127.0.0.1:PORT.</summary>
-    public static string AddressOf(BankHost node) => Cluster.Get(node.System).SelfAddress.ToString();
+    public static string AddressOf(RunningNode node) => Cluster.Get(node.System).SelfAddress.ToString();
 
     /// <summary>The node's "HOST:PORT", as `--address` and `--node` take it.</summary>
-    public static string HostPortOf(BankHost node)
+    public static string HostPortOf(RunningNode node)
     {
         var address = Cluster.Get(node.System).SelfAddress;
         return $"{address.Host}:{address.Port}";
@@ -153,7 +153,7 @@ public sealed class InProcessCluster : IAsyncDisposable
 
     /// <summary>A client session inside <paramref name="node"/> (the seed by default), as `bank demo` opens one: its
     /// actors that are not detached die with that node.</summary>
-    public BankSession NewSession(BankHost? node = null) => new((node ?? Seed).Gateway);
+    public BankSession NewSession(RunningNode? node = null) => new((node ?? Seed).Gateway);
 
     /// <summary>Stops every node still up (gracefully, the newest first) and deletes the data folder if it is the cluster's own.</summary>
     public async ValueTask DisposeAsync()

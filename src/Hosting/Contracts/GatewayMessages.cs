@@ -24,8 +24,7 @@ public sealed record NodeKilled(string Address) : IBankMessage;
 /// <summary>
 /// An account call from a client through ClusterClient, with the id its answer comes back under. A client sends all its
 /// account calls from one actor, so the cluster's receptionist keeps one response tunnel for the client; an Ask per
-/// call would make it create (and compile the props of) a tunnel actor per call, which caps a client at about 2,000
-/// calls a second.
+/// call would make it create a tunnel actor per call (docs/benchmarks.md has what that cost).
 /// </summary>
 public sealed record CorrelatedAccountRequest(long Id, AccountRequest Request) : IGatewayRequest;
 

@@ -50,7 +50,7 @@ public sealed class BankDashboard : IAsyncDisposable
     public string Url { get; }
 
     /// <summary>Starts Kestrel on the node's behalf; a port that is taken fails here, before anything is served.</summary>
-    public static async Task<BankDashboard> StartAsync(BankHost node, DashboardOptions options, CancellationToken cancellationToken = default)
+    public static async Task<BankDashboard> StartAsync(RunningNode node, DashboardOptions options, CancellationToken cancellationToken = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -89,7 +89,7 @@ public sealed class BankDashboard : IAsyncDisposable
         return new BankDashboard(app, operations, $"http://{options.Host}:{options.Port}");
     }
 
-    private static async Task<object> StateAsync(BankHost node, OperationsCounter operations, TimeSpan timeout, CancellationToken ct)
+    private static async Task<object> StateAsync(RunningNode node, OperationsCounter operations, TimeSpan timeout, CancellationToken ct)
     {
         await using var session = new BankSession(node.Gateway);
         var view = session.ClusterViewAsync(ct);

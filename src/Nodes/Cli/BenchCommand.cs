@@ -78,7 +78,7 @@ public sealed class BenchCommand(Output output)
         var store = parsed.GetValue(StateStore) ?? "on";
         if (store is not ("on" or "off")) throw new UsageException($"--state-store must be on or off, not '{TextEcho.OneLine(store)}'");
 
-        BankHost? node = null;
+        RunningNode? node = null;
         BankClient? client = null;
         string where;
         string journalKind;
@@ -94,7 +94,7 @@ public sealed class BenchCommand(Output output)
             {
                 var (persistence, data) = JournalOptions.From(parsed);
                 if (persistence.Journal == JournalKind.Postgres) await persistence.EnsureReachableAsync();
-                node = await BankHost.StartAsync((builder, _) => builder
+                node = await RunningNode.StartAsync((builder, _) => builder
                     .WithBankNode(new BankNodeOptions { Port = 0, Persistence = persistence })
                     .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend));
                 where = $"embedded node, journal {data}";

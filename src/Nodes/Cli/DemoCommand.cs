@@ -41,7 +41,7 @@ public sealed class DemoCommand(TextWriter output)
         var (persistence, where) = JournalOptions.From(parsed);
 
         output.WriteLine($"bank demo: the Remote Actors chapter on an embedded one-node cluster; data in {where}");
-        await using var node = await BankHost.StartAsync(new BankNodeOptions
+        await using var node = await RunningNode.StartAsync(new BankNodeOptions
         {
             Port = 0,
             Persistence = persistence,

@@ -108,7 +108,7 @@ public sealed class StartCommand(Output output)
 
         // What this machine has (nvidia-smi for GPUs), overridden by --resources.
         var resources = (await Hosting.Resources.NodeResources.DetectAsync()).Merge(overrides);
-        await using var node = await BankHost.StartAsync(new BankNodeOptions
+        await using var node = await RunningNode.StartAsync(new BankNodeOptions
         {
             Hostname = hostname,
             Port = port,

@@ -13,7 +13,7 @@ public class BankNodeFixture : IAsyncLifetime
     public InProcessCluster Cluster => _cluster ?? throw new InvalidOperationException("The cluster has not started");
 
     /// <summary>The seed node, where the class's TestKit runs.</summary>
-    public BankHost Node => Cluster.Seed;
+    public RunningNode Node => Cluster.Seed;
 
     public TempDataDirectory Data => Cluster.Data;
 

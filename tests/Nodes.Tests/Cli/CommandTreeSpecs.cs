@@ -113,7 +113,7 @@ public sealed class CommandTreeSpecs
     [Fact]
     public void Docs_cli_md_is_what_the_command_tree_prints()
     {
-        var path = Path.Combine(RepositoryRoot(), "docs", "cli.md");
+        var path = Path.Combine(Repository.Root, "docs", "cli.md");
         var expected = CommandTree.Markdown();
 
         Assert.True(File.Exists(path), $"{path} is missing: run `dotnet run --project src/Nodes -- help-markdown docs/cli.md`");
@@ -142,11 +142,4 @@ public sealed class CommandTreeSpecs
         Assert.Equal("NAME   STATE  ID\nalice  ALIVE  1\nb      DEAD   22\n", stdout.ToString().ReplaceLineEndings("\n"));
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var at = new DirectoryInfo(AppContext.BaseDirectory); at is not null; at = at.Parent)
-            if (File.Exists(Path.Combine(at.FullName, "Akka.sln")))
-                return at.FullName;
-        throw new InvalidOperationException($"no Akka.sln above {AppContext.BaseDirectory}");
-    }
 }

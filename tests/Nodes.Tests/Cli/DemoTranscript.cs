@@ -17,7 +17,7 @@ public static partial class DemoTranscript
     /// <summary>The README's fenced block that starts with the demo's first line.</summary>
     public static string[] Readme()
     {
-        var readme = Path.Combine(RepositoryRoot(), "README.md");
+        var readme = Path.Combine(Repository.Root, "README.md");
         var lines = File.ReadAllLines(readme);
         var start = Array.FindIndex(lines, l => l.StartsWith("bank demo: ", StringComparison.Ordinal));
         Assert.True(start > 0 && lines[start - 1].StartsWith("```", StringComparison.Ordinal),
@@ -76,13 +76,6 @@ public static partial class DemoTranscript
             $"{run} run printed {actual.Length} line(s), the README's transcript has {expected.Length}; the demo printed:\n{string.Join('\n', actual)}");
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-            if (File.Exists(Path.Combine(folder.FullName, "Akka.sln")) && File.Exists(Path.Combine(folder.FullName, "README.md")))
-                return folder.FullName;
-        throw new InvalidOperationException($"no folder above {AppContext.BaseDirectory} holds Akka.sln and README.md");
-    }
 
     [GeneratedRegex("[0-9a-f]{32}")]
     private static partial Regex Id();

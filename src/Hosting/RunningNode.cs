@@ -10,12 +10,12 @@ using Bank.Hosting.Contracts;
 namespace Bank.Hosting;
 
 /// <summary>A Bank node on the generic host, started and Up in its cluster: what `bank` and the specs run.</summary>
-public sealed class BankHost : IAsyncDisposable
+public sealed class RunningNode : IAsyncDisposable
 {
     private readonly IHost _host;
     private IDisposable? _dataFolderLock;
 
-    private BankHost(IHost host)
+    private RunningNode(IHost host)
     {
         _host = host;
         System = host.Services.GetRequiredService<ActorSystem>();
@@ -35,7 +35,7 @@ public sealed class BankHost : IAsyncDisposable
     public IBankGateway Gateway { get; }
 
     /// <summary>Starts a node composed by <see cref="BankNodeHostingExtensions.WithBankNode"/>, logging warnings to stderr.</summary>
-    public static async Task<BankHost> StartAsync(BankNodeOptions options, CancellationToken cancellationToken = default)
+    public static async Task<RunningNode> StartAsync(BankNodeOptions options, CancellationToken cancellationToken = default)
     {
         var persistence = options.Persistence ?? BankPersistenceOptions.FromConfig(Configuration.BankHocon.Defaults);
         await persistence.EnsureReachableAsync(cancellationToken);
@@ -63,7 +63,7 @@ public sealed class BankHost : IAsyncDisposable
     }
 
     /// <summary>Starts a node composed by <paramref name="configureAkka"/> and waits until it is Up.</summary>
-    public static async Task<BankHost> StartAsync(Action<AkkaConfigurationBuilder, IServiceProvider> configureAkka,
+    public static async Task<RunningNode> StartAsync(Action<AkkaConfigurationBuilder, IServiceProvider> configureAkka,
         Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default)
     {
         var host = new HostBuilder()
@@ -73,7 +73,7 @@ public sealed class BankHost : IAsyncDisposable
         try
         {
             await host.StartAsync(cancellationToken);
-            var node = new BankHost(host);
+            var node = new RunningNode(host);
             var joinTimeout = node.System.Settings.Config.GetTimeSpan("bank.node.join-timeout", TimeSpan.FromSeconds(30));
             await node.System.WhenUpAsync().WaitAsync(joinTimeout, cancellationToken);
             return node;
