@@ -62,7 +62,7 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
 
     /// <summary>
     /// The resources the current incarnation asked for (see <see cref="Placement"/>); null when it asked for none. An
-    /// account that holds resources runs only where the registry placed it.
+    /// account that holds resources runs only where it was placed.
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, decimal>? Resources { get; init; }

@@ -63,7 +63,7 @@ public sealed partial record AccountSupervision<TCall>
     /// <summary>
     /// The placed node did not answer. While it is Up, it is asked again; once it is gone, the account is placed again
     /// (when its incarnation is known to hold resources), or the calls waiting for it are told to try again: an open
-    /// the registry placed there must never run anywhere else.
+    /// placed there must never run anywhere else.
     /// </summary>
     private AccountSupervision<TCall> StartThereTimeout(StartThereTimedOut timedOut, List<ISupervisionEffect> fx, DateTimeOffset now)
     {

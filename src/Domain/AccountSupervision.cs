@@ -36,7 +36,7 @@ public sealed record InstanceState(int Generation, string Node, bool Running, bo
 }
 
 /// <summary>Where the incarnation must run, as far as the registry said.</summary>
-/// <param name="HoldsResources">It asked for resources, so it runs only where the registry placed it.</param>
+/// <param name="HoldsResources">It asked for resources, so it runs only where it was placed.</param>
 /// <param name="Known">The registry said where (or the open named it).</param>
 /// <param name="Node">The node it must run on; null: this one.</param>
 /// <param name="Pending">No node has its resources free: since when, and why.</param>
@@ -80,7 +80,7 @@ public sealed record SupervisionDecision<TCall>(AccountSupervision<TCall> Next, 
 /// <item>max task retries: calls in flight during a crash are resent after the restart while their retries last,
 /// else answered ActorDied. A resent deposit carries its request id, so the account applies it once.</item>
 /// </list>
-/// An incarnation that holds resources runs where the registry placed it; when that node leaves, the instance moves to
+/// An incarnation that holds resources runs where it was placed; when that node leaves, the instance moves to
 /// the node placed next (calls wait, and are resent); while no node fits, calls fail after the pending timeout.
 /// Time is an input: nothing here reads a clock.
 /// </summary>

@@ -103,9 +103,14 @@ public sealed record PlacementBook(
     public ResourceSet Used(string node) =>
         Reservations.Values.Where(r => r.Node == node).Aggregate(ResourceSet.Empty, (sum, r) => sum.Plus(r.Resources));
 
-    /// <summary>An open to place: on a node that has its resources free now, else it waits.</summary>
+    /// <summary>
+    /// An open to place: on a node that has its resources free now, else it waits. An open asked again (a resent open)
+    /// keeps what it has: placing it twice could choose a second node while the registry creates it on the first.
+    /// </summary>
     public (PlacementBook Book, PlacementOutcome? Placed) Place(Reservation open, PlacementNodes nodes) =>
-        Placement.Choose(Candidates(nodes), open.Resources) is { } node
+        Reservations.TryGetValue(open.Id, out var known)
+            ? (this, known.Node is { } placedOn ? new OpenPlacedOn(open.Id, placedOn) : null)
+            : Placement.Choose(Candidates(nodes), open.Resources) is { } node
             ? (Reserved(open with { Node = node, IsOpen = false }), new OpenPlacedOn(open.Id, node))
             : (Reserved(open with { Node = null, IsOpen = true }), null);
 
@@ -138,7 +143,7 @@ public sealed record PlacementBook(
     }
 
     /// <summary>
-    /// An account asks where its incarnation runs. <paramref name="leaving"/>: a node whose host released the instance
+    /// An account asks where its incarnation runs. <paramref name="leaving"/>: a node whose PlacedInstances released the instance
     /// because it is shutting down; no new placement goes there. An actor whose node is leaving or gone is placed again.
     /// </summary>
     public (PlacementBook Book, WhereAnswer Answer) Where(string key, string id, string? leaving, PlacementNodes nodes, DateTimeOffset now)
@@ -159,6 +164,15 @@ public sealed record PlacementBook(
                 Placement.NoNodeFits(reservation.Name, reservation.Resources, book.Candidates(nodes), now - reservation.Since), reservation.Since));
         return (book.Reserved(reservation with { Node = node }), new RunsOn(node, Moved: true));
     }
+
+    /// <summary>
+    /// A move the registry did not journal is undone: the actor waits for a node again, so the next question places it
+    /// again and asks the registry to record that, instead of answering a node nothing recorded.
+    /// </summary>
+    public PlacementBook MoveNotRecorded(string id) =>
+        Reservations.TryGetValue(id, out var reservation) && reservation.Node is not null
+            ? Reserved(reservation with { Node = null })
+            : this;
 
     /// <summary>What is held on every Up node and every node an actor holds something on, and how many wait for a node.</summary>
     public (IReadOnlyList<NodeHeld> Nodes, int Waiting) Held(PlacementNodes nodes)

@@ -25,6 +25,35 @@ public sealed class PlacementBookSpecs
         reports.Aggregate(PlacementBook.Empty, (book, r) => book.Reported(r.Node, r.Resources, nodes));
 
     [Fact]
+    public void An_open_asked_again_keeps_its_node_and_holds_its_resources_once()
+    {
+        var nodes = Cluster(GpuNode, OtherGpuNode);
+        var book = Book(nodes, (GpuNode, Gpus), (OtherGpuNode, Gpus));
+        (book, var first) = book.Place(Open("a", Placement.Request(numGpus: 3)), nodes);
+        var node = Assert.IsType<OpenPlacedOn>(first).Node;
+
+        (book, var again) = book.Place(Open("a", Placement.Request(numGpus: 3)), nodes);
+
+        Assert.Equal(new OpenPlacedOn("a", node), again);
+        Assert.Equal(3m, book.Used(node)[ResourceSet.Gpu]);
+        Assert.Equal(0m, book.Used(node == GpuNode ? OtherGpuNode : GpuNode)[ResourceSet.Gpu]);
+    }
+
+    [Fact]
+    public void A_move_the_registry_did_not_record_is_placed_and_reported_as_a_move_again()
+    {
+        var nodes = Cluster(GpuNode, OtherGpuNode);
+        var book = Book(nodes, (GpuNode, Gpus), (OtherGpuNode, Gpus));
+        book = book.Reserved(new Reservation("a", "actor-a", "key-a", Placement.Request(numGpus: 1), GpuNode, Now, IsOpen: false));
+        (book, var moved) = book.Where("key-a", "a", leaving: GpuNode, nodes, Now);
+        Assert.Equal(new RunsOn(OtherGpuNode, Moved: true), moved);
+
+        (book, var asked) = book.MoveNotRecorded("a").Where("key-a", "a", leaving: null, nodes, Now);
+
+        Assert.Equal(new RunsOn(OtherGpuNode, Moved: true), asked);
+    }
+
+    [Fact]
     public void An_open_is_placed_on_a_node_that_has_its_resources_free_and_holds_them_there()
     {
         var nodes = Cluster(CpuNode, GpuNode);

@@ -49,9 +49,6 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
 
     public static Props PropsFor(string key, AccountSettings settings) => settings.PropsOf<AccountSupervisor>(key, settings);
 
-    /// <summary>Kept for the gateway, which refuses chaos on a node without fault injection in the same words.</summary>
-    public static Rejected FaultInjectionRefused(string node) => FaultInjection.Refused(node);
-
     protected override void PreStart()
     {
         ActorRegistry.For(Context.System).TryGet<NameRegistryKey>(out _registry);

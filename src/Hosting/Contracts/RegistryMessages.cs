@@ -63,7 +63,7 @@ public sealed record ActorFailureRecorded(string Key, string Id) : IBankMessage;
 // Placement of actors that hold resources.
 
 /// <summary>An account's entity asks where its incarnation must run (after it woke, or lost its node).</summary>
-/// <param name="Leaving">A node whose host released the instance because it is shutting down: not to be chosen again.</param>
+/// <param name="Leaving">A node whose PlacedInstances released the instance because it is shutting down: not to be chosen again.</param>
 public sealed record WhereToRun(string Key, string Incarnation, string? Leaving = null) : IBankMessage;
 
 /// <summary>Run the account on <paramref name="Node"/>: its resources are reserved there.</summary>

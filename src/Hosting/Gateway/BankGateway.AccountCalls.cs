@@ -1,5 +1,6 @@
 using Bank.Domain;
 using Akka.Actor;
+using Akka.Event;
 using Bank.Hosting.Contracts;
 
 namespace Bank.Hosting.Gateway;
@@ -16,6 +17,12 @@ public sealed partial class BankGateway
 
     private readonly NameCache _names = new(NameCacheCapacity);
 
+    // The incarnation each recent request id went to: a resend goes there again and never to a later holder of the name,
+    // which a request id cannot protect (request ids are remembered per account).
+    private readonly RecentReplies<ActorInfo> _sentTo = new(NameCacheCapacity);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
     private void ReceiveAccountCalls()
     {
         Receive<AccountRequest>(request =>
@@ -28,6 +35,7 @@ public sealed partial class BankGateway
         Receive<CorrelatedNamedAccountRequest>(call => CallByName(call.Request, Sender, answer => Correlate(call.Id, answer)));
         Receive<NameResolved>(resolved => _names.Remember(resolved.Actor));
         Receive<NameGone>(gone => _names.Forget(gone.Name, gone.Id));
+        Receive<RequestSentTo>(sent => _sentTo.Add(sent.RequestId, sent.Actor));
     }
 
     /// <summary>
@@ -72,19 +80,26 @@ public sealed partial class BankGateway
             return;
         }
 
-        var lookup = new NameLookup(_registry, _accounts, Self, _timeout);
-        _ = AnswerAsync(_names.Find(call.Name));
+        var requestId = RequestIdOf(call.Command);
+        var log = _log;
+        var lookup = new NameLookup(_registry, _accounts, Self, _timeout, requestId);
+        _ = _sentTo.Find(requestId) is { } sentBefore ? AnswerAsync(sentBefore, resend: true) : AnswerAsync(_names.Find(call.Name), resend: false);
 
-        async Task AnswerAsync(ActorInfo? remembered)
+        async Task AnswerAsync(ActorInfo? remembered, bool resend)
         {
             object answer;
             try
             {
-                answer = await lookup.CallAsync(call, remembered);
+                answer = resend ? await lookup.CallAgainAsync(call, remembered!) : await lookup.CallAsync(call, remembered);
             }
-            catch (Exception)
+            catch (AskTimeoutException)
             {
                 // Silence, as for a call by incarnation: the client sends the call again under the same request id.
+                return;
+            }
+            catch (Exception e)
+            {
+                log.Warning("Call by name on {Name} got no answer: {Error}", call.Name, e.Message);
                 return;
             }
 
@@ -106,12 +121,25 @@ public sealed partial class BankGateway
     /// <summary>The incarnation the name stood for answered that it is gone.</summary>
     private sealed record NameGone(string Name, string Id);
 
+    /// <summary>A call by name under this request id went to this incarnation.</summary>
+    private sealed record RequestSentTo(string RequestId, ActorInfo Actor);
+
+    private static string? RequestIdOf(Domain.IAccountCommand command) => command switch
+    {
+        Deposit deposit => deposit.RequestId,
+        Withdraw withdraw => withdraw.RequestId,
+        _ => null,
+    };
+
     /// <summary>
     /// One call by name, run outside the gateway's context: it reads nothing of the gateway's and tells it what it learns
     /// about names, in messages.
     /// </summary>
-    private sealed class NameLookup(IActorRef registry, IActorRef accounts, IActorRef gateway, TimeSpan timeout)
+    private sealed class NameLookup(IActorRef registry, IActorRef accounts, IActorRef gateway, TimeSpan timeout, string? requestId)
     {
+        /// <summary>A resend goes only to the incarnation its first attempt went to: gone, it is answered as gone.</summary>
+        public Task<object> CallAgainAsync(NamedAccountRequest call, ActorInfo sentBefore) => CallCurrentAsync(call, sentBefore);
+
         /// <summary>
         /// Calls the incarnation the name stands for. A <paramref name="remembered"/> one that answers it is gone may be
         /// stale (killed or reopened since): then the name is looked up, and called again only if it now stands for
@@ -128,6 +156,7 @@ public sealed partial class BankGateway
 
             var answer = await AskAsync(remembered, call.Command);
             if (!ClientCallPolicy.IsGone(answer)) return answer;
+            // Gone, so not applied there: this attempt may still go to the name's next holder.
             gateway.Tell(new NameGone(remembered.Name, remembered.Id));
             return await ResolveAsync(call.Name) switch
             {
@@ -153,7 +182,10 @@ public sealed partial class BankGateway
             return found;
         }
 
-        private Task<object> AskAsync(ActorInfo actor, Domain.IAccountCommand command) =>
-            accounts.Ask<object>(new AccountRequest(actor.Key, actor.Id, command), timeout);
+        private Task<object> AskAsync(ActorInfo actor, Domain.IAccountCommand command)
+        {
+            if (requestId is not null) gateway.Tell(new RequestSentTo(requestId, actor));
+            return accounts.Ask<object>(new AccountRequest(actor.Key, actor.Id, command), timeout);
+        }
     }
 }

@@ -61,7 +61,7 @@ public sealed partial class BankGateway : ReceiveActor
         Receive<CrashOnNextBatch>(m =>
         {
             if (_faultInjection) StateStore().Forward(m);
-            else Sender.Tell(AccountSupervisor.FaultInjectionRefused(_self.ToString()));
+            else Sender.Tell(FaultInjection.Refused(_self.ToString()));
         });
         Receive<GetStoredAccounts>(get =>
         {
@@ -98,7 +98,7 @@ public sealed partial class BankGateway : ReceiveActor
     {
         if (!_faultInjection)
         {
-            Sender.Tell(AccountSupervisor.FaultInjectionRefused(_self.ToString()));
+            Sender.Tell(FaultInjection.Refused(_self.ToString()));
             return;
         }
 
@@ -118,7 +118,7 @@ public sealed partial class BankGateway : ReceiveActor
     {
         if (!_faultInjection)
         {
-            Sender.Tell(AccountSupervisor.FaultInjectionRefused(_self.ToString()));
+            Sender.Tell(FaultInjection.Refused(_self.ToString()));
             return;
         }
 

@@ -86,6 +86,13 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
             if (placed is not null) Tell(placed);
         });
         Receive<ReleasePlacement>(release => _book = _book.Released(release.Id));
+        Receive<MoveAnswered>(answered =>
+        {
+            if (answered.NotRecorded is { } id) _book = _book.MoveNotRecorded(id);
+            answered.ReplyTo.Tell(answered.Answer);
+        });
+        // The registry acknowledges every recorded move; only the moves an account waits on need the answer.
+        Receive<PlacementRecorded>(_ => { });
         Receive<WhereToRun>(Where);
         Receive<GetReservations>(_ =>
         {
@@ -176,9 +183,12 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
             case RunsOn moved:
                 // Journaled by the registry before the account hears of it, so a failover finds the actor where it runs.
                 var reservation = _book.Reservations[where.Incarnation];
+                var replyTo = Sender;
                 _registry.Ask<PlacementRecorded>(new RecordPlacement(reservation.Name, reservation.Id, moved.Node), _settings.AskTimeout)
-                    .PipeTo(Sender, success: _ => new RunAt(where.Key, where.Incarnation, moved.Node),
-                        failure: e => new PlacementPending(where.Key, where.Incarnation, $"the registry did not record the placement: {e.Message}", now));
+                    .PipeTo(Self, success: _ => new MoveAnswered(replyTo, new RunAt(where.Key, where.Incarnation, moved.Node), null),
+                        failure: e => new MoveAnswered(replyTo,
+                            new PlacementPending(where.Key, where.Incarnation, $"the registry did not record the placement: {e.Message}", now),
+                            where.Incarnation));
                 break;
             case WaitsForNode waits:
                 Sender.Tell(new PlacementPending(where.Key, where.Incarnation, waits.Reason, waits.Since));
@@ -212,6 +222,9 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
     }
 
     private sealed record RegistryFound(IActorRef Registry);
+
+    /// <summary>The registry's answer to a move an account waits on: what to tell it, and the move to undo if not recorded.</summary>
+    private sealed record MoveAnswered(IActorRef ReplyTo, object Answer, string? NotRecorded);
 
     private sealed record NodeReported(string Node, ResourceSet Resources);
 

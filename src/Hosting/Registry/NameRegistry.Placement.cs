@@ -49,11 +49,6 @@ public sealed partial class NameRegistry
             if (Coordinator.IsNobody()) Sender.Tell(new NotPlaced(where.Key, where.Incarnation));
             else Coordinator.Forward(where);
         });
-        Command<GetReservations>(get =>
-        {
-            if (Coordinator.IsNobody()) Sender.Tell(new Reservations([], 0));
-            else Coordinator.Forward(get);
-        });
     }
 
     /// <summary>An open that holds resources waits for the coordinator to find it a node.</summary>

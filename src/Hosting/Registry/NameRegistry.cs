@@ -135,10 +135,12 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         var command = new OpenName(open.Name, open.Key, open.Detached, open.GetIfExists, open.Owner, open.RequestId, open.MaxRestarts,
             open.MaxTaskRetries, ResourceSet.From(open.Resources), Guid.NewGuid().ToString("N"), Guid.NewGuid().ToString("N"));
         var decision = _state.Decide(command, DateTimeOffset.UtcNow);
-        if (decision.Changes.OfType<OpenReserved>().Any()) _opens.Start(open, Sender);
+        var reserved = decision.Changes.OfType<OpenReserved>().Any();
+        if (reserved) _opens.Start(open, Sender);
         Execute(decision, Sender);
-        // It holds resources: it starts on a node that has them free, else it waits (PENDING_CREATION) for one.
-        if (!decision.Create && _state.Pending.TryGetValue(open.Name, out var pending) && pending.WaitsForNode) Reserve(pending);
+        // A new open that holds resources starts on a node that has them free, else it waits (PENDING_CREATION) for one;
+        // a resent or refused open of a waiting name asks for nothing again.
+        if (reserved && !decision.Create && _state.Pending.TryGetValue(open.Name, out var pending) && pending.WaitsForNode) Reserve(pending);
     }
 
     /// <summary>Opens the account of an open under way, on the node chosen for its resources when it holds any.</summary>

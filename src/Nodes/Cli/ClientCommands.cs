@@ -314,7 +314,7 @@ public sealed class ClientCommands(Output output)
         var rows = RowsWithBalance(await stored);
         var runsOn = await running;
         // A plain account runs where sharding keeps its entity, which moves on a failover; one with resources runs
-        // where the registry placed it.
+        // where it was placed.
         actors = [.. actors.Select(a => a.State == ActorState.Alive && a.Resources is null && runsOn.TryGetValue(a.Key, out var node) ? a with { Node = node } : a)];
         decimal?[] balance = [.. actors.Select(a => a.State != ActorState.Dead && rows.TryGetValue(a.Key, out var row) ? row.Balance : (decimal?)null)];
         var lag = (await stored).Lag;

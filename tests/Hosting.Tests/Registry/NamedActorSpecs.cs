@@ -105,6 +105,24 @@ public class NamedActorSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNodeFix
     }
 
     [Fact]
+    public async Task A_call_by_name_resent_after_the_name_went_to_another_account_is_answered_ActorDied_and_applied_once()
+    {
+        await using var session = NewSession();
+        var name = Unique("moved-on");
+        await session.OpenAsync(name, new AccountOptions(100m, 0m) { Key = Unique("key") });
+        var requestId = Unique("req");
+        // The first attempt is applied, and its answer is what a client whose reply was lost never saw.
+        Assert.Equal(110m, await session.DepositAsync(name, 10m, requestId));
+        await session.KillAsync(name);
+        var other = await session.OpenAsync(name, new AccountOptions(7m, 0m) { Key = Unique("key") });
+
+        var resent = await Assert.ThrowsAsync<BankException>(() => session.DepositAsync(name, 10m, requestId));
+
+        Assert.Equal(ErrorKind.ActorDied, resent.Kind);
+        Assert.Equal(7m, await session.BalanceAsync(other));
+    }
+
+    [Fact]
     public async Task A_call_by_an_unknown_name_fails_with_ActorNotFound()
     {
         await using var session = NewSession();
