@@ -134,7 +134,10 @@ public sealed partial record AccountSupervision<TCall> where TCall : class
         {
             case CallArrived<TCall> call:
                 var placed = PlaceOpen(call);
-                var tracked = placed.Track(call.Caller, call.Command, send: running && placed.Target == placed.Instance.Node, fx);
+                var send = running && placed.Target == placed.Instance.Node;
+                var tracked = placed.Track(call.Caller, call.Command, send, fx);
+                // The common case, an instance running ready where it must: the call went at once and there is nothing to settle.
+                if (send && ReferenceEquals(placed, this) && IsSettledRunning) return tracked;
                 return (running ? tracked : tracked.FailCallsIfPendingTooLong(fx, now)).Settle(fx, now);
             case InstanceAnswered answered:
                 return Answered(answered.Seq, fx, now);
@@ -190,18 +193,27 @@ public sealed partial record AccountSupervision<TCall> where TCall : class
         }
     }
 
+    /// <summary>What <see cref="Settle"/> would leave as it is: running ready where it must, nothing pending or draining.</summary>
+    private bool IsSettledRunning =>
+        !End.Draining && Placement.Pending is null && (!Placement.HoldsResources || Placement.Known) && Instance.Ready && !Budget.Restarting;
+
     private AccountSupervision<TCall> Track(TCall? caller, IAccountCommand command, bool send, List<ISupervisionEffect> fx)
     {
         var seq = LastSeq + 1;
-        var call = new SupervisedCallEntry<TCall>(caller, command, Incarnation);
-        var next = this with { LastSeq = seq, Calls = Calls.Add(seq, call) };
-        return send ? next.Send(seq, call, fx) : next;
+        if (!send) return this with { LastSeq = seq, Calls = Calls.Add(seq, new SupervisedCallEntry<TCall>(caller, command, Incarnation)) };
+        // Sent at once: recorded as sent, one copy of the state rather than two.
+        var sent = new SupervisedCallEntry<TCall>(caller, command, Incarnation, Sent: true);
+        var crash = CrashDue(sent);
+        fx.Add(new SendToInstance<TCall>(seq, sent, crash));
+        return this with { LastSeq = seq, Calls = Calls.Add(seq, sent), CrashesToInject = crash ? CrashesToInject - 1 : CrashesToInject };
     }
+
+    // Reads (a dashboard's, `bank list`'s) do not use up injected crashes: the caller's next change does.
+    private bool CrashDue(SupervisedCallEntry<TCall> call) => call.Caller is not null && CrashesToInject > 0 && call.Command is not GetBalance;
 
     private AccountSupervision<TCall> Send(long seq, SupervisedCallEntry<TCall> call, List<ISupervisionEffect> fx)
     {
-        // Reads (a dashboard's, `bank list`'s) do not use up injected crashes: the caller's next change does.
-        var crash = call.Caller is not null && CrashesToInject > 0 && call.Command is not GetBalance;
+        var crash = CrashDue(call);
         var sent = call with { Sent = true };
         fx.Add(new SendToInstance<TCall>(seq, sent, crash));
         return this with { Calls = Calls.SetItem(seq, sent), CrashesToInject = crash ? CrashesToInject - 1 : CrashesToInject };
