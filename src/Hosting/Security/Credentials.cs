@@ -59,13 +59,12 @@ internal static class Credentials
         return new CredentialClaims(fields[0], role, fields[2], DateTimeOffset.FromUnixTimeSeconds(seconds));
     }
 
-    /// <summary>Only the canonical encoding: a credential has exactly one spelling.</summary>
+    /// <summary>Base64Url refuses set padding bits, so a credential has exactly one spelling.</summary>
     private static byte[]? Decode(string text)
     {
         try
         {
-            var bytes = Base64Url.DecodeFromChars(text);
-            return Base64Url.EncodeToString(bytes) == text ? bytes : null;
+            return Base64Url.DecodeFromChars(text);
         }
         catch (FormatException)
         {

@@ -53,6 +53,16 @@ public sealed class CredentialVerifierSpecs(IssuedCertificates issued) : IClassF
         Assert.Equal(BankRole.Client, verifier.Verify(credential));
     }
 
+    [Fact]
+    public void A_credential_has_one_spelling()
+    {
+        // The signature's 64 bytes leave 4 unused bits in its last base64url character: setting one spells the same bytes.
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        var credential = ClientCredential;
+        var respelled = credential[..^1] + alphabet[alphabet.IndexOf(credential[^1]) ^ 1];
+        Assert.Null(new CredentialVerifier(issued.Authority).Verify(respelled));
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]
