@@ -72,10 +72,20 @@ public sealed partial class RunningNode : IAsyncDisposable
             .Build();
         try
         {
-            await host.StartAsync(cancellationToken);
+            try
+            {
+                await host.StartAsync(cancellationToken);
+            }
+            catch (Exception) when (StopReasonOf(host) is { } why)
+            {
+                throw StoppedBeforeJoining(why);
+            }
+
             var node = new RunningNode(host);
             var joinTimeout = node.System.Settings.Config.GetTimeSpan("bank.node.join-timeout", TimeSpan.FromSeconds(30));
-            await node.System.WhenUpAsync().WaitAsync(joinTimeout, cancellationToken);
+            var up = node.System.WhenUpAsync();
+            if (await Task.WhenAny(up, node.System.WhenTerminated).WaitAsync(joinTimeout, cancellationToken) != up)
+                throw StoppedBeforeJoining(StopReasonOf(host) ?? "its actor system terminated");
             return node;
         }
         catch
@@ -84,6 +94,16 @@ public sealed partial class RunningNode : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Why the node's actor system is shutting down by itself, or null. Akka.Remote shuts a node down when the TLS
+    /// handshake with a peer it dialed fails (another CA's seed, a seed that is no node): that is said at once, in one
+    /// line, rather than at the join timeout.
+    /// </summary>
+    private static string? StopReasonOf(IHost host) =>
+        host.Services.GetService<ActorSystem>() is { } system ? CoordinatedShutdown.Get(system).ShutdownReason?.ToString() : null;
+
+    private static InvalidOperationException StoppedBeforeJoining(string why) => new($"the node stopped before joining its cluster: {why}");
 
     /// <summary>What a node's log leaves out, added to <paramref name="filter"/>.</summary>
     public static Akka.Event.LogFilterBuilder NodeLogFilter(Akka.Event.LogFilterBuilder filter) => filter

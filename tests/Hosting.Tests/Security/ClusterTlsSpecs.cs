@@ -85,6 +85,18 @@ public sealed class ClusterTlsSpecs : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_Bank_node_with_another_CAs_certificate_stops_at_once_saying_TLS_and_the_seed_stays_alone()
+    {
+        var cluster = await StartSeedAsync();
+
+        var stopped = await Assert.ThrowsAnyAsync<Exception>(() => cluster.JoinAsync(tls: Issue("other-ca", "stranger", BankRole.Node)));
+
+        Assert.IsNotType<TimeoutException>(stopped);
+        Assert.Contains("TLS handshake failed", stopped.Message);
+        Assert.Single(Cluster.Get(cluster.Seed.System).State.Members);
+    }
+
+    [Fact]
     public async Task A_node_without_a_certificate_never_becomes_a_member_of_a_TLS_cluster()
     {
         var seed = (await StartSeedAsync()).Seed;
