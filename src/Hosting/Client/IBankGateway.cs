@@ -66,16 +66,17 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
     }
 
     public Task<object> RequestAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
-        request is IGatewayRequest
+        ClientCallPolicy.IdRefusal(request) is { } badId ? Task.FromResult<object>(badId)
+        : request is IGatewayRequest
             // History, transfers and fault injection are the node's gateway's business, as for clients outside.
             ? AskAsync(NodeGateway, request, cancellationToken)
             : AskAsync(registry, request, cancellationToken, Patience.For(request, timeout, system));
 
     /// <summary>Straight to the shard region, past the gateway's mailbox, under the same policy as the gateway's.</summary>
     public Task<object> CallAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
-        ClientCallPolicy.Refusal(request.Command) is { } refused
-            ? Task.FromResult<object>(refused)
-            : AskAsync(accounts, request, cancellationToken);
+        ClientCallPolicy.Admit(request, out var refused) is { } admitted
+            ? AskAsync(accounts, admitted, cancellationToken)
+            : Task.FromResult<object>(refused!);
 
     /// <summary>Through this node's gateway, which resolves the name as it does for a client outside.</summary>
     public Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default) =>
