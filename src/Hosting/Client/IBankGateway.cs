@@ -74,9 +74,12 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
 
     /// <summary>Straight to the shard region, past the gateway's mailbox, under the same policy as the gateway's.</summary>
     public Task<object> CallAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
-        ClientCallPolicy.Admit(request, out var refused) is { } admitted
-            ? AskAsync(accounts, admitted, cancellationToken)
-            : Task.FromResult<object>(refused!);
+        ClientCallPolicy.Admit(request, out var refused) is not { } admitted ? Task.FromResult<object>(refused!)
+        : ClientCallPolicy.ReusedElsewhere(_keyOf, admitted) is { } reused ? Task.FromResult<object>(reused)
+        : AskAsync(accounts, admitted, cancellationToken);
+
+    // As the node's gateway does for the calls by incarnation that pass it (these go past it).
+    private readonly RequestTargets _keyOf = new(10_000);
 
     /// <summary>Through this node's gateway, which resolves the name as it does for a client outside.</summary>
     public Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default) =>

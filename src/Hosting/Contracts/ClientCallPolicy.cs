@@ -46,6 +46,18 @@ public static class ClientCallPolicy
     }
 
     /// <summary>
+    /// The refusal of an admitted call whose request id <paramref name="targets"/> (a door's memory) saw go to another
+    /// account; null when it did not, and then the id is remembered as this account's.
+    /// </summary>
+    public static Rejected? ReusedElsewhere(RequestTargets targets, AccountRequest call)
+    {
+        var requestId = RequestIdOf(call.Command);
+        return targets.Claim(requestId, call.Key) is { } key
+            ? Rejected.Rule(Rules.IdReused(requestId!, $"a call on account {key}"))
+            : null;
+    }
+
+    /// <summary>
     /// Why a client's open, kill or transfer may not go on: an id it chose that is no valid client id (null when it may).
     /// Open and kill ids stay the client's own in the registry, transfer ids in their sagas: the system makes none of either.
     /// </summary>

@@ -23,7 +23,7 @@ public sealed partial class BankGateway
 
     // The account key each recent request id of a call by incarnation went to: the id again for another account is
     // refused here (each account alone remembers only its own ids). Bounded, oldest out.
-    private readonly RecentReplies<string> _keyOf = new(NameCacheCapacity);
+    private readonly RequestTargets _keyOf = new(NameCacheCapacity);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
@@ -120,14 +120,7 @@ public sealed partial class BankGateway
         }
     }
 
-    /// <summary>The refusal of a request id this gateway saw go to another account; null when it did not.</summary>
-    private Rejected? ReusedElsewhere(AccountRequest call)
-    {
-        if (RequestIdOf(call.Command) is not { } requestId) return null;
-        if (_keyOf.Find(requestId) is { } key && key != call.Key) return IdReused(requestId, $"a call on account {key}");
-        _keyOf.Add(requestId, call.Key);
-        return null;
-    }
+    private Rejected? ReusedElsewhere(AccountRequest call) => ClientCallPolicy.ReusedElsewhere(_keyOf, call);
 
     private static Rejected IdReused(string requestId, string earlier) => Rejected.Rule(Rules.IdReused(requestId, earlier));
 
