@@ -230,8 +230,8 @@ public sealed class ClientCommands(Output output)
     {
         var amount = parsed.GetValue(Amount);
         var transferId = parsed.GetValue(TransferId);
-        if (transferId is not null && ClientIds.Validate(transferId, "--id") is { } badId)
-            throw new UsageException(badId);
+        if (transferId is not null && ClientIds.Validate(transferId, "--id") is not null)
+            throw new UsageException($"--id must be 1 to {ClientIds.MaxLength} {ClientIds.Characters}, not '{TextEcho.OneLine(transferId)}'");
         await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
         await using var session = client.OpenSession();
         var from = await session.GetActorAsync(parsed.GetRequiredValue(From));
