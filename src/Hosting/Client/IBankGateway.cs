@@ -51,6 +51,10 @@ internal static class Patience
 /// </summary>
 public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorRef accounts, TimeSpan timeout) : IBankGateway
 {
+    // The account each recent request id of a call by incarnation went to, as the node's gateway keeps for the calls that
+    // pass it (these go past it): the id again for another account is refused.
+    private readonly RequestTargets _keyOf = new(10_000);
+
     public string OwnerFor(string session) => Registry.NameRegistry.OwnerFor(system, session);
 
     /// <summary>A session inside a node lives as long as the node: no heartbeats needed.</summary>
@@ -77,9 +81,6 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
         ClientCallPolicy.Admit(request, out var refused) is not { } admitted ? Task.FromResult<object>(refused!)
         : ClientCallPolicy.ReusedElsewhere(_keyOf, admitted) is { } reused ? Task.FromResult<object>(reused)
         : AskAsync(accounts, admitted, cancellationToken);
-
-    // As the node's gateway does for the calls by incarnation that pass it (these go past it).
-    private readonly RequestTargets _keyOf = new(10_000);
 
     /// <summary>Through this node's gateway, which resolves the name as it does for a client outside.</summary>
     public Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default) =>
