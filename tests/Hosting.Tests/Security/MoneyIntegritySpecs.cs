@@ -3,6 +3,7 @@ using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Tests.Support;
+using Bank.Testing;
 using Xunit;
 
 namespace Bank.Hosting.Tests.Security;
@@ -219,6 +220,25 @@ public sealed class MoneyIntegritySpecs(BankNodeFixture fixture) : BankNodeSpec<
 
         Assert.Equal(opened.Id, (await caller.Session.GetActorAsync(first)).Id);
         await caller.AssertBalancedAsync();
+    }
+
+    [Fact]
+    public async Task An_open_id_held_by_an_open_under_way_is_refused_for_another_open()
+    {
+        await using var caller = await CallerAsync("in-process");
+        var id = Unique("o");
+        var waiting = new OpenActor(Unique("waits"), null, 5m, 0m, true, false, null, id,
+            Resources: new Dictionary<string, decimal> { ["no_node_has_this"] = 1m });
+        // No node has the resource: the open stays PENDING_CREATION, holding its request id, until the pending timeout.
+        var pending = caller.Gateway.RequestAsync(waiting);
+        await Eventually.HoldsAsync(async () => (await caller.Session.ListAsync()).Any(a => a.Name == waiting.Name && a.State == ActorState.PendingCreation),
+            "the open to wait for a node");
+
+        AssertIdReused(await caller.Gateway.RequestAsync(waiting with { Name = Unique("other"), Resources = null }));
+
+        await caller.AssertBalancedAsync();
+        // The waiting open ends by itself with CREATION_FAILED after the pending timeout; nobody waits for it here.
+        _ = pending;
     }
 
     private static void AssertIdReused(object answer) => Assert.Equal(nameof(Rules.IdReused), Assert.IsType<Rejected>(answer).Code);
