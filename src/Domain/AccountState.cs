@@ -28,7 +28,14 @@ public sealed record Decision(IReadOnlyList<IAccountEvent> Events, RuleViolation
 }
 
 /// <summary>A call the account applied, by the caller's request id, with the balance it left.</summary>
-public sealed record AppliedRequest(string Id, decimal Balance);
+/// <param name="Change">
+/// What the call did to the balance: +amount for a deposit or refund, -amount for a withdrawal. A retry under the same id
+/// is answered only when it asks the same; null in snapshots written before it was kept (then any retry is answered).
+/// </param>
+public sealed record AppliedRequest(
+    string Id,
+    decimal Balance,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? Change = null);
 
 /// <summary>
 /// The account: immutable state with two pure functions. <see cref="Decide"/> applies the rules to a command;
@@ -36,8 +43,14 @@ public sealed record AppliedRequest(string Id, decimal Balance);
 /// </summary>
 public sealed record AccountState(AccountStatus Status, decimal Balance, decimal MinimalBalance, string Incarnation)
 {
-    /// <summary>How many of the latest request ids an account remembers to refuse duplicates.</summary>
+    /// <summary>How many of the latest request ids an account remembers to refuse duplicates (oldest out).</summary>
     public const int RememberedRequests = 256;
+
+    /// <summary>
+    /// How many transfer step ids an account holds at most before it refuses new transfer steps (refunds excepted): held
+    /// ids are never evicted, since a saga decides from them whether money moved.
+    /// </summary>
+    public const int MaxHeldRequests = 1024;
 
     public static readonly AccountState Empty = new(AccountStatus.New, 0m, 0m, string.Empty);
 
@@ -47,12 +60,13 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
     /// <summary>
     /// Request ids of transfer steps (<c>transfer:…</c>) this account applied, with the balance each left. Unlike
     /// <see cref="AppliedRequests"/> they are kept, however many calls come after, until the transfer releases them:
-    /// a saga decides from them whether money moved.
+    /// a saga decides from them whether money moved. Bounded by <see cref="MaxHeldRequests"/> withdrawals and deposits,
+    /// plus at most one refund for each held withdrawal.
     /// </summary>
     public ImmutableDictionary<string, decimal> HeldRequests { get; init; } = ImmutableDictionary<string, decimal>.Empty;
 
     /// <summary>Request ids that start with this are held until released (see <see cref="HeldRequests"/>).</summary>
-    public const string HeldPrefix = "transfer:";
+    public const string HeldPrefix = InternalIds.TransferPrefix;
 
     /// <summary>Max restarts and max task retries of the current incarnation.</summary>
     public Supervision Supervision { get; init; } = Supervision.Default;
@@ -70,8 +84,8 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
     public Decision Decide(IAccountCommand command) => command switch
     {
         OpenAccount open => DecideOpen(open),
-        Deposit { RequestId: { } id } when Applied(id) is { } done => Duplicate(done),
-        Withdraw { RequestId: { } id } when Applied(id) is { } done => Duplicate(done),
+        Deposit { RequestId: { } id } deposit when Applied(id) is { } done => Duplicate(done, deposit.Amount),
+        Withdraw { RequestId: { } id } withdraw when Applied(id) is { } done => Duplicate(done, -withdraw.Amount),
         Deposit deposit => DecideDeposit(deposit.Amount, deposit.RequestId),
         Withdraw withdraw => DecideWithdraw(withdraw.Amount, withdraw.RequestId),
         Refund refund => DecideRefund(refund),
@@ -111,13 +125,13 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         Deposited deposited => this with
         {
             Balance = deposited.Balance,
-            AppliedRequests = Remember(deposited.RequestId, deposited.Balance),
+            AppliedRequests = Remember(deposited.RequestId, deposited.Balance, deposited.Amount),
             HeldRequests = Hold(deposited.RequestId, deposited.Balance),
         },
         Withdrawn withdrawn => this with
         {
             Balance = withdrawn.Balance,
-            AppliedRequests = Remember(withdrawn.RequestId, withdrawn.Balance),
+            AppliedRequests = Remember(withdrawn.RequestId, withdrawn.Balance, -withdrawn.Amount),
             HeldRequests = Hold(withdrawn.RequestId, withdrawn.Balance),
         },
         AccountClosed => this with { Status = AccountStatus.Closed },
@@ -162,13 +176,19 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         AppliedRequests.Find(r => r.Id == requestId)
         ?? (HeldRequests.TryGetValue(requestId, out var balance) ? new AppliedRequest(requestId, balance) : null);
 
-    private Decision Duplicate(AppliedRequest done) =>
-        RequireOpen() is { } notOpen ? Decision.Reject(notOpen) : Decision.Duplicate(done.Balance);
+    /// <summary>A retry is answered with the balance its first delivery left, but only if it asks what that one did.</summary>
+    private Decision Duplicate(AppliedRequest done, decimal change) =>
+        RequireOpen() is { } notOpen ? Decision.Reject(notOpen)
+        : done.Change is { } earlier && earlier != change ? Decision.Reject(Rules.IdReused(done.Id, Describe(earlier)))
+        : Decision.Duplicate(done.Balance);
 
-    private ImmutableList<AppliedRequest> Remember(string? requestId, decimal balance)
+    private static string Describe(decimal change) =>
+        change >= 0m ? $"a deposit of {Money.Format(change)}" : $"a withdrawal of {Money.Format(-change)}";
+
+    private ImmutableList<AppliedRequest> Remember(string? requestId, decimal balance, decimal change)
     {
         if (requestId is null) return AppliedRequests;
-        var remembered = AppliedRequests.Add(new AppliedRequest(requestId, balance));
+        var remembered = AppliedRequests.Add(new AppliedRequest(requestId, balance, change));
         return remembered.Count > RememberedRequests ? remembered.RemoveAt(0) : remembered;
     }
 
@@ -185,6 +205,8 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
             return Decision.Reject(Rules.NegativeDeposit);
         if (amount == 0m)
             return Decision.Nothing;
+        if (HoldsTooMany(requestId))
+            return Decision.Reject(Rules.TransfersInFlight);
         // Both operands are valid amounts, so the sum is exact and cannot overflow decimal; it may still pass the limit.
         var balance = Balance + amount;
         return Money.IsWithinLimit(balance)
@@ -221,11 +243,19 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
             return Decision.Reject(Rules.NegativeWithdrawal);
         if (amount == 0m)
             return Decision.Nothing;
+        if (HoldsTooMany(requestId))
+            return Decision.Reject(Rules.TransfersInFlight);
         var balance = Balance - amount;
         return balance < MinimalBalance
             ? Decision.Reject(Rules.InsufficientBalance)
             : Decision.Accept(new Withdrawn(amount, balance, requestId));
     }
+
+    /// <summary>
+    /// A new transfer step beyond the bound is refused before anything moves, so its saga fails cleanly (a refused
+    /// withdrawal moves nothing; a refused deposit is refunded, and refunds are never refused).
+    /// </summary>
+    private bool HoldsTooMany(string? requestId) => InternalIds.IsTransferStep(requestId) && HeldRequests.Count >= MaxHeldRequests;
 
     private static RuleViolation? Check(decimal amount) =>
         !Money.IsWithinLimit(amount) ? Rules.AmountOutOfRange

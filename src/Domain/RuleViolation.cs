@@ -42,6 +42,17 @@ public static class Rules
     public static readonly RuleViolation NotApplied =
         new(nameof(NotApplied), "The account has not applied that request");
 
+    /// <summary>
+    /// A request id the account remembers came again with another operation or amount: the account neither applies it nor
+    /// answers with the first call's outcome, which belongs to something else.
+    /// </summary>
+    public static RuleViolation IdReused(string requestId, string earlier) =>
+        new(nameof(IdReused), $"request id '{TextEcho.OneLine(ClientIds.Unscope(requestId)!)}' was already used for {earlier}; use a new id for another operation");
+
+    /// <summary>The account holds the step ids of as many unfinished transfers as it may: a new one must wait.</summary>
+    public static readonly RuleViolation TransfersInFlight =
+        new(nameof(TransfersInFlight), $"The account has {AccountState.MaxHeldRequests} transfer steps in flight; try again when some have finished");
+
     /// <summary>Supervision options that cannot be used together, in Ray's words where Ray has them.</summary>
     public static RuleViolation InvalidSupervision(string message) => new(nameof(InvalidSupervision), message);
 }

@@ -100,11 +100,11 @@ public sealed class BankSession : IAsyncDisposable
 
     /// <summary>A deposit under the caller's own request id: sending it again, however often, applies it once.</summary>
     public Task<decimal> DepositAsync(ActorInfo actor, decimal amount, string requestId, CancellationToken cancellationToken = default) =>
-        CallAsync(actor, new Deposit(amount, requestId), cancellationToken);
+        CallAsync(actor, new Deposit(amount, ClientId(requestId, "request id")), cancellationToken);
 
     /// <summary>A withdrawal under the caller's own request id: sending it again, however often, applies it once.</summary>
     public Task<decimal> WithdrawAsync(ActorInfo actor, decimal amount, string requestId, CancellationToken cancellationToken = default) =>
-        CallAsync(actor, new Withdraw(amount, requestId), cancellationToken);
+        CallAsync(actor, new Withdraw(amount, ClientId(requestId, "request id")), cancellationToken);
 
     /// <summary>The balance of the account behind <paramref name="name"/>: one round trip, the name is resolved in the cluster.</summary>
     public Task<decimal> BalanceAsync(string name, CancellationToken cancellationToken = default) =>
@@ -120,11 +120,11 @@ public sealed class BankSession : IAsyncDisposable
 
     /// <summary>A deposit by name under the caller's own request id: sending it again, however often, applies it once.</summary>
     public Task<decimal> DepositAsync(string name, decimal amount, string requestId, CancellationToken cancellationToken = default) =>
-        CallAsync(name, new Deposit(amount, requestId), cancellationToken);
+        CallAsync(name, new Deposit(amount, ClientId(requestId, "request id")), cancellationToken);
 
     /// <summary>A withdrawal by name under the caller's own request id: sending it again, however often, applies it once.</summary>
     public Task<decimal> WithdrawAsync(string name, decimal amount, string requestId, CancellationToken cancellationToken = default) =>
-        CallAsync(name, new Withdraw(amount, requestId), cancellationToken);
+        CallAsync(name, new Withdraw(amount, ClientId(requestId, "request id")), cancellationToken);
 
     /// <summary>
     /// Moves money between two accounts, exactly once: a saga withdraws from <paramref name="from"/>, deposits to
@@ -134,7 +134,7 @@ public sealed class BankSession : IAsyncDisposable
     public async Task<Transferred> TransferAsync(ActorInfo from, ActorInfo to, decimal amount, string? transferId = null,
         CancellationToken cancellationToken = default)
     {
-        var request = new TransferMoney(transferId ?? NewRequestId(), Party(from), Party(to), amount);
+        var request = new TransferMoney(transferId is null ? NewRequestId() : ClientId(transferId, "transfer id"), Party(from), Party(to), amount);
         return Expect<Transferred>(await _gateway.RequestAsync(request, cancellationToken));
 
         static TransferParty Party(ActorInfo actor) => new(actor.Name, actor.Key, actor.Id);
@@ -247,6 +247,10 @@ public sealed class BankSession : IAsyncDisposable
 
     /// <summary>Every call gets its own id; a gateway that retries resends the same id, so the call applies once.</summary>
     private static string NewRequestId() => Guid.NewGuid().ToString("N");
+
+    /// <summary>A caller's own id, checked before it leaves (the node checks it again): Usage when it is no valid client id.</summary>
+    private static string ClientId(string id, string what) =>
+        ClientIds.Validate(id, what) is { } problem ? throw new BankException(ErrorKind.Usage, "BadId", problem) : id;
 
     private static T Expect<T>(object reply) => reply switch
     {

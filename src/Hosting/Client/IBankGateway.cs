@@ -51,6 +51,10 @@ internal static class Patience
 /// </summary>
 public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorRef accounts, TimeSpan timeout) : IBankGateway
 {
+    // The account each recent request id of a call by incarnation went to, as the node's gateway keeps for the calls that
+    // pass it (these go past it): the id again for another account is refused.
+    private readonly RequestTargets _keyOf = new(10_000);
+
     public string OwnerFor(string session) => Registry.NameRegistry.OwnerFor(system, session);
 
     /// <summary>A session inside a node lives as long as the node: no heartbeats needed.</summary>
@@ -66,16 +70,17 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
     }
 
     public Task<object> RequestAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
-        request is IGatewayRequest
+        ClientCallPolicy.IdRefusal(request) is { } badId ? Task.FromResult<object>(badId)
+        : request is IGatewayRequest
             // History, transfers and fault injection are the node's gateway's business, as for clients outside.
             ? AskAsync(NodeGateway, request, cancellationToken)
             : AskAsync(registry, request, cancellationToken, Patience.For(request, timeout, system));
 
     /// <summary>Straight to the shard region, past the gateway's mailbox, under the same policy as the gateway's.</summary>
     public Task<object> CallAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
-        ClientCallPolicy.Refusal(request.Command) is { } refused
-            ? Task.FromResult<object>(refused)
-            : AskAsync(accounts, request, cancellationToken);
+        ClientCallPolicy.Admit(request, out var refused) is not { } admitted ? Task.FromResult<object>(refused!)
+        : ClientCallPolicy.ReusedElsewhere(_keyOf, admitted) is { } reused ? Task.FromResult<object>(reused)
+        : AskAsync(accounts, admitted, cancellationToken);
 
     /// <summary>Through this node's gateway, which resolves the name as it does for a client outside.</summary>
     public Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default) =>

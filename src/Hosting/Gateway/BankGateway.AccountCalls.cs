@@ -21,14 +21,19 @@ public sealed partial class BankGateway
     // which a request id cannot protect (request ids are remembered per account).
     private readonly RecentReplies<ActorInfo> _sentTo = new(NameCacheCapacity);
 
+    // The account key each recent request id of a call by incarnation went to: the id again for another account is
+    // refused here (each account alone remembers only its own ids). Bounded, oldest out.
+    private readonly RequestTargets _keyOf = new(NameCacheCapacity);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     private void ReceiveAccountCalls()
     {
         Receive<AccountRequest>(request =>
         {
-            if (ClientCallPolicy.Refusal(request.Command) is { } refused) Sender.Tell(refused);
-            else _accounts.Forward(request);
+            if (ClientCallPolicy.Admit(request, out var refused) is not { } admitted) Sender.Tell(refused);
+            else if (ReusedElsewhere(admitted) is { } reused) Sender.Tell(reused);
+            else _accounts.Forward(admitted);
         });
         Receive<CorrelatedAccountRequest>(CallByIncarnation);
         Receive<NamedAccountRequest>(call => CallByName(call, Sender, answer => answer));
@@ -45,13 +50,14 @@ public sealed partial class BankGateway
     private void CallByIncarnation(CorrelatedAccountRequest call)
     {
         var (id, replyTo) = (call.Id, Sender);
-        if (ClientCallPolicy.Refusal(call.Request.Command) is { } refused)
+        var admitted = ClientCallPolicy.Admit(call.Request, out var refused);
+        if ((admitted is null ? refused : ReusedElsewhere(admitted)) is { } no)
         {
-            replyTo.Tell(Correlate(id, refused));
+            replyTo.Tell(Correlate(id, no));
             return;
         }
 
-        _ = AnswerAsync(_accounts, call.Request, _timeout);
+        _ = AnswerAsync(_accounts, admitted!, _timeout);
 
         // Touches no state of the gateway: only the call's id and where its answer goes.
         async Task AnswerAsync(IActorRef accounts, AccountRequest request, TimeSpan timeout)
@@ -72,15 +78,22 @@ public sealed partial class BankGateway
     }
 
     /// <summary>A call on the account behind a name; answered, like a call by incarnation, only when the account answers.</summary>
-    private void CallByName(NamedAccountRequest call, IActorRef replyTo, Func<object, object> reply)
+    private void CallByName(NamedAccountRequest request, IActorRef replyTo, Func<object, object> reply)
     {
-        if (ClientCallPolicy.Refusal(call.Command) is { } refused)
+        if (ClientCallPolicy.Admit(request, out var refused) is not { } call)
         {
-            replyTo.Tell(reply(refused));
+            replyTo.Tell(reply(refused!));
             return;
         }
 
         var requestId = RequestIdOf(call.Command);
+        if (_sentTo.Find(requestId) is { } earlier && earlier.Name != call.Name)
+        {
+            // Resent, it would go to the account the id went to first, and its answer would be that account's.
+            replyTo.Tell(reply(IdReused(requestId!, $"a call on '{earlier.Name}'")));
+            return;
+        }
+
         var log = _log;
         var lookup = new NameLookup(_registry, _accounts, Self, _timeout, requestId);
         _ = _sentTo.Find(requestId) is { } sentBefore ? AnswerAsync(sentBefore, resend: true) : AnswerAsync(_names.Find(call.Name), resend: false);
@@ -106,6 +119,10 @@ public sealed partial class BankGateway
             replyTo.Tell(reply(answer));
         }
     }
+
+    private Rejected? ReusedElsewhere(AccountRequest call) => ClientCallPolicy.ReusedElsewhere(_keyOf, call);
+
+    private static Rejected IdReused(string requestId, string earlier) => Rejected.Rule(Rules.IdReused(requestId, earlier));
 
     private static CorrelatedAccountReply Correlate(long id, object answer) => answer switch
     {

@@ -39,17 +39,31 @@ public sealed partial class BankGateway : ReceiveActor
         _self = Cluster.Get(Context.System).SelfAddress;
 
         ReceiveAccountCalls();
-        Receive<OpenActor>(m => _registry.Forward(m));
+        Receive<OpenActor>(open =>
+        {
+            if (ClientCallPolicy.IdRefusal(open) is { } badId) Sender.Tell(badId);
+            else _registry.Forward(open);
+        });
         Receive<GetActor>(m => _registry.Forward(m));
         Receive<KillActor>(kill =>
         {
+            if (ClientCallPolicy.IdRefusal(kill) is { } badId)
+            {
+                Sender.Tell(badId);
+                return;
+            }
+
             _names.Forget(kill.Name);
             _registry.Forward(kill);
         });
         Receive<ListActors>(m => _registry.Forward(m));
         Receive<OwnerEnded>(m => _registry.Forward(m));
         Receive<OwnerHeartbeat>(m => _registry.Forward(m));
-        Receive<TransferMoney>(m => transfers.Forward(m));
+        Receive<TransferMoney>(transfer =>
+        {
+            if (ClientCallPolicy.IdRefusal(transfer) is { } badId) Sender.Tell(badId);
+            else transfers.Forward(transfer);
+        });
         Receive<GetClusterView>(m => inspector.Forward(m));
         Receive<ChangeMembership>(m => inspector.Forward(m));
         Receive<GetMembershipEvents>(m => inspector.Forward(m));
@@ -176,8 +190,9 @@ public sealed partial class BankGateway : ReceiveActor
         {
             AccountOpened e => new HistoryEntry(envelope.SequenceNr, "opened", e.Balance, e.Balance, at),
             AccountReopened e => new HistoryEntry(envelope.SequenceNr, "reopened", null, e.Balance, at),
-            Deposited e => new HistoryEntry(envelope.SequenceNr, "deposited", e.Amount, e.Balance, at, e.RequestId),
-            Withdrawn e => new HistoryEntry(envelope.SequenceNr, "withdrawn", e.Amount, e.Balance, at, e.RequestId),
+            // A client's request id as the client chose it; internal ids (transfer steps) as they are.
+            Deposited e => new HistoryEntry(envelope.SequenceNr, "deposited", e.Amount, e.Balance, at, ClientIds.Unscope(e.RequestId)),
+            Withdrawn e => new HistoryEntry(envelope.SequenceNr, "withdrawn", e.Amount, e.Balance, at, ClientIds.Unscope(e.RequestId)),
             AccountRestarted e => new HistoryEntry(envelope.SequenceNr, "restarted", null, 0m, at),
             AccountClosed e => new HistoryEntry(envelope.SequenceNr, "closed:" + e.Reason, null, e.Balance, at),
             _ => null,

@@ -19,7 +19,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _accounts;
     private readonly RegistrySettings _settings;
     private readonly OpenRequests _opens = new();
-    private readonly RecentReplies<object> _replies = new(1024);
+    private readonly ClientRequests _replies = new(1024);
     private readonly SessionOwners _owners;
     private readonly RestartBoard _restarts = new();
     private readonly AccountCloser _closer;
@@ -56,8 +56,9 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         Command<GetActor>(get => Sender.Tell(_state.Find(get.Name) is { } found ? Shown(found) : Rejected.NotFound(get.Name)));
         Command<KillActor>(kill =>
         {
-            if (_replies.Find(kill.RequestId) is { } answered) Sender.Tell(answered);
-            else Execute(_state.Decide(new KillName(kill.Name, kill.Cause, kill.Id), DateTimeOffset.UtcNow), Sender, kill.RequestId);
+            var asked = ClientRequests.Of(kill);
+            if (_replies.Recall(kill.RequestId, asked) is { } answered) Sender.Tell(answered);
+            else Execute(_state.Decide(new KillName(kill.Name, kill.Cause, kill.Id), DateTimeOffset.UtcNow), Sender, (kill.RequestId, asked));
         });
         Command<ListActors>(_ => Sender.Tell(new ActorList([.. PendingInfos(), .. _state.All().Select(Shown)])));
         Command<ActorRestarting>(restarting =>
@@ -126,7 +127,8 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
 
     private void Open(OpenActor open)
     {
-        if (_replies.Find(open.RequestId) is { } answered)
+        var asked = ClientRequests.Of(open);
+        if ((_replies.Recall(open.RequestId, asked) ?? ReusedByPendingOpen(open, asked)) is { } answered)
         {
             Sender.Tell(answered);
             return;
@@ -142,6 +144,12 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         // a resent or refused open of a waiting name asks for nothing again.
         if (reserved && !decision.Create && _state.Pending.TryGetValue(open.Name, out var pending) && pending.WaitsForNode) Reserve(pending);
     }
+
+    /// <summary>The refusal of an open whose request id an open under way of something else holds; null when none does.</summary>
+    private Rejected? ReusedByPendingOpen(OpenActor open, string asked) =>
+        _opens.FindByRequestId(open.RequestId) is { } pending && ClientRequests.Of(pending) is var earlier && earlier != asked
+            ? ClientRequests.Reused(open.RequestId!, earlier)
+            : null;
 
     /// <summary>Opens the account of an open under way, on the node chosen for its resources when it holds any.</summary>
     private void Create(string name)
@@ -179,7 +187,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         }
 
         Execute(_state.Decide(new AbandonOpen(result.Name, AccountRefused: true), DateTimeOffset.UtcNow), ActorRefs.Nobody);
-        if (_opens.ReplyAll(result.Name, result.Reply) is { } open) _replies.Add(open.RequestId, result.Reply);
+        if (_opens.ReplyAll(result.Name, result.Reply) is { } open) _replies.Remember(open.RequestId, ClientRequests.Of(open), result.Reply);
     }
 
     /// <summary>The actor used up its restarts: DEAD with MAX_RESTARTS_EXCEEDED; its supervisor journals the close.</summary>
@@ -229,14 +237,14 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
     /// Carries out a decision: its changes at once, its events journaled and applied, then its answers and closes.
     /// <paramref name="applied"/>: the events are already applied (the orphans of recovery).
     /// </summary>
-    private void Execute(RegistryDecision decision, IActorRef sender, string? requestId = null, bool applied = false)
+    private void Execute(RegistryDecision decision, IActorRef sender, (string? Id, string Request)? asked = null, bool applied = false)
     {
         ReleasePlacements(decision);
         foreach (var change in decision.Changes) _state = _state.Apply(change);
         if (decision is { Waits: true, Open: { } waited }) _opens.Wait(waited, sender);
         if (decision.Events.Count == 0)
         {
-            Finish(decision, sender, requestId);
+            Finish(decision, sender, asked);
             return;
         }
 
@@ -246,24 +254,25 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
             if (!applied) _state = _state.Apply(evt);
             if (!ReferenceEquals(evt, last)) return;
             MaybeSnapshot();
-            Finish(decision, sender, requestId);
+            Finish(decision, sender, asked);
         });
     }
 
-    private void Finish(RegistryDecision decision, IActorRef sender, string? requestId)
+    private void Finish(RegistryDecision decision, IActorRef sender, (string? Id, string Request)? asked)
     {
         if (decision is { Open: { } name, OpenersReply: { } toOpeners })
         {
             var reply = ToMessage(toOpeners);
             var open = _opens.ReplyAll(name, reply);
-            if (toOpeners is not RegistryRefusal { Code: DeathCauses.OwnerDied }) _replies.Add(open?.RequestId, reply);
+            if (open is not null && toOpeners is not RegistryRefusal { Code: DeathCauses.OwnerDied })
+                _replies.Remember(open.RequestId, ClientRequests.Of(open), reply);
         }
 
         if (decision is { Create: true, Open: { } created }) Create(created);
         var closing = _closer.CloseAllAsync(decision.Closes);
         if (decision.Reply is not { } answer) return;
         var message = ToMessage(answer);
-        _replies.Add(requestId, message);
+        if (asked is { } request) _replies.Remember(request.Id, request.Request, message);
         if (decision.Closes.Count == 0) sender.Tell(message);
         else closing.PipeTo(sender, success: () => message);
     }

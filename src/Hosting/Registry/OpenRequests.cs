@@ -17,6 +17,10 @@ internal sealed class OpenRequests
 
     public OpenActor? Find(string name) => _byName.GetValueOrDefault(name)?.Request;
 
+    /// <summary>The open under way with this request id, if any (a few are under way at once: a scan is cheap).</summary>
+    public OpenActor? FindByRequestId(string? requestId) =>
+        requestId is null ? null : _byName.Values.FirstOrDefault(w => w.Request.RequestId == requestId)?.Request;
+
     public void Wait(string name, IActorRef waiter)
     {
         if (_byName.TryGetValue(name, out var waiting)) waiting.Waiters.Add(waiter);

@@ -58,9 +58,10 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
 
     private void Start(TransferMoney transfer)
     {
-        if (_started is { } started && (started.From.Key, started.To.Key, started.Amount) != (transfer.From.Key, transfer.To.Key, transfer.Amount))
+        if (_started is { } started && !IsSameTransfer(started, transfer))
         {
-            // The id names one transfer; reusing it for another would answer with an outcome that is not this one's.
+            // The id names one transfer; reusing it for another (other amount, parties or incarnations) would answer with
+            // an outcome that is not this one's.
             Sender.Tell(new Rejected(ErrorKind.Usage, "TransferIdInUse",
                 $"transfer id '{TransferId}' was used for another transfer ({Money.Format(started.Amount)} from '{started.From.Name}' to '{started.To.Name}')"));
             return;
@@ -80,6 +81,10 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
             Continue();
         });
     }
+
+    private static bool IsSameTransfer(TransferStarted started, TransferMoney transfer) =>
+        (started.From.Key, started.From.Id, started.To.Key, started.To.Id, started.Amount)
+        == (transfer.From.Key, transfer.From.Id, transfer.To.Key, transfer.To.Id, transfer.Amount);
 
     private void Apply(IBankMessage evt)
     {
@@ -130,7 +135,8 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
             .PipeTo(Self, success: reply => new StepResult(step, reply), failure: _ => new StepResult(step, null));
     }
 
-    private string StepId(string step) => $"transfer:{TransferId}:{step}";
+    /// <summary>An internal id: never in the client namespace, so no client call can pre-apply or replay a step.</summary>
+    private string StepId(string step) => InternalIds.TransferStep(TransferId, step);
 
     private void Stepped(StepResult result)
     {

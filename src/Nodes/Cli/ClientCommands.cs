@@ -84,7 +84,8 @@ public sealed class ClientCommands(Output output)
 
     private static readonly Option<string?> TransferId = new("--id")
     {
-        HelpName = "ID", Description = "The transfer's id: the same id again returns the first outcome and moves nothing more.",
+        HelpName = "ID", Description = "The transfer's id (1 to 128 letters, digits, '.', '_', '~' or '-'): the same transfer again under it " +
+                                       "returns the first outcome and moves nothing more; another transfer under it is refused.",
     };
 
     /// <summary>The account commands, each with the action that runs it.</summary>
@@ -229,8 +230,8 @@ public sealed class ClientCommands(Output output)
     {
         var amount = parsed.GetValue(Amount);
         var transferId = parsed.GetValue(TransferId);
-        if (transferId is not null && Names.ValidateAccountKey(transferId) is not null)
-            throw new UsageException($"--id must be 1 to 128 letters, digits, '-', '_', '.' or ':', not '{TextEcho.OneLine(transferId)}'");
+        if (transferId is not null && ClientIds.Validate(transferId, "--id") is not null)
+            throw new UsageException($"--id must be 1 to {ClientIds.MaxLength} {ClientIds.Characters}, not '{TextEcho.OneLine(transferId)}'");
         await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
         await using var session = client.OpenSession();
         var from = await session.GetActorAsync(parsed.GetRequiredValue(From));

@@ -66,4 +66,39 @@ public class ClientCallPolicySpecs
 
         Assert.Equal(new Rejected(ErrorKind.ActorDied, code, heard), gone);
     }
+
+    [Theory]
+    [InlineData("r1")]
+    [InlineData("transfer")]
+    public void A_client_request_id_reaches_the_account_in_the_client_namespace_and_a_call_never_carries_a_placement(string id)
+    {
+        var deposit = ClientCallPolicy.Admit(new AccountRequest("k", "i", new Deposit(5m, id), Placement: "akka.tcp://bank@127.0.0.1:1"), out var refused);
+        var withdraw = ClientCallPolicy.Admit(new NamedAccountRequest("a", new Withdraw(5m, id)), out _);
+
+        Assert.Null(refused);
+        Assert.Equal(new AccountRequest("k", "i", new Deposit(5m, ClientIds.Scope(id))), deposit);
+        Assert.Equal(new NamedAccountRequest("a", new Withdraw(5m, ClientIds.Scope(id))), withdraw);
+        Assert.StartsWith(ClientIds.ScopePrefix, ((Deposit)deposit!.Command).RequestId, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("transfer:t1:deposit")]
+    [InlineData("client:r1")]
+    [InlineData("")]
+    public void A_client_request_id_outside_the_set_is_refused_before_any_account(string id)
+    {
+        Assert.Null(ClientCallPolicy.Admit(new AccountRequest("k", "i", new Deposit(5m, id)), out var refused));
+        Assert.Equal((ErrorKind.Usage, "BadId"), (refused!.Kind, refused.Code));
+    }
+
+    [Fact]
+    public void A_door_refuses_a_request_id_it_saw_go_to_another_account()
+    {
+        var targets = new RequestTargets(10);
+
+        Assert.Null(ClientCallPolicy.ReusedElsewhere(targets, new AccountRequest("k1", "i", new Deposit(5m, "client:r1"))));
+        Assert.Null(ClientCallPolicy.ReusedElsewhere(targets, new AccountRequest("k1", "i", new Deposit(5m, "client:r1"))));
+        Assert.Equal(nameof(Rules.IdReused),
+            ClientCallPolicy.ReusedElsewhere(targets, new AccountRequest("k2", "i", new Deposit(5m, "client:r1")))?.Code);
+    }
 }

@@ -445,6 +445,17 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
     }
 
     [Fact]
+    public void An_account_snapshot_keeps_what_each_applied_call_did_and_reads_older_ones_without_it()
+    {
+        var state = new AccountState(AccountStatus.Open, 66m, 20m, "def") { AppliedRequests = [new AppliedRequest("client:r1", 66m, -4m)] };
+
+        Assert.Equal(state.AppliedRequests, Assert.IsType<AccountState>(RoundTrip(state, "account-state")).AppliedRequests);
+        var older = Assert.IsType<AccountState>(Decode("account-state",
+            """{"status":"OPEN","balance":66,"minimal_balance":20,"incarnation":"def","applied_requests":[{"id":"r1","balance":66}]}"""));
+        Assert.Equal([new AppliedRequest("r1", 66m)], older.AppliedRequests);
+    }
+
+    [Fact]
     public void Unknown_manifest_fails_with_a_clear_error()
     {
         var error = Assert.Throws<SerializationException>(() => Decode("deposited-v9", "{}"));
