@@ -79,6 +79,7 @@ public sealed class StartCommand(Output output)
         var dashboard = head && !parsed.GetValue(NoDashboard)
             ? new DashboardOptions(parsed.GetValue(DashboardHost) ?? "127.0.0.1", ParsePort(parsed.GetValue(DashboardPort), DashboardOptions.DefaultPort, "--dashboard-port"))
             : null;
+        EnsureSafe(dashboard);
         if (dashboard is not null && parsed.Has(DashboardPort)) EnsurePortFree(dashboard.Host, dashboard.Port, "--dashboard-port");
         string[] seeds = [];
         if (!head)
@@ -171,6 +172,19 @@ public sealed class StartCommand(Output output)
     }
 
     /// <summary>A taken port is reported in one line before the node tries to bind it.</summary>
+    /// <summary>A dashboard that would be unsafe (plain text beyond loopback, a guessable token) is a usage error, before the node starts.</summary>
+    private static void EnsureSafe(DashboardOptions? dashboard)
+    {
+        try
+        {
+            dashboard?.EnsureSafe();
+        }
+        catch (DashboardSetupException unsafeDashboard)
+        {
+            throw new UsageException(unsafeDashboard.Message);
+        }
+    }
+
     private static void EnsurePortFree(string hostname, int port, string option = "--port")
     {
         if (port == 0) return;
