@@ -2,10 +2,12 @@ using System.Net;
 using System.Text.Json;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -46,13 +48,16 @@ public sealed class BankDashboard : IAsyncDisposable
         options.EnsureSafe();
         var bound = await BindAddressAsync(options.Host, cancellationToken);
         var page = Page();
-        var guard = DashboardGuard.For(options, bound, _ => false, page);
+        var guard = DashboardGuard.For(options, bound, context => Certified(context, options.Tls), page);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Listen(bound, options.Port);
+            kestrel.Listen(bound, options.Port, listen =>
+            {
+                if (options.Tls is { } tls) listen.UseHttps(Https(tls));
+            });
         });
         var app = builder.Build();
         var operations = new OperationsCounter(node.System);
@@ -86,8 +91,33 @@ public sealed class BankDashboard : IAsyncDisposable
         await app.StartAsync(cancellationToken);
         guard.Port = BoundPort(app, options.Port);
         operations.Start();
-        return new BankDashboard(app, operations, $"http://{DashboardGuard.HostName(options.Host)}:{guard.Port}");
+        var scheme = options.Tls is null ? "http" : "https";
+        return new BankDashboard(app, operations, $"{scheme}://{DashboardGuard.HostName(options.Host)}:{guard.Port}");
     }
+
+    /// <summary>
+    /// HTTPS with the node's certificate. A browser may show a client certificate: one of the cluster's CA with role client
+    /// or admin is accepted, any other fails the handshake; none at all leaves the token to prove who asks.
+    /// </summary>
+    private static HttpsConnectionAdapterOptions Https(TlsIdentity tls) => new()
+    {
+        ServerCertificate = tls.Certificate,
+        SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+        CheckCertificateRevocation = false,
+        // The chain and errors given here come from the machine's trust store; ours is rebuilt from the cluster's CA alone.
+        ClientCertificateValidation = (certificate, _, _) => PeerCertificates.IsAccepted(certificate, tls.Authority, Readers, out _),
+    };
+
+    /// <summary>The roles that may read the dashboard: every caller of the cluster, never a node's certificate.</summary>
+    private static readonly BankRole[] Readers = [BankRole.Client, BankRole.Admin];
+
+    /// <summary>
+    /// Whether the request's connection showed a client certificate: the handshake lets one through only when it is of
+    /// the cluster's CA with role client or admin (<see cref="Https"/>).
+    /// </summary>
+    private static bool Certified(HttpContext context, TlsIdentity? tls) =>
+        tls is not null && context.Connection.ClientCertificate is not null;
 
     /// <summary>The address to bind: an IP as given, "localhost" as 127.0.0.1, any other name as it resolves.</summary>
     private static async Task<IPAddress> BindAddressAsync(string host, CancellationToken cancellationToken)

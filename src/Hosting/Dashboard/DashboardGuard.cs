@@ -19,10 +19,12 @@ internal sealed class DashboardGuard
     private readonly string _contentSecurityPolicy;
     private int _port;
 
-    private DashboardGuard(HashSet<string> hosts, int port, string? token, Func<HttpContext, bool> certified, string contentSecurityPolicy)
+    private DashboardGuard(HashSet<string> hosts, int port, bool requiresAuthentication, string? token, Func<HttpContext, bool> certified,
+        string contentSecurityPolicy)
     {
         _hosts = hosts;
         _port = port;
+        RequiresAuthentication = requiresAuthentication;
         _tokenHash = token is null ? null : Hash(token);
         _certified = certified;
         _contentSecurityPolicy = contentSecurityPolicy;
@@ -46,7 +48,7 @@ internal sealed class DashboardGuard
                 .Select(a => HostName(a.Address.ToString())));
         }
 
-        return new DashboardGuard(hosts, options.Port, options.Token, certified, ContentSecurityPolicy(page));
+        return new DashboardGuard(hosts, options.Port, options.RequiresAuthentication, options.Token, certified, ContentSecurityPolicy(page));
     }
 
     /// <summary>The port Kestrel bound, once it has (the options may have asked for any free one).</summary>
@@ -56,7 +58,8 @@ internal sealed class DashboardGuard
         set => Volatile.Write(ref _port, value);
     }
 
-    public bool RequiresAuthentication => _tokenHash is not null;
+    /// <summary>Whether a request needs a client certificate or the token (with TLS, or with a token, on any address).</summary>
+    public bool RequiresAuthentication { get; }
 
     public Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
@@ -95,7 +98,7 @@ internal sealed class DashboardGuard
             return next(context);
         response.Headers.WWWAuthenticate = "Bearer";
         return Refuse(context, StatusCodes.Status401Unauthorized,
-            $"unauthorized: open the dashboard once with ?token=TOKEN (the node's {DashboardOptions.TokenVariable}), or send Authorization: Bearer TOKEN");
+            $"unauthorized: show a client certificate of the cluster's CA, or open the dashboard once with ?token=TOKEN (the node's {DashboardOptions.TokenVariable}) or send Authorization: Bearer TOKEN");
     }
 
     private bool KnownHost(HttpRequest request)

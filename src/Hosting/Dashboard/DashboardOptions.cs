@@ -1,11 +1,14 @@
 using System.Net;
+using Bank.Hosting.Security;
 
 namespace Bank.Hosting.Dashboard;
 
 /// <summary>
 /// Where the dashboard listens and who may read it. By default 127.0.0.1:8265 in plain HTTP, open to whoever shares the
-/// machine, as Ray's is. A dashboard token makes every request prove itself. Any other address needs TLS (see
-/// <see cref="EnsureSafe"/>): the dashboard never serves plain text beyond loopback, whatever else is configured.
+/// machine, as Ray's is. With <see cref="Tls"/> (the node's certificate) it is HTTPS on whatever address, and every
+/// request proves itself: a client certificate of the cluster's CA (role client or admin) or the dashboard token. Any
+/// other address than loopback needs TLS (see <see cref="EnsureSafe"/>): the dashboard never serves plain text beyond
+/// loopback, whatever else is configured.
 /// </summary>
 public sealed record DashboardOptions(string Host = "127.0.0.1", int Port = DashboardOptions.DefaultPort)
 {
@@ -22,6 +25,9 @@ public sealed record DashboardOptions(string Host = "127.0.0.1", int Port = Dash
 
     private const int MaximumTokenLength = 1024;
 
+    /// <summary>The node's certificate (role node): HTTPS, and a client certificate of its CA or the token for every request.</summary>
+    public TlsIdentity? Tls { get; init; }
+
     /// <summary>
     /// The secret a browser gives once as <c>?token=</c> (kept in a cookie) or a program as <c>Authorization: Bearer</c>;
     /// null: no token (then, with TLS, only a client certificate of the cluster's CA is let in).
@@ -32,17 +38,19 @@ public sealed record DashboardOptions(string Host = "127.0.0.1", int Port = Dash
     public bool OnLoopback => IsLoopback(Host);
 
     /// <summary>Whether every request must show a token or a client certificate.</summary>
-    public bool RequiresAuthentication => Token is not null;
+    public bool RequiresAuthentication => Tls is not null || Token is not null;
 
     /// <summary>
     /// Throws <see cref="DashboardSetupException"/> (one line naming the fix) for a dashboard that would be unsafe: plain
-    /// text beyond loopback, or a token short enough to guess.
+    /// text beyond loopback, a certificate that is not a node's, or a token short enough to guess.
     /// </summary>
     public void EnsureSafe()
     {
         if (Port is < 0 or > IPEndPoint.MaxPort)
             throw new DashboardSetupException($"the dashboard port must be 0 to {IPEndPoint.MaxPort}, not {Port}");
-        if (!OnLoopback)
+        if (Tls is { Role: not BankRole.Node } other)
+            throw new DashboardSetupException($"the dashboard serves with the node's certificate (role node), not a {other.Role.Text()} one");
+        if (!OnLoopback && Tls is null)
             throw new DashboardSetupException(
                 $"refusing to serve the dashboard on {Host} in plain text: give the node --tls DIR (see `bank cert init`), or keep it on 127.0.0.1");
         if (Token is { } token && (token.Length < MinimumTokenLength || token.Length > MaximumTokenLength || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
