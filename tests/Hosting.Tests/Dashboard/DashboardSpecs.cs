@@ -45,6 +45,8 @@ public sealed class DashboardSpecs(DashboardFixture fixture) : IClassFixture<Das
     [InlineData("PATCH", "/")]
     [InlineData("POST", "/actor/x")]
     [InlineData("OPTIONS", "/")]
+    [InlineData("TRACE", "/api/state")]
+    [InlineData("POST", "/no/such/page")]
     public async Task Only_GET_is_answered_every_other_method_is_405(string method, string path)
     {
         await using var dashboard = await StartAsync();
