@@ -16,7 +16,8 @@ namespace Bank.Hosting.Dashboard;
 /// <summary>
 /// The web dashboard of a head node, on ASP.NET Core's own Kestrel: the nodes with their roles, machines and shards,
 /// the actors with state, restarts, node, detached and balance (the page polls every second), an actor's event history,
-/// and a chart of persisted account operations per second. Every asset is served by the node itself.
+/// and a chart of persisted account operations per second. Every asset is served by the node itself. It changes nothing,
+/// and every request meets <see cref="DashboardGuard"/> first; who may read it is <see cref="DashboardOptions"/>'s to say.
 /// </summary>
 public sealed class BankDashboard : IAsyncDisposable
 {
@@ -36,7 +37,7 @@ public sealed class BankDashboard : IAsyncDisposable
         Url = url;
     }
 
-    /// <summary>The page's address, e.g. http://127.0.0.1:8265.</summary>
+    /// <summary>The page's address, e.g. http://127.0.0.1:8265 (https with TLS).</summary>
     public string Url { get; }
 
     /// <summary>
