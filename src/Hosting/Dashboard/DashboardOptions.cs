@@ -55,7 +55,7 @@ public sealed record DashboardOptions(string Host = "127.0.0.1", int Port = Dash
                 $"refusing to serve the dashboard on {Host} in plain text: give the node --tls DIR (see `bank cert init`), or keep it on 127.0.0.1");
         if (Token is { } token && (token.Length < MinimumTokenLength || token.Length > MaximumTokenLength || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
             throw new DashboardSetupException(
-                $"the dashboard token ({TokenVariable}) must be {MinimumTokenLength} to {MaximumTokenLength} characters without spaces, e.g. the output of `head -c 24 /dev/urandom | base64`");
+                $"the dashboard token ({TokenVariable}) must be {MinimumTokenLength} to {MaximumTokenLength} characters without spaces, e.g. the output of `head -c 24 /dev/urandom | base64 | tr '+/' '-_'`");
     }
 
     /// <summary>127.0.0.0/8, ::1 and "localhost" are loopback; every other address or name, 0.0.0.0 and :: included, is not.</summary>
