@@ -1,32 +1,23 @@
 using System.Net;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Akka.Actor;
-using Akka.Cluster;
-using Akka.Persistence.Query;
-using Akka.Persistence.Sql.Query;
-using Akka.Streams;
-using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
-using Bank.Hosting.Inspection;
+using Bank.Hosting.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Bank.Hosting.Dashboard;
 
-/// <summary>Where the dashboard listens: 127.0.0.1:8265 unless told otherwise, as Ray's does.</summary>
-public sealed record DashboardOptions(string Host = "127.0.0.1", int Port = DashboardOptions.DefaultPort)
-{
-    public const int DefaultPort = 8265;
-}
-
 /// <summary>
 /// The web dashboard of a head node, on ASP.NET Core's own Kestrel: the nodes with their roles, machines and shards,
 /// the actors with state, restarts, node, detached and balance (the page polls every second), an actor's event history,
-/// and a chart of persisted account operations per second. Every asset is served by the node itself.
+/// and a chart of persisted account operations per second. Every asset is served by the node itself. It changes nothing,
+/// and every request meets <see cref="DashboardGuard"/> first; who may read it is <see cref="DashboardOptions"/>'s to say.
 /// </summary>
 public sealed class BankDashboard : IAsyncDisposable
 {
@@ -46,24 +37,38 @@ public sealed class BankDashboard : IAsyncDisposable
         Url = url;
     }
 
-    /// <summary>The page's address, e.g. http://127.0.0.1:8265.</summary>
+    /// <summary>The page's address, e.g. http://127.0.0.1:8265 (https with TLS).</summary>
     public string Url { get; }
 
-    /// <summary>Starts Kestrel on the node's behalf; a port that is taken fails here, before anything is served.</summary>
+    /// <summary>
+    /// Starts Kestrel on the node's behalf; a port that is taken fails here, before anything is served. An unsafe
+    /// configuration (see <see cref="DashboardOptions.EnsureSafe"/>) is refused before anything is bound.
+    /// </summary>
     public static async Task<BankDashboard> StartAsync(RunningNode node, DashboardOptions options, CancellationToken cancellationToken = default)
     {
+        options.EnsureSafe();
+        var bound = await BindAddressAsync(options.Host, cancellationToken);
+        var page = Page();
+        var guard = DashboardGuard.For(options, bound, context => Certified(context, options.Tls), page);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(
-            IPAddress.TryParse(options.Host, out var ip) ? ip : IPAddress.Loopback, options.Port));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(bound, options.Port, listen =>
+            {
+                if (options.Tls is { } tls) listen.UseHttps(Https(tls));
+            });
+        });
         var app = builder.Build();
         var operations = new OperationsCounter(node.System);
         var timeout = TimeSpan.FromSeconds(5);
 
-        app.MapGet("/", () => Results.Content(Page(), "text/html; charset=utf-8"));
-        app.MapGet("/actor/{name}", (string name) => Results.Content(Page(), "text/html; charset=utf-8"));
+        app.Use(guard.InvokeAsync);
+        app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
+        app.MapGet("/actor/{name}", (string name) => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/api/state", async (CancellationToken ct) =>
-            Results.Json(await StateAsync(node, operations, timeout, ct), Json));
+            Results.Json(await DashboardState.ReadAsync(node, operations, timeout, ct), Json));
         app.MapGet("/api/actors/{name}/history", async (string name, CancellationToken ct) =>
         {
             await using var session = new BankSession(node.Gateway);
@@ -85,74 +90,58 @@ public sealed class BankDashboard : IAsyncDisposable
         });
 
         await app.StartAsync(cancellationToken);
+        guard.Port = BoundPort(app, options.Port);
         operations.Start();
-        return new BankDashboard(app, operations, $"http://{options.Host}:{options.Port}");
+        var scheme = options.Tls is null ? "http" : "https";
+        return new BankDashboard(app, operations, $"{scheme}://{DashboardGuard.HostName(options.Host)}:{guard.Port}");
     }
 
-    private static async Task<object> StateAsync(RunningNode node, OperationsCounter operations, TimeSpan timeout, CancellationToken ct)
+    /// <summary>
+    /// HTTPS with the node's certificate. A browser may show a client certificate: one of the cluster's CA with role client
+    /// or admin is accepted, any other fails the handshake; none at all leaves the token to prove who asks.
+    /// </summary>
+    private static HttpsConnectionAdapterOptions Https(TlsIdentity tls) => new()
     {
-        await using var session = new BankSession(node.Gateway);
-        var view = session.ClusterViewAsync(ct);
-        var shards = session.ShardsAsync(BankConstants.AccountShardType, cancellationToken: ct);
-        var usage = session.ClusterStatusAsync(ct);
-        var actors = await session.ListAsync(ct);
-        var members = (await view).Members;
-        var infos = await Task.WhenAll(members.Select(async m =>
-        {
-            try
-            {
-                return await node.System.ActorSelection(Inspector.InspectorPath(Address.Parse(m.Address)))
-                    .Ask<NodeInfo>(GetNodeInfo.Instance, timeout, ct);
-            }
-            catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException)
-            {
-                return null;
-            }
-        }));
-        var regions = (await shards).Regions;
-        var held = (await usage).Nodes.ToDictionary(n => n.Address, StringComparer.Ordinal);
+        ServerCertificate = tls.Certificate,
+        SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13,
+        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+        CheckCertificateRevocation = false,
+        // The chain and errors given here come from the machine's trust store; ours is rebuilt from the cluster's CA alone.
+        ClientCertificateValidation = (certificate, _, _) => PeerCertificates.IsAccepted(certificate, tls.Authority, Readers, out _),
+    };
 
-        // Balances, restarts and nodes asked of each live account on every poll, so the page wakes passivated accounts;
-        // `bank list` reads balances from the state store instead and wakes none.
-        var status = await Task.WhenAll(actors.Select(async a =>
-        {
-            if (a.State != ActorState.Alive) return null;
-            try
-            {
-                return await session.StatusAsync(a, ct);
-            }
-            catch (BankException)
-            {
-                return null;
-            }
-        }));
+    /// <summary>The roles that may read the dashboard: every caller of the cluster, never a node's certificate.</summary>
+    private static readonly BankRole[] Readers = [BankRole.Client, BankRole.Admin];
 
-        return new
+    /// <summary>
+    /// Whether the request's connection showed a client certificate: the handshake lets one through only when it is of
+    /// the cluster's CA with role client or admin (<see cref="Https"/>).
+    /// </summary>
+    private static bool Certified(HttpContext context, TlsIdentity? tls) =>
+        tls is not null && context.Connection.ClientCertificate is not null;
+
+    /// <summary>The address to bind: an IP as given, "localhost" as 127.0.0.1, any other name as it resolves.</summary>
+    private static async Task<IPAddress> BindAddressAsync(string host, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(host.Trim('[', ']'), out var ip)) return ip;
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase)) return IPAddress.Loopback;
+        try
         {
-            Node = Cluster.Get(node.System).SelfAddress.ToString(),
-            Nodes = members.Select((m, i) => new
-            {
-                m.Address, m.Status, m.Roles, m.Reachable, m.Leader, m.Oldest, UpSince = m.UpSince?.ToString("O"),
-                Cpus = infos[i]?.Cpus, MemoryBytes = infos[i]?.MemoryBytes,
-                // As `ray status` shows usage: what the placed actors hold of what the node advertises.
-                Resources = held.TryGetValue(m.Address, out var usedHere)
-                    ? string.Join(", ", usedHere.Total.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r =>
-                        $"{r.Key} {Domain.ResourceSet.Describe(r.Key, usedHere.Used.GetValueOrDefault(r.Key))}/{Domain.ResourceSet.Describe(r.Key, r.Value)}"))
-                    : infos[i]?.Resources is { } advertised
-                        ? string.Join(", ", advertised.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}={Domain.ResourceSet.Describe(r.Key, r.Value)}"))
-                        : null,
-                Shards = regions.FirstOrDefault(r => r.Node == m.Address)?.Shards ?? 0,
-                Actors = regions.FirstOrDefault(r => r.Node == m.Address)?.Entities ?? 0,
-            }),
-            Actors = actors.Select((a, i) => new
-            {
-                a.Name, a.Key, a.Id, State = a.State.Display(), Restarts = status[i]?.Restarts ?? a.Restarts,
-                Node = status[i]?.Node ?? a.Node, a.Detached, Balance = status[i]?.Balance, a.DeathCause,
-                Resources = a.Resources is null ? "-" : Domain.Placement.Describe(a.Held),
-            }),
-            Operations = operations.Samples.Select(s => new { At = s.At.ToString("O"), PerSecond = s.Count }),
-        };
+            var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken);
+            return addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses.First();
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            throw new DashboardSetupException($"the dashboard host {host} does not resolve to an address of this machine");
+        }
     }
+
+    /// <summary>The port Kestrel listens on: the one asked for, or the one it picked for port 0.</summary>
+    private static int BoundPort(WebApplication app, int asked) =>
+        asked != 0
+            ? asked
+            : app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+                .Select(a => new Uri(a).Port).FirstOrDefault() ?? asked;
 
     private static string Page()
     {
@@ -167,77 +156,5 @@ public sealed class BankDashboard : IAsyncDisposable
         await _operations.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
-    }
-}
-
-/// <summary>
-/// Persisted account operations per second, counted once a second from the journal's global order (all nodes write
-/// to it), over the last two minutes.
-/// </summary>
-internal sealed class OperationsCounter(ActorSystem system) : IAsyncDisposable
-{
-    private const int Kept = 120;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Queue<(DateTimeOffset At, int Count)> _samples = new();
-    private Task _loop = Task.CompletedTask;
-
-    public IReadOnlyList<(DateTimeOffset At, int Count)> Samples
-    {
-        get
-        {
-            lock (_samples) return [.. _samples];
-        }
-    }
-
-    public void Start() => _loop = RunAsync(_stop.Token);
-
-    private async Task RunAsync(CancellationToken ct)
-    {
-        var journal = PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-        using var materializer = system.Materializer();
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        try
-        {
-            // The events written before the dashboard started are not operations of its chart.
-            var (offset, _) = await CountSinceAsync(journal, materializer, 0, ct);
-            while (await timer.WaitForNextTickAsync(ct))
-            {
-                try
-                {
-                    var (next, count) = await CountSinceAsync(journal, materializer, offset, ct);
-                    offset = next;
-                    lock (_samples)
-                    {
-                        _samples.Enqueue((DateTimeOffset.UtcNow, count));
-                        while (_samples.Count > Kept) _samples.Dequeue();
-                    }
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // A journal that does not answer for a second leaves a gap in the chart, nothing worse.
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The dashboard is stopping.
-        }
-    }
-
-    private static async Task<(long Offset, int Count)> CountSinceAsync(SqlReadJournal journal, IMaterializer materializer, long offset, CancellationToken ct)
-    {
-        var (last, count) = await journal.CurrentAllEvents(Offset.Sequence(offset))
-            .RunAggregate((Offset: offset, Count: 0), (acc, e) => (
-                e.Offset is Sequence s ? Math.Max(acc.Offset, s.Value) : acc.Offset,
-                acc.Count + (e.PersistenceId.StartsWith(BankConstants.AccountPersistenceIdPrefix, StringComparison.Ordinal) ? 1 : 0)), materializer)
-            .WaitAsync(ct);
-        return (last, count);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        await _loop;
-        _stop.Dispose();
     }
 }

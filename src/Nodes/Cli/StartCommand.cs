@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Bank.Hosting;
 using Bank.Hosting.Client;
 using Bank.Hosting.Dashboard;
+using Bank.Hosting.Security;
 
 namespace Bank.Nodes.Cli;
 
@@ -79,6 +80,8 @@ public sealed class StartCommand(Output output)
         var dashboard = head && !parsed.GetValue(NoDashboard)
             ? new DashboardOptions(parsed.GetValue(DashboardHost) ?? "127.0.0.1", ParsePort(parsed.GetValue(DashboardPort), DashboardOptions.DefaultPort, "--dashboard-port"))
             : null;
+        // The node's TlsIdentity goes here once `bank start` loads one (--tls): the dashboard then serves HTTPS with it.
+        dashboard = Secured(dashboard, tls: null);
         if (dashboard is not null && parsed.Has(DashboardPort)) EnsurePortFree(dashboard.Host, dashboard.Port, "--dashboard-port");
         string[] seeds = [];
         if (!head)
@@ -144,6 +147,8 @@ public sealed class StartCommand(Output output)
             output.Line($"Resources: {resources}; roles: {string.Join(", ", Akka.Cluster.Cluster.Get(node.System).SelfRoles.Order(StringComparer.Ordinal))}");
             if (web is not null)
                 output.Line($"View the dashboard at {web.Url}");
+            if (web is not null && dashboard!.RequiresAuthentication)
+                output.Line($"The dashboard lets in a client certificate of the cluster's CA{(dashboard.Token is null ? "" : $", or the token in ${DashboardOptions.TokenVariable} given once as ?token=")}.");
             if (parsed.GetValue(AllowFaultInjection))
                 output.Line("Fault injection is on: `bank chaos crash` and `bank chaos kill-node` are accepted by this node.");
         }
@@ -171,6 +176,25 @@ public sealed class StartCommand(Output output)
     }
 
     /// <summary>A taken port is reported in one line before the node tries to bind it.</summary>
+    /// <summary>
+    /// The dashboard with the node's certificate and its token ($BANK__DASHBOARD_TOKEN, or the file named by
+    /// $BANK__DASHBOARD_TOKEN_FILE); one that would be unsafe is a usage error, before the node starts.
+    /// </summary>
+    private static DashboardOptions? Secured(DashboardOptions? dashboard, TlsIdentity? tls)
+    {
+        if (dashboard is null) return null;
+        try
+        {
+            var secured = dashboard with { Tls = tls, Token = Secrets.Read(DashboardOptions.TokenVariable) };
+            secured.EnsureSafe();
+            return secured;
+        }
+        catch (Exception unsafeDashboard) when (unsafeDashboard is DashboardSetupException or TlsSetupException)
+        {
+            throw new UsageException(unsafeDashboard.Message);
+        }
+    }
+
     private static void EnsurePortFree(string hostname, int port, string option = "--port")
     {
         if (port == 0) return;

@@ -47,6 +47,12 @@ public sealed class DashboardSpecs(ITestOutputHelper output)
             Args = ["--no-sandbox"],
         });
         var page = await browser.NewPageAsync();
+        // The page runs under its Content-Security-Policy: a blocked script, style or fetch would be reported here.
+        var violations = new List<string>();
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase)) violations.Add(message.Text);
+        };
         await page.GotoAsync(url);
 
         var nodes = page.Locator("#nodes tbody tr");
@@ -63,6 +69,7 @@ public sealed class DashboardSpecs(ITestOutputHelper output)
         await Assertions.Expect(account.Locator(".balance")).ToHaveTextAsync("8.0", new() { Timeout = WaitMs });
         Assert.True(await page.EvaluateAsync<bool>("() => window.notReloaded === true"), "the page was reloaded");
         await Assertions.Expect(page.Locator("#ops polyline")).ToHaveCountAsync(1);
+        Assert.Empty(violations);
 
         var screenshot = Path.Combine(AppContext.BaseDirectory, "artifacts", "dashboard.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
