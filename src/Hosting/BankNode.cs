@@ -15,6 +15,7 @@ using Bank.Hosting.Serialization;
 using Bank.Hosting.Transfers;
 using Bank.Hosting.StateStore;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Security;
 
 namespace Bank.Hosting;
 
@@ -39,6 +40,12 @@ public sealed record BankNodeOptions
     /// processor count and the memory of this machine, and no GPU (the `bank` command also asks nvidia-smi).
     /// </summary>
     public ResourceSet? Resources { get; init; }
+
+    /// <summary>
+    /// The node's certificate (`--tls DIR`): the cluster port then speaks mutual TLS and admits only node certificates of
+    /// the same CA. Null: plain text, as on loopback.
+    /// </summary>
+    public TlsIdentity? Tls { get; init; }
 
     /// <summary>Accept `bank chaos crash` and `bank chaos kill-node` (--allow-fault-injection): for tests and demos.</summary>
     public bool AllowFaultInjection { get; init; }
@@ -84,19 +91,47 @@ public static class BankNodeHostingExtensions
         builder.WithCustomSerializer(BankConstants.SerializerName, BankSerializer.BoundTypes,
             system => new BankSerializer(system));
 
-    /// <summary>Remoting and clustering; with no seeds the node joins itself.</summary>
+    /// <summary>Remoting (mutual TLS with <see cref="BankNodeOptions.Tls"/>) and clustering; with no seeds the node joins itself.</summary>
     public static AkkaConfigurationBuilder WithBankCluster(this AkkaConfigurationBuilder builder, BankNodeOptions options)
     {
+        var protocol = BankConstants.ProtocolOf(tls: options.Tls is not null);
         builder
-            .WithRemoting(options.Hostname, options.Port)
+            .WithRemoting(ClusterRemoting(options))
             .WithClustering(new ClusterOptions
             {
                 Roles = [.. options.Roles.Union(NodeResources.RolesFor(options.AdvertisedResources, BankHocon.Defaults))],
-                SeedNodes = [.. options.Seeds.Select(seed => $"akka.tcp://{BankConstants.ActorSystemName}@{seed}")],
+                SeedNodes = [.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")],
             });
         if (options.Seeds.Count == 0)
             builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
         return builder;
+    }
+
+    /// <summary>
+    /// Where the cluster port listens and, with a certificate, its TLS: both sides of every connection must show a node
+    /// certificate of this node's CA (checked by <see cref="PeerCertificates.Accept"/>, which logs each refusal), so a
+    /// client or admin certificate, another CA's or none never reaches the cluster: never a member, never an internal actor.
+    /// </summary>
+    public static RemoteOptions ClusterRemoting(BankNodeOptions options)
+    {
+        if (options.Tls is not { } tls) return new RemoteOptions { HostName = options.Hostname, Port = options.Port };
+        if (tls.Role != BankRole.Node)
+            throw new TlsSetupException(
+                $"the certificate '{tls.Name}' is a {tls.Role.ToString().ToLowerInvariant()} certificate: a node needs one issued with --role node");
+        return new RemoteOptions
+        {
+            HostName = options.Hostname,
+            Port = options.Port,
+            EnableSsl = true,
+            Ssl = new SslOptions
+            {
+                X509Certificate = tls.Certificate,
+                RequireMutualAuthentication = true,
+                // Peers are known by their CA and role, not by the name they are reached at (nodes move, addresses are IPs).
+                ValidateCertificateHostname = false,
+                CustomValidator = PeerCertificates.Accept(tls.Authority, BankRole.Node),
+            },
+        };
     }
 
     /// <summary>Completes when this node is Up in its cluster.</summary>

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Hosting;
 using Bank.Hosting.Client;
@@ -10,7 +11,7 @@ using Bank.Hosting.Contracts;
 namespace Bank.Hosting;
 
 /// <summary>A Bank node on the generic host, started and Up in its cluster: what `bank` and the specs run.</summary>
-public sealed class RunningNode : IAsyncDisposable
+public sealed partial class RunningNode : IAsyncDisposable
 {
     private readonly IHost _host;
     private IDisposable? _dataFolderLock;
@@ -48,8 +49,7 @@ public sealed class RunningNode : IAsyncDisposable
                     loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
                     loggers.ClearLoggers();
                     loggers.AddLogger<FilteringLoggerFactoryLogger>();
-                    // A crash injected with `bank chaos crash` was asked for: the supervisor notes it at INFO instead.
-                    loggers.WithLogFilter(filter => filter.ExcludeMessageContaining(InjectedCrash.Marker));
+                    loggers.WithLogFilter(filter => NodeLogFilter(filter));
                 })
                 .WithBankNode(options with { Persistence = persistence }), WarningsToStderr, cancellationToken);
             node._dataFolderLock = folderLock;
@@ -84,6 +84,18 @@ public sealed class RunningNode : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>What a node's log leaves out, added to <paramref name="filter"/>.</summary>
+    public static Akka.Event.LogFilterBuilder NodeLogFilter(Akka.Event.LogFilterBuilder filter) => filter
+        // A crash injected with `bank chaos crash` was asked for: the supervisor notes it at INFO instead.
+        .ExcludeMessageContaining(InjectedCrash.Marker)
+        // A peer refused at the TLS port is one WARNING line of PeerCertificates (who and why) plus Akka's one line
+        // "Rejected incoming connection"; Akka's multi-line report of the same failure lists fixes for this node's own
+        // certificate, which is not at fault.
+        .ExcludeMessageRegex(TlsHandshakeReport());
+
+    [GeneratedRegex(@"TLS handshake failed \(Server side\)|NotSslRecordException")]
+    private static partial Regex TlsHandshakeReport();
 
     /// <summary>Console logging on stderr, warnings and up, so stdout stays the command's own output.</summary>
     public static void WarningsToStderr(ILoggingBuilder logging) => logging

@@ -7,6 +7,7 @@ using Bank.Domain;
 using Bank.Hosting.Contracts;
 using Bank.Hosting;
 using Bank.Hosting.Client;
+using Bank.Hosting.Security;
 
 namespace Bank.Testing;
 
@@ -68,11 +69,17 @@ public sealed class InProcessCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>A cluster of no node yet: the first <see cref="JoinAsync"/> starts its seed.</summary>
+    /// <inheritdoc cref="StartAsync(int, string, bool, TempDataDirectory?)"/>
+    public static InProcessCluster Empty(string hocon = "", bool allowFaultInjection = false, TempDataDirectory? data = null) =>
+        new(data, hocon, allowFaultInjection);
+
     /// <summary>
     /// A node advertising <paramref name="resources"/> (null: this machine's) joins; returns once every node sees all of
     /// them Up and the coordinator knows the account region of every cpu node, so that new accounts spread over them.
+    /// With <paramref name="tls"/> its cluster port speaks mutual TLS (the others must too).
     /// </summary>
-    public async Task<RunningNode> JoinAsync(string? resources = null)
+    public async Task<RunningNode> JoinAsync(string? resources = null, TlsIdentity? tls = null)
     {
         ResourceSet? advertised = null;
         if (resources is not null)
@@ -88,6 +95,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             Persistence = Data.Persistence,
             Resources = advertised,
             AllowFaultInjection = _allowFaultInjection,
+            Tls = tls,
         };
         var node = await RunningNode.StartAsync((builder, _) => builder
             .WithBankNode(options)

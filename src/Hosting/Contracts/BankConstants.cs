@@ -5,6 +5,9 @@ public static class BankConstants
 {
     public const string ActorSystemName = "bank";
 
+    /// <summary>The scheme of node addresses: akka.tcp in plain text, akka.ssl.tcp with TLS (Akka.Remote's DotNetty names it so).</summary>
+    public static string ProtocolOf(bool tls) => tls ? "akka.ssl.tcp" : "akka.tcp";
+
     /// <summary>Shard type name of the Account entities.</summary>
     public const string AccountShardType = "account";
 

@@ -122,7 +122,7 @@ public sealed partial class BankGateway : ReceiveActor
             return;
         }
 
-        if (Inspector.ParseAddress(kill.Address) is not { } target)
+        if (Inspector.ParseAddress(kill.Address, _self.Protocol) is not { } target)
         {
             Sender.Tell(new Rejected(ErrorKind.Usage, "BadAddress",
                 $"'{TextEcho.OneLine(kill.Address)}' is not a node address: use HOST:PORT, as `bank cluster show` or `bank list` print it"));

@@ -141,7 +141,7 @@ public sealed class Inspector : ReceiveActor, IWithTimers
             return;
         }
 
-        var target = ParseAddress(change.Address);
+        var target = ParseAddress(change.Address, _cluster.SelfAddress.Protocol);
         var member = target is null ? null : _cluster.State.Members.FirstOrDefault(m => m.Address.Equals(target));
         if (member is null)
         {
@@ -155,8 +155,11 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         Sender.Tell(new MembershipChanged(change.Action, [member.Address.ToString()]));
     }
 
-    /// <summary>HOST:PORT, or a full akka.tcp://bank@HOST:PORT address.</summary>
-    public static Address? ParseAddress(string? text)
+    /// <summary>
+    /// HOST:PORT, or a full akka.tcp://bank@HOST:PORT address; HOST:PORT takes <paramref name="protocol"/>, the scheme of
+    /// the asking node's cluster (akka.ssl.tcp with TLS), so it names the same member as the address it stands for.
+    /// </summary>
+    public static Address? ParseAddress(string? text, string protocol = "akka.tcp")
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         if (text.Contains("://", StringComparison.Ordinal))
@@ -173,7 +176,7 @@ public sealed class Inspector : ReceiveActor, IWithTimers
 
         var colon = text.LastIndexOf(':');
         return colon > 0 && int.TryParse(text[(colon + 1)..], out var port) && port is > 0 and <= 65535
-            ? new Address("akka.tcp", BankConstants.ActorSystemName, text[..colon], port)
+            ? new Address(protocol, BankConstants.ActorSystemName, text[..colon], port)
             : null;
     }
 
@@ -278,7 +281,7 @@ public sealed class Inspector : ReceiveActor, IWithTimers
     {
         if (get.Node is not null)
         {
-            var node = ParseAddress(get.Node);
+            var node = ParseAddress(get.Node, _cluster.SelfAddress.Protocol);
             if (node is null || !_cluster.State.Members.Any(m => m.Address.Equals(node)))
             {
                 Sender.Tell(new Rejected(ErrorKind.ActorNotFound, "NoSuchNode",
