@@ -11,6 +11,7 @@ using Akka.Remote.Transport.DotNetty;
 using Bank.Hosting.Configuration;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Registry;
+using Bank.Hosting.Security;
 using Bank.Hosting.Serialization;
 
 namespace Bank.Hosting.Client;
@@ -54,6 +55,23 @@ public sealed class BankClient : IAsyncDisposable
         var clusterClient = system.ActorOf(ClusterClient.Props(clientSettings), "cluster-client");
         var broken = WatchConnections(system, endpoints, certificate: null);
         return new BankClient(system, new ClusterClientGateway(system, clusterClient, string.Join(",", contacts), broken));
+    }
+
+    /// <summary>
+    /// Connects with <paramref name="tls"/> (a client or admin certificate, `--tls DIR`) through the nodes' client doors
+    /// (HOST:PORT as `bank start` prints it), or in plain text as <see cref="ConnectAsync(IReadOnlyList{string}, Config, CancellationToken)"/>
+    /// when it is null.
+    /// </summary>
+    /// <exception cref="TlsSetupException">A node certificate, or one without its credential.</exception>
+    public static Task<BankClient> ConnectAsync(IReadOnlyList<string> contacts, TlsIdentity? tls, Config? settings = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (tls is null) return ConnectAsync(contacts, settings ?? Config.Empty, cancellationToken);
+        if (tls.Role is not (BankRole.Client or BankRole.Admin) || tls.Credential is null)
+            throw new TlsSetupException(
+                $"the certificate '{tls.Name}' is a {tls.Role.Text()} certificate: a client needs one issued with --role client or --role admin");
+        return ConnectToDoorsAsync(contacts, tls.Credential,
+            new DoorClientTls(tls.Certificate, PeerCertificates.Accept(tls.Authority, BankRole.Node)), settings ?? Config.Empty, cancellationToken);
     }
 
     /// <summary>
@@ -131,6 +149,14 @@ public sealed class BankClient : IAsyncDisposable
         var watcher = system.ActorOf(Props.Create(() => new ConnectionWatch(endpoints, certificate, refusedBy)), "connection-watch");
         system.EventStream.Subscribe(watcher, typeof(AssociationErrorEvent));
         system.EventStream.Subscribe(watcher, typeof(DisassociatedEvent));
+        // A TLS handshake this client fails (it does not trust the node's certificate) stops its whole actor system.
+        system.WhenTerminated.ContinueWith(async _ =>
+        {
+            if (CoordinatedShutdown.Get(system).ShutdownReason?.GetType().Name != "TlsHandshakeFailureReason") return;
+            var (host, port) = endpoints[0];
+            var why = await TlsProbe.DiagnoseAsync(host, port, certificate) ?? TlsProbe.HandshakeFailed($"{host}:{port}");
+            broken.TrySetResult(new BankException(ErrorKind.ClusterUnreachable, "Tls", why));
+        }, TaskScheduler.Default);
         return broken.Task;
     }
 

@@ -55,6 +55,10 @@ public static class TlsProbe
         }
     }
 
+    /// <summary>When the handshake failed for a reason the probe cannot tell: the usual causes.</summary>
+    public static string HandshakeFailed(string where) =>
+        $"the TLS handshake with the node at {where} failed: the node's certificate and this one must come from the same cluster CA (`bank cert issue`)";
+
     private static string RequiresTls(string where) =>
         $"the node at {where} requires TLS: give --tls DIR (made with `bank cert issue`)";
 

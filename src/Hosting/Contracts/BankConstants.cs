@@ -32,8 +32,11 @@ public static class BankConstants
     /// <summary>Path, in the door system, of the door that clients send their credentialed requests to.</summary>
     public const string DoorPath = "/system/door";
 
-    /// <summary>The cluster role by which a node tells the others where its client door listens: <c>client-door=HOST:PORT</c>.</summary>
-    public const string DoorRolePrefix = "client-door=";
+    /// <summary>
+    /// The cluster role by which a node tells where its client door listens: <c>client-door-HOST-PORT</c> (roles are
+    /// unquoted in HOCON: no '=' or ':').
+    /// </summary>
+    public const string DoorRolePrefix = "client-door-";
 
     public const string AccountPersistenceIdPrefix = "account-";
 

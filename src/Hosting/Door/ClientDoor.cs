@@ -6,6 +6,7 @@ using Akka.Hosting;
 using Akka.Remote.Transport.DotNetty;
 using Bank.Hosting.Configuration;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Security;
 using Bank.Hosting.Serialization;
 
 namespace Bank.Hosting.Door;
@@ -34,7 +35,35 @@ public sealed class ClientDoor : IAsyncDisposable
     public string Address { get; }
 
     /// <summary>The cluster role that tells the other nodes where this door is.</summary>
-    public string Role => BankConstants.DoorRolePrefix + Address;
+    public string Role => BankConstants.DoorRolePrefix + Address.Replace(':', '-');
+
+    /// <summary>HOST:PORT of the door a <see cref="Role"/> names; null for any other role.</summary>
+    public static string? AddressIn(string role)
+    {
+        if (!role.StartsWith(BankConstants.DoorRolePrefix, StringComparison.Ordinal)) return null;
+        var dash = role.LastIndexOf('-');
+        return dash <= BankConstants.DoorRolePrefix.Length ? null : $"{role[BankConstants.DoorRolePrefix.Length..dash]}:{role[(dash + 1)..]}";
+    }
+
+    /// <summary>
+    /// The door of a node with <paramref name="tls"/> (a node certificate) on <paramref name="hostname"/>:<paramref name="port"/>
+    /// (0: a free one): it accepts client and admin certificates of the node's CA, and requests whose credential
+    /// (`bank cert issue`) the CA signed for a client or an admin.
+    /// </summary>
+    public static ClientDoor Start(TlsIdentity tls, string hostname, int port)
+    {
+        if (tls.Role != BankRole.Node)
+            throw new TlsSetupException(
+                $"the certificate '{tls.Name}' is a {tls.Role.Text()} certificate: a node needs one issued with --role node");
+        var credentials = new CredentialVerifier(tls.Authority);
+        return Start(hostname, port, new DoorTls(tls.Certificate, PeerCertificates.Accept(tls.Authority, BankRole.Client, BankRole.Admin)),
+            credential => credentials.Verify(credential) switch
+            {
+                BankRole.Client => DoorAccess.Client,
+                BankRole.Admin => DoorAccess.Admin,
+                _ => DoorAccess.Refused,
+            });
+    }
 
     /// <summary>Listens on <paramref name="hostname"/>:<paramref name="port"/> (0: a free one); <paramref name="tls"/> null only in specs.</summary>
     public static ClientDoor Start(string hostname, int port, DoorTls? tls, Func<string, DoorAccess> verify)
@@ -42,6 +71,9 @@ public sealed class ClientDoor : IAsyncDisposable
         var config = ConfigurationFactory.ParseString($$"""
             akka {
               loglevel = WARNING
+              # Its warnings (refused peers and requests) go to the node's log once the door opens (LogRelay).
+              stdout-loglevel = OFF
+              loggers = []
               log-dead-letters = 0
               log-dead-letters-during-shutdown = off
               actor.provider = remote
@@ -78,7 +110,18 @@ public sealed class ClientDoor : IAsyncDisposable
     {
         var idle = cluster.Settings.Config.GetTimeSpan("bank.door.response-tunnel-idle", TimeSpan.FromSeconds(30));
         var tunnels = cluster.ActorOf(DoorTunnels.PropsFor(cluster.ActorSelection(BankConstants.GatewayPath), idle), "door-tunnels");
-        ((ExtendedActorSystem)_system).SystemActorOf(DoorReceptionist.PropsFor(_verify, tunnels), BankConstants.DoorPath.Split('/')[^1]);
+        var door = (ExtendedActorSystem)_system;
+        var relay = door.SystemActorOf(Props.Create(() => new LogRelay(cluster.EventStream)), "log-relay");
+        door.EventStream.Subscribe(relay, typeof(Akka.Event.Warning));
+        door.EventStream.Subscribe(relay, typeof(Akka.Event.Error));
+        door.SystemActorOf(DoorReceptionist.PropsFor(_verify, tunnels), BankConstants.DoorPath.Split('/')[^1]);
+        cluster.RegisterOnTermination(() => _ = DisposeAsync());
+    }
+
+    /// <summary>The door's warnings and errors into the node's log, which writes them where the node's own go.</summary>
+    private sealed class LogRelay : ReceiveActor
+    {
+        public LogRelay(Akka.Event.EventStream node) => ReceiveAny(node.Publish);
     }
 
     private static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
@@ -88,7 +131,10 @@ public sealed class ClientDoor : IAsyncDisposable
 
 public static class ClientDoorHostingExtensions
 {
-    /// <summary>Opens <paramref name="door"/> onto this node once its actors run (the door's system was started before).</summary>
-    public static AkkaConfigurationBuilder WithClientDoor(this AkkaConfigurationBuilder builder, ClientDoor door) =>
-        builder.WithActors((system, _) => door.Open(system));
+    /// <summary>
+    /// Opens <paramref name="door"/> (none: nothing to do) onto this node once its actors run; the door's system was started
+    /// before, and stops with the node's.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithClientDoor(this AkkaConfigurationBuilder builder, ClientDoor? door) =>
+        door is null ? builder : builder.WithActors((system, _) => door.Open(system));
 }
