@@ -33,7 +33,7 @@ internal static class CertificateFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new TlsSetupException($"cannot read {path}: {e.GetType().Name}");
+            throw new TlsSetupException($"cannot read {path}: {Secrets.Why(e)}");
         }
     }
 
@@ -49,7 +49,7 @@ internal static class CertificateFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new TlsSetupException($"cannot read {path}: {e.GetType().Name}");
+            throw new TlsSetupException($"cannot read {path}: {Secrets.Why(e)}");
         }
     }
 

@@ -22,7 +22,15 @@ public static class Secrets
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             // The file's name is not secret; its contents are, and the exception message never holds them.
-            throw new TlsSetupException($"cannot read the file named by {fileVariable} ({file}): {e.GetType().Name}");
+            throw new TlsSetupException($"cannot read the file named by {fileVariable} ({file}): {Why(e)}");
         }
     }
+
+    /// <summary>Why a file could not be read, in words (an exception's name is not for users).</summary>
+    internal static string Why(Exception e) => e switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "no such file",
+        UnauthorizedAccessException => "permission denied",
+        _ => "not readable",
+    };
 }

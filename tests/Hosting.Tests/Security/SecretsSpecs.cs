@@ -33,7 +33,8 @@ public sealed class SecretsSpecs : IDisposable
     {
         Environment.SetEnvironmentVariable(name + "_FILE", Path.Combine(folder.Path, "absent"));
         var error = Assert.Throws<TlsSetupException>(() => Secrets.Read(name));
-        TlsIdentitySpecs.AssertOneLine(error, name + "_FILE");
+        TlsIdentitySpecs.AssertOneLine(error, name + "_FILE", "no such file");
+        Assert.DoesNotContain("Exception", error.Message);
     }
 
     private string WriteFile(string contents)

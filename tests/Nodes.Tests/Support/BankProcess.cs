@@ -83,6 +83,13 @@ public sealed class BankProcess : IAsyncDisposable
         return await running.WaitForExitAsync(timeout);
     }
 
+    /// <summary>Runs `bank ARGS` to its end with these environment variables set (a null value unsets one).</summary>
+    public static async Task<Result> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        await using var running = Start("bank " + string.Join(' ', args), args, environment);
+        return await running.WaitForExitAsync(timeout);
+    }
+
     /// <summary>Starts `bank ARGS` and reads its output as it comes, so a test can act on a line while it runs.</summary>
     public static BankProcess Start(params string[] args) => Start("bank " + string.Join(' ', args), args);
 
@@ -208,7 +215,7 @@ public sealed class BankProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static BankProcess Start(string description, string[] args)
+    private static BankProcess Start(string description, string[] args, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -219,6 +226,9 @@ public sealed class BankProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bank.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
         return new BankProcess(Process.Start(start) ?? throw new InvalidOperationException($"could not start {description}"), description);
     }
 
