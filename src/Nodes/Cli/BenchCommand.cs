@@ -56,7 +56,7 @@ public sealed class BenchCommand(Output output)
             "p50/p95/p99, peak memory, verified balances, and how far the state store lagged.")
         {
             Accounts, Ops, Concurrency, Rate, SharedOptions.Journal, SharedOptions.Data, SharedOptions.Connection, StateStore,
-            SharedOptions.ClusterAddress, Warmup, Recovery,
+            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Recovery,
         };
         bench.SetAction((parsed, _) => new BenchCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return bench;
@@ -86,7 +86,7 @@ public sealed class BenchCommand(Output output)
         {
             if (remote)
             {
-                client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
+                client = await TlsOptions.ConnectAsync(parsed);
                 where = $"cluster at {string.Join(",", ClientCommands.ContactPoints(parsed))} through ClusterClient";
                 journalKind = "cluster";
             }
