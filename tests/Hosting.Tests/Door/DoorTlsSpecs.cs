@@ -134,6 +134,21 @@ public sealed class DoorTlsSpecs(TlsClusterFixture fixture) : IClassFixture<TlsC
     }
 
     [Fact]
+    public async Task The_door_refuses_a_certificate_of_another_CA_even_from_a_peer_that_trusts_everyone_and_holds_a_good_credential()
+    {
+        var own = TlsIdentity.Load(fixture.Certificates.Client);
+        var intruder = TlsIdentity.Load(fixture.Certificates.OtherClient);
+        await using var client = await BankClient.ConnectToDoorsAsync([TlsClusterFixture.DoorOf(fixture.Cluster.Seed)], own.Credential!,
+            new DoorClientTls(intruder.Certificate, (_, _, _, _, _) => true), Config.Empty);
+        await using var session = client.OpenSession();
+
+        var refused = await Assert.ThrowsAsync<BankException>(() => session.ListAsync());
+
+        Assert.Equal(ErrorKind.ClusterUnreachable, refused.Kind);
+        Assert.Contains("refused this TLS certificate", refused.Message);
+    }
+
+    [Fact]
     public async Task A_client_certificate_at_the_cluster_port_is_refused_at_once_naming_TLS()
     {
         var watch = Stopwatch.StartNew();
