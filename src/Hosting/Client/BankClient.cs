@@ -147,8 +147,8 @@ public sealed class BankClient : IAsyncDisposable
             }
         };
         var watcher = system.ActorOf(Props.Create(() => new ConnectionWatch(endpoints, certificate, refusedBy)), "connection-watch");
+        // Association errors only: a client that ends (every CLI command) disassociates, and must not probe then.
         system.EventStream.Subscribe(watcher, typeof(AssociationErrorEvent));
-        system.EventStream.Subscribe(watcher, typeof(DisassociatedEvent));
         // A TLS handshake this client fails (it does not trust the node's certificate) stops its whole actor system.
         system.WhenTerminated.ContinueWith(async _ =>
         {
@@ -166,15 +166,11 @@ public sealed class BankClient : IAsyncDisposable
         public ConnectionWatch(IReadOnlyList<(string Host, int Port)> endpoints, X509Certificate2? certificate, Action<(string, int), string> refused)
         {
             var probing = new HashSet<(string, int)>();
-            Receive<RemotingLifecycleEvent>(failure =>
+            Receive<AssociationErrorEvent>(failure =>
             {
-                var address = failure switch
-                {
-                    AssociationErrorEvent error => error.RemoteAddress,
-                    DisassociatedEvent lost => lost.RemoteAddress,
-                    _ => null,
-                };
-                var endpoint = endpoints.FirstOrDefault(e => address is not null && e.Host == address.Host && e.Port == address.Port);
+                if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null) return;
+                var address = failure.RemoteAddress;
+                var endpoint = endpoints.FirstOrDefault(e => e.Host == address.Host && e.Port == address.Port);
                 if (endpoint == default || !probing.Add(endpoint)) return;
                 TlsProbe.DiagnoseAsync(endpoint.Host, endpoint.Port, certificate).PipeTo(Self, success: why => new Probed(endpoint, why));
             });

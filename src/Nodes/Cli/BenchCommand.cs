@@ -87,7 +87,7 @@ public sealed class BenchCommand(Output output)
             if (remote)
             {
                 client = await TlsOptions.ConnectAsync(parsed);
-                where = $"cluster at {string.Join(",", ClientCommands.ContactPoints(parsed))} through ClusterClient";
+                where = $"cluster at {string.Join(",", ClientCommands.ContactPoints(parsed))} through {(TlsOptions.Given(parsed) ? "its client door (mutual TLS)" : "ClusterClient")}";
                 journalKind = "cluster";
             }
             else

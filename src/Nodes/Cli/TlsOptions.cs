@@ -7,6 +7,10 @@ namespace Bank.Nodes.Cli;
 /// <summary>`--tls DIR` (else $BANK__TLS): the certificate folder a command connects or listens with, checked for its role.</summary>
 public static class TlsOptions
 {
+    /// <summary>Whether --tls or $BANK__TLS names a folder.</summary>
+    public static bool Given(ParseResult parsed) =>
+        !string.IsNullOrWhiteSpace(parsed.GetValue(SharedOptions.Tls) ?? Environment.GetEnvironmentVariable(TlsIdentity.DirectoryVariable));
+
     /// <summary>The folder given, loaded; null when neither --tls nor $BANK__TLS is set. A bad folder is a usage error.</summary>
     public static TlsIdentity? Load(ParseResult parsed, string needs, params BankRole[] roles)
     {
