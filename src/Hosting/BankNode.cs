@@ -4,6 +4,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Bank.Hosting.Configuration;
+using Bank.Hosting.Door;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Placement;
@@ -47,6 +48,12 @@ public sealed record BankNodeOptions
     /// </summary>
     public TlsIdentity? Tls { get; init; }
 
+    /// <summary>
+    /// With <see cref="Tls"/>, the port of the node's client door, where clients connect (the cluster port admits nodes
+    /// only). Null: <see cref="Port"/> + 1 when the port is fixed, a free port when it is 0.
+    /// </summary>
+    public int? ClientPort { get; init; }
+
     /// <summary>Accept `bank chaos crash` and `bank chaos kill-node` (--allow-fault-injection): for tests and demos.</summary>
     public bool AllowFaultInjection { get; init; }
 
@@ -66,6 +73,11 @@ public static class BankNodeHostingExtensions
     public static AkkaConfigurationBuilder WithBankNode(this AkkaConfigurationBuilder builder, BankNodeOptions options)
     {
         var database = options.Persistence ?? BankPersistenceOptions.FromConfig(BankHocon.Defaults);
+        // The door listens first, so the node can tell the others where (its role client-door=HOST:PORT).
+        var door = options.Tls is { } tls
+            ? ClientDoor.Start(tls, options.Hostname, options.ClientPort ?? (options.Port == 0 ? 0 : options.Port + 1))
+            : null;
+        if (door is not null) options = options with { Roles = [.. options.Roles, door.Role] };
         return builder
             .WithBankHocon()
             .WithFaultInjection(options.AllowFaultInjection)
@@ -80,7 +92,8 @@ public static class BankNodeHostingExtensions
             .WithNameRegistry()
             .WithInspection(options.AdvertisedResources)
             .WithStateStore(database)
-            .WithGateway(options.KillNode);
+            .WithGateway(options.KillNode)
+            .WithClientDoor(door);
     }
 
     /// <summary>Turns <c>bank.chaos.allow-fault-injection</c> on for this node (it is off in hocon/bank.hocon).</summary>

@@ -45,12 +45,18 @@ public enum ErrorKind
     ActorDied,
     Usage,
     ClusterUnreachable,
+
+    /// <summary>The caller's credential is missing, not valid, or its role may not send the request (CLI exit 5).</summary>
+    Unauthorized,
 }
 
 /// <summary>Any refusal, from an account or from the registry, with a one-line message for people.</summary>
 public sealed record Rejected(ErrorKind Kind, string Code, string Message) : IBankMessage
 {
     public static Rejected Rule(RuleViolation violation) => new(ErrorKind.RuleViolation, violation.Code, violation.Message);
+
+    /// <summary>A request the door refuses: no valid credential, or a role that may not send it.</summary>
+    public static Rejected Unauthorized(string why) => new(ErrorKind.Unauthorized, nameof(ErrorKind.Unauthorized), why);
 
     public static Rejected NotFound(string name) => new(ErrorKind.ActorNotFound, nameof(ErrorKind.ActorNotFound), $"no actor named '{name}'");
 }

@@ -26,6 +26,18 @@ public static class BankConstants
     /// <summary>Path, on every node, of the gateway that ClusterClient requests are sent to.</summary>
     public const string GatewayPath = "/user/bank-gateway";
 
+    /// <summary>Name of the actor system of a node's client door (TLS only): clients talk to it, never to the cluster's.</summary>
+    public const string DoorSystemName = "bank-door";
+
+    /// <summary>Path, in the door system, of the door that clients send their credentialed requests to.</summary>
+    public const string DoorPath = "/system/door";
+
+    /// <summary>
+    /// The cluster role by which a node tells where its client door listens: <c>client-door-HOST-PORT</c> (roles are
+    /// unquoted in HOCON: no '=' or ':').
+    /// </summary>
+    public const string DoorRolePrefix = "client-door-";
+
     public const string AccountPersistenceIdPrefix = "account-";
 
     /// <summary>Identifier of the SQL persistence plugin (journal and snapshot store).</summary>

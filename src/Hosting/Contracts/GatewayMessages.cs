@@ -30,3 +30,9 @@ public sealed record CorrelatedAccountRequest(long Id, AccountRequest Request) :
 
 /// <summary>The answer to <see cref="CorrelatedAccountRequest"/> <paramref name="Id"/>: the account's reply, or why it was refused.</summary>
 public sealed record CorrelatedAccountReply(long Id, AccountReply? Reply, Rejected? Rejected) : IBankMessage;
+
+/// <summary>
+/// A request through a node's client door, with the credential of whoever sends it (made by `bank cert issue`): the door
+/// checks the credential and its role (<see cref="DoorPolicy"/>) before the request reaches the gateway.
+/// </summary>
+public sealed record Credentialed(string Credential, IBankMessage Request) : IBankMessage;

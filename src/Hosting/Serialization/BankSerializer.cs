@@ -136,6 +136,8 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         // account calls by name, resolved at the gateway (wire)
         ["named-account-request"] = typeof(NamedAccountRequest),
         ["correlated-named-account-request"] = typeof(CorrelatedNamedAccountRequest),
+        // a request through a node's client door, with its sender's credential (wire)
+        ["credentialed"] = typeof(Credentialed),
     };
 
     private static readonly FrozenDictionary<string, Type> TypesByManifest = Manifests.ToFrozenDictionary();
@@ -149,7 +151,7 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
     internal static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseUpper), new CredentialedConverter() },
         // Money is a JSON number, never a string that happens to parse.
         NumberHandling = JsonNumberHandling.Strict,
         // A field missing from stored JSON is an error, not a silent zero: a renamed property cannot pass unnoticed.
@@ -159,7 +161,9 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
 
     public override int Identifier => BankConstants.SerializerId;
 
-    public override string Manifest(object o) =>
+    public override string Manifest(object o) => ManifestOf(o);
+
+    internal static string ManifestOf(object o) =>
         ManifestsByType.TryGetValue(o.GetType(), out var manifest)
             ? manifest
             : throw new ArgumentException($"{o.GetType()} has no manifest in {nameof(BankSerializer)}", nameof(o));

@@ -48,6 +48,7 @@ public static class BankCli
                 ErrorKind.Usage => ExitCodes.Usage,
                 ErrorKind.ActorNotFound => ExitCodes.NotFound,
                 ErrorKind.ClusterUnreachable => ExitCodes.Unreachable,
+                ErrorKind.Unauthorized => ExitCodes.Unauthorized,
                 _ => ExitCodes.Failure,
             });
         }

@@ -56,7 +56,7 @@ public sealed class BenchCommand(Output output)
             "p50/p95/p99, peak memory, verified balances, and how far the state store lagged.")
         {
             Accounts, Ops, Concurrency, Rate, SharedOptions.Journal, SharedOptions.Data, SharedOptions.Connection, StateStore,
-            SharedOptions.ClusterAddress, Warmup, Recovery,
+            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Recovery,
         };
         bench.SetAction((parsed, _) => new BenchCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return bench;
@@ -86,8 +86,8 @@ public sealed class BenchCommand(Output output)
         {
             if (remote)
             {
-                client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
-                where = $"cluster at {string.Join(",", ClientCommands.ContactPoints(parsed))} through ClusterClient";
+                client = await TlsOptions.ConnectAsync(parsed);
+                where = $"cluster at {string.Join(",", ClientCommands.ContactPoints(parsed))} through {(TlsOptions.Given(parsed) ? "its client door (mutual TLS)" : "ClusterClient")}";
                 journalKind = "cluster";
             }
             else

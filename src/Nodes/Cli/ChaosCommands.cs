@@ -14,12 +14,12 @@ public sealed class ChaosCommands(Output output)
 
     public static Command Create()
     {
-        var crash = new Command("crash", "The actor throws on its next N calls.") { ClientCommands.Name, Times, SharedOptions.ClusterAddress };
+        var crash = new Command("crash", "The actor throws on its next N calls.") { ClientCommands.Name, Times, SharedOptions.ClusterAddress, SharedOptions.Tls };
         crash.SetAction((parsed, _) => Run(parsed, c => c.CrashAsync(parsed)));
-        var killNode = new Command("kill-node", "That node's process dies at once, like kill -9.") { NodeAddress, SharedOptions.ClusterAddress };
+        var killNode = new Command("kill-node", "That node's process dies at once, like kill -9.") { NodeAddress, SharedOptions.ClusterAddress, SharedOptions.Tls };
         killNode.SetAction((parsed, _) => Run(parsed, c => c.KillNodeAsync(parsed)));
         // --address on the group too, so that `bank chaos --address X` is refused for its missing action, not for X.
-        return new Command("chaos", "Fault injection, accepted by nodes started with --allow-fault-injection.") { crash, killNode, SharedOptions.ClusterAddress };
+        return new Command("chaos", "Fault injection, accepted by nodes started with --allow-fault-injection.") { crash, killNode, SharedOptions.ClusterAddress, SharedOptions.Tls };
     }
 
     private static Task<int> Run(ParseResult parsed, Func<ChaosCommands, Task<int>> command) =>
@@ -33,7 +33,7 @@ public sealed class ChaosCommands(Output output)
             ? int.TryParse(text, out var n) && n is >= 1 and <= 1_000_000 ? n
                 : throw new UsageException($"--times must be a whole number from 1 to 1000000, not '{TextEcho.OneLine(text)}'")
             : 1;
-        await using var client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         var injected = await session.CrashAsync(target, times);
         if (output.Json)
@@ -46,7 +46,7 @@ public sealed class ChaosCommands(Output output)
     /// <summary>`bank chaos kill-node ADDRESS`, for nodes started with --allow-fault-injection.</summary>
     private async Task<int> KillNodeAsync(ParseResult parsed)
     {
-        await using var client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         var killed = await session.KillNodeAsync(parsed.GetRequiredValue(NodeAddress));
         if (output.Json) output.PrintJson(new JsonObject { ["killed"] = killed.Address });

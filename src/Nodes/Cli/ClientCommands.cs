@@ -96,33 +96,33 @@ public sealed class ClientCommands(Output output)
             "PENDING_CREATION; after bank.resources.pending-timeout (30 s) the open fails with CREATION_FAILED.")
         {
             Name, Balance, Minimal, Key, GetIfExists, Detached, MaxRestarts, MaxTaskRetries, NumCpus, NumGpus, Memory, Resources,
-            SharedOptions.ClusterAddress,
+            SharedOptions.ClusterAddress, SharedOptions.Tls,
         };
         open.SetAction((parsed, _) => Run(parsed, c => c.OpenAsync(parsed)));
 
-        var balance = new Command("balance", "Print the account's balance.") { Name, FromStore, SharedOptions.ClusterAddress };
+        var balance = new Command("balance", "Print the account's balance.") { Name, FromStore, SharedOptions.ClusterAddress, SharedOptions.Tls };
         balance.SetAction((parsed, _) => Run(parsed, c => c.BalanceAsync(parsed)));
-        var deposit = new Command("deposit", "Deposit AMOUNT and print the new balance.") { Name, Amount, SharedOptions.ClusterAddress };
+        var deposit = new Command("deposit", "Deposit AMOUNT and print the new balance.") { Name, Amount, SharedOptions.ClusterAddress, SharedOptions.Tls };
         deposit.SetAction((parsed, _) => Run(parsed, c => c.DepositOrWithdrawAsync(parsed, deposit: true)));
         var withdraw = new Command("withdraw", "Withdraw AMOUNT and print the new balance; refused below the minimal balance.")
         {
-            Name, Amount, SharedOptions.ClusterAddress,
+            Name, Amount, SharedOptions.ClusterAddress, SharedOptions.Tls,
         };
         withdraw.SetAction((parsed, _) => Run(parsed, c => c.DepositOrWithdrawAsync(parsed, deposit: false)));
-        var get = new Command("get", "Print Actor(Account, <id of this incarnation>).") { Name, SharedOptions.ClusterAddress };
+        var get = new Command("get", "Print Actor(Account, <id of this incarnation>).") { Name, SharedOptions.ClusterAddress, SharedOptions.Tls };
         get.SetAction((parsed, _) => Run(parsed, c => c.GetAsync(parsed)));
-        var kill = new Command("kill", "Stop the actor: the name is freed, the journal kept.") { Name, SharedOptions.ClusterAddress };
+        var kill = new Command("kill", "Stop the actor: the name is freed, the journal kept.") { Name, SharedOptions.ClusterAddress, SharedOptions.Tls };
         kill.SetAction((parsed, _) => Run(parsed, c => c.KillAsync(parsed)));
         var list = new Command("list",
             "Every actor: name, state, node, restarts, resources, detached, balance, death cause. Balances come from the state store " +
-            "(no account is woken), with its lag if it has one.") { SharedOptions.ClusterAddress };
+            "(no account is woken), with its lag if it has one.") { SharedOptions.ClusterAddress, SharedOptions.Tls };
         list.SetAction((parsed, _) => Run(parsed, c => c.ListAsync(parsed)));
-        var history = new Command("history", "The account's events, oldest first.") { Name, SharedOptions.ClusterAddress };
+        var history = new Command("history", "The account's events, oldest first.") { Name, SharedOptions.ClusterAddress, SharedOptions.Tls };
         history.SetAction((parsed, _) => Run(parsed, c => c.HistoryAsync(parsed)));
         var transfer = new Command("transfer",
             "Move money exactly once (a saga: withdraw, deposit, refund if TO refuses); rule texts as for withdraw.")
         {
-            From, To, Amount, TransferId, SharedOptions.ClusterAddress,
+            From, To, Amount, TransferId, SharedOptions.ClusterAddress, SharedOptions.Tls,
         };
         transfer.SetAction((parsed, _) => Run(parsed, c => c.TransferAsync(parsed)));
 
@@ -178,7 +178,7 @@ public sealed class ClientCommands(Output output)
         if (options.Key is { } key && Names.ValidateAccountKey(key) is { } badKey)
             throw new UsageException(badKey);
 
-        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         PrintOpened(await session.OpenAsync(name, options));
         return ExitCodes.Ok;
@@ -186,7 +186,7 @@ public sealed class ClientCommands(Output output)
 
     private async Task<int> GetAsync(ParseResult parsed)
     {
-        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         PrintActor(await session.GetActorAsync(parsed.GetRequiredValue(Name)));
         return ExitCodes.Ok;
@@ -195,7 +195,7 @@ public sealed class ClientCommands(Output output)
     private async Task<int> BalanceAsync(ParseResult parsed)
     {
         var name = parsed.GetRequiredValue(Name);
-        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         if (parsed.GetValue(FromStore))
             await StoredBalanceAsync(session, name);
@@ -208,7 +208,7 @@ public sealed class ClientCommands(Output output)
     {
         var name = parsed.GetRequiredValue(Name);
         var amount = parsed.GetValue(Amount);
-        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         // By name: the node's gateway resolves it, so the command costs one round trip.
         PrintBalance(name, deposit ? await session.DepositAsync(name, amount) : await session.WithdrawAsync(name, amount));
@@ -217,7 +217,7 @@ public sealed class ClientCommands(Output output)
 
     private async Task<int> KillAsync(ParseResult parsed)
     {
-        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         var killed = await session.KillAsync(parsed.GetRequiredValue(Name));
         if (output.Json) output.PrintJson(Output.ActorJson(killed));
@@ -232,7 +232,7 @@ public sealed class ClientCommands(Output output)
         var transferId = parsed.GetValue(TransferId);
         if (transferId is not null && ClientIds.Validate(transferId, "--id") is not null)
             throw new UsageException($"--id must be 1 to {ClientIds.MaxLength} {ClientIds.Characters}, not '{TextEcho.OneLine(transferId)}'");
-        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         var from = await session.GetActorAsync(parsed.GetRequiredValue(From));
         var to = await session.GetActorAsync(parsed.GetRequiredValue(To));
@@ -304,7 +304,7 @@ public sealed class ClientCommands(Output output)
 
     private async Task<int> ListAsync(ParseResult parsed)
     {
-        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         var actors = await session.ListAsync();
         // Nothing here wakes a passivated account. Balances come from the state store, in one query; a dead actor shows
@@ -370,7 +370,7 @@ public sealed class ClientCommands(Output output)
 
     private async Task<int> HistoryAsync(ParseResult parsed)
     {
-        await using var client = await BankClient.ConnectAsync(ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         var history = await session.HistoryAsync(parsed.GetRequiredValue(Name));
         if (output.Json)

@@ -9,6 +9,9 @@ public static class ExitCodes
     public const int NotFound = 3;
     public const int Unreachable = 4;
 
+    /// <summary>The door refused the request: no valid credential, or its role may not send it.</summary>
+    public const int Unauthorized = 5;
+
     /// <summary>Ctrl+C or SIGTERM stopped the command, as shells report a SIGINT.</summary>
     public const int Interrupted = 130;
 }

@@ -38,32 +38,32 @@ public sealed class InspectionCommands(Output output)
     {
         var status = new Command("status",
             "Each node: roles, actors, actors placed with resources, each resource used/total (like `ray status`); actors pending for " +
-            "want of resources.") { SharedOptions.ClusterAddress };
+            "want of resources.") { SharedOptions.ClusterAddress, SharedOptions.Tls };
         status.SetAction((parsed, _) => Run(parsed, async (c, session) => c.PrintClusterStatus(await session.ClusterStatusAsync())));
 
-        var show = new Command("show", "Members: address, status, roles, reachability, leader, oldest, up since.") { SharedOptions.ClusterAddress };
+        var show = new Command("show", "Members: address, status, roles, reachability, leader, oldest, up since.") { SharedOptions.ClusterAddress, SharedOptions.Tls };
         show.SetAction((parsed, _) => Run(parsed, async (c, session) => c.PrintMembers(await session.ClusterViewAsync())));
-        var leave = new Command(ChangeMembership.Leave, "That member leaves gracefully.") { MemberAddress, SharedOptions.ClusterAddress };
+        var leave = new Command(ChangeMembership.Leave, "That member leaves gracefully.") { MemberAddress, SharedOptions.ClusterAddress, SharedOptions.Tls };
         leave.SetAction((parsed, _) => Run(parsed, (c, session) => c.ChangeMembershipAsync(session, ChangeMembership.Leave, parsed.GetRequiredValue(MemberAddress))));
-        var down = new Command(ChangeMembership.Down, "That member is downed (for one that is gone for good).") { MemberAddress, SharedOptions.ClusterAddress };
+        var down = new Command(ChangeMembership.Down, "That member is downed (for one that is gone for good).") { MemberAddress, SharedOptions.ClusterAddress, SharedOptions.Tls };
         down.SetAction((parsed, _) => Run(parsed, (c, session) => c.ChangeMembershipAsync(session, ChangeMembership.Down, parsed.GetRequiredValue(MemberAddress))));
-        var downUnreachable = new Command(ChangeMembership.DownUnreachable, "Every unreachable member is downed.") { SharedOptions.ClusterAddress };
+        var downUnreachable = new Command(ChangeMembership.DownUnreachable, "Every unreachable member is downed.") { SharedOptions.ClusterAddress, SharedOptions.Tls };
         downUnreachable.SetAction((parsed, _) => Run(parsed, (c, session) => c.ChangeMembershipAsync(session, ChangeMembership.DownUnreachable, null)));
-        var tail = new Command("tail", "Membership events as they happen, until Ctrl+C.") { SharedOptions.ClusterAddress };
+        var tail = new Command("tail", "Membership events as they happen, until Ctrl+C.") { SharedOptions.ClusterAddress, SharedOptions.Tls };
         tail.SetAction(async (parsed, _) =>
         {
             var commands = new InspectionCommands(BankCli.OutputOf(parsed));
-            await using var client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
+            await using var client = await TlsOptions.ConnectAsync(parsed);
             await using var session = client.OpenSession();
             return await commands.TailAsync(session);
         });
         // --address on the group too, so that `bank cluster --address X` is refused for its missing action, not for X.
         var cluster = new Command("cluster", "Cluster membership, like Petabridge.Cmd's cluster commands.")
         {
-            show, leave, down, downUnreachable, tail, SharedOptions.ClusterAddress,
+            show, leave, down, downUnreachable, tail, SharedOptions.ClusterAddress, SharedOptions.Tls,
         };
 
-        var hierarchy = new Command("hierarchy", "A node's actors under PATH as an indented tree.") { ActorPath, Depth, OnNode, SharedOptions.ClusterAddress };
+        var hierarchy = new Command("hierarchy", "A node's actors under PATH as an indented tree.") { ActorPath, Depth, OnNode, SharedOptions.ClusterAddress, SharedOptions.Tls };
         hierarchy.SetAction((parsed, _) =>
         {
             var depth = parsed.GetValue(Depth) is { } text
@@ -72,9 +72,9 @@ public sealed class InspectionCommands(Output output)
                 : 4;
             return Run(parsed, async (c, session) => c.PrintActorTree(await session.ActorTreeAsync(parsed.GetValue(ActorPath) ?? "/user", depth, parsed.GetValue(OnNode))));
         });
-        var actor = new Command("actor", "A node's actors.") { hierarchy, SharedOptions.ClusterAddress };
+        var actor = new Command("actor", "A node's actors.") { hierarchy, SharedOptions.ClusterAddress, SharedOptions.Tls };
 
-        var shards = new Command("shards", "Per node, shard regions with shard and entity counts (and entity ids).") { ShardType, Entities, SharedOptions.ClusterAddress };
+        var shards = new Command("shards", "Per node, shard regions with shard and entity counts (and entity ids).") { ShardType, Entities, SharedOptions.ClusterAddress, SharedOptions.Tls };
         shards.SetAction((parsed, _) =>
         {
             if (parsed.GetValue(ShardType) is { } type && type is not ("account" or "transfer"))
@@ -102,7 +102,7 @@ public sealed class InspectionCommands(Output output)
     private static async Task<int> Run(ParseResult parsed, Func<InspectionCommands, BankSession, Task> command)
     {
         var commands = new InspectionCommands(BankCli.OutputOf(parsed));
-        await using var client = await BankClient.ConnectAsync(ClientCommands.ContactPoints(parsed));
+        await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         await command(commands, session);
         return ExitCodes.Ok;
@@ -128,7 +128,7 @@ public sealed class InspectionCommands(Output output)
                 ["node"] = view.Node,
                 ["members"] = new JsonArray([.. view.Members.Select(m => (JsonNode?)new JsonObject
                 {
-                    ["address"] = m.Address, ["status"] = m.Status, ["roles"] = new JsonArray([.. m.Roles.Select(r => (JsonNode?)r)]),
+                    ["address"] = m.Address, ["status"] = m.Status, ["roles"] = new JsonArray([.. Shown(m.Roles).Select(r => (JsonNode?)r)]),
                     ["reachable"] = m.Reachable, ["leader"] = m.Leader, ["oldest"] = m.Oldest, ["up_since"] = m.UpSince?.ToString("O"),
                 })]),
             });
@@ -138,7 +138,7 @@ public sealed class InspectionCommands(Output output)
         output.Table(["ADDRESS", "STATUS", "ROLES", "REACHABLE", "LEADER", "OLDEST", "UP SINCE"],
             [.. view.Members.Select(m => (IReadOnlyList<string>)
             [
-                m.Address, m.Status, m.Roles.Count == 0 ? "-" : string.Join(",", m.Roles), m.Reachable ? "yes" : "NO",
+                m.Address, m.Status, !Shown(m.Roles).Any() ? "-" : string.Join(",", Shown(m.Roles)), m.Reachable ? "yes" : "NO",
                 m.Leader ? "yes" : "", m.Oldest ? "yes" : "", m.UpSince?.ToString("u") ?? "-",
             ])],
             colour: (row, column) => column switch
@@ -252,7 +252,7 @@ public sealed class InspectionCommands(Output output)
             {
                 ["nodes"] = new JsonArray([.. nodes.Select(n => (JsonNode?)new JsonObject
                 {
-                    ["address"] = n.Address, ["roles"] = new JsonArray([.. n.Roles.Select(r => (JsonNode?)r)]), ["actors"] = n.Actors,
+                    ["address"] = n.Address, ["roles"] = new JsonArray([.. Shown(n.Roles).Select(r => (JsonNode?)r)]), ["actors"] = n.Actors,
                     ["placed"] = n.Placed,
                     ["resources"] = new JsonObject { ["total"] = Output.ResourcesJson(n.Total), ["used"] = Output.ResourcesJson(n.Used), ["free"] = Output.ResourcesJson(n.Free) },
                 })]),
@@ -263,7 +263,7 @@ public sealed class InspectionCommands(Output output)
 
         foreach (var node in nodes)
         {
-            output.Line($"Node {node.Address}  roles: {(node.Roles.Count == 0 ? "-" : string.Join(", ", node.Roles))}  actors: {node.Actors}  placed: {node.Placed}");
+            output.Line($"Node {node.Address}  roles: {(!Shown(node.Roles).Any() ? "-" : string.Join(", ", Shown(node.Roles)))}  actors: {node.Actors}  placed: {node.Placed}");
             foreach (var (name, total) in Output.InRayOrder(node.Total))
                 output.Line($"  {name,-14} {ResourceSet.Describe(name, node.Used.GetValueOrDefault(name))}/{ResourceSet.Describe(name, total)} used, " +
                             $"{ResourceSet.Describe(name, node.Free.GetValueOrDefault(name))} free");
@@ -305,4 +305,7 @@ public sealed class InspectionCommands(Output output)
                 output.Line($"  shard {shard.ShardId}: {string.Join(", ", shard.EntityIds)}");
         }
     }
+
+    /// <summary>A node's roles as people read them: without the role that tells where its client door is.</summary>
+    public static IEnumerable<string> Shown(IEnumerable<string> roles) => roles.Where(role => Hosting.Door.ClientDoor.AddressIn(role) is null);
 }

@@ -47,6 +47,11 @@ public sealed class StartCommand(Output output)
 
     private static readonly Option<bool> NoDashboard = new("--no-dashboard") { Description = "Serve no dashboard." };
 
+    private static readonly Option<string?> ClientPort = new("--client-port")
+    {
+        HelpName = "PORT", Description = "With --tls, the port of the node's door for clients (default --port + 1; a free one when --port is 0).",
+    };
+
     private static readonly Option<bool> AllowFaultInjection = new("--allow-fault-injection")
     {
         Description = "Let `bank chaos` crash actors and kill the node (for tests and demos; refused otherwise).",
@@ -59,7 +64,7 @@ public sealed class StartCommand(Output output)
             "dashboard at http://127.0.0.1:8265, or --address HOST:PORT for a worker that joins it.")
         {
             Head, Seed, Port, Hostname, SharedOptions.Data, SharedOptions.Journal, SharedOptions.Connection, Resources,
-            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection,
+            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort,
         };
         start.SetAction((parsed, _) => new StartCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return start;
@@ -107,7 +112,12 @@ public sealed class StartCommand(Output output)
         if (parsed.GetValue(Resources) is { } given && !Bank.Domain.ResourceSet.TryParse(given, out overrides, out var badResources))
             throw new UsageException($"--resources: {badResources}");
         var (persistence, where) = JournalOptions.From(parsed);
+        var tls = TlsOptions.Load(parsed, "a node needs one issued with --role node", Hosting.Security.BankRole.Node);
+        if (tls is null && parsed.Has(ClientPort))
+            throw new UsageException("--client-port is the port of the door for clients that a node opens with --tls: give --tls DIR too");
+        int? clientPort = parsed.Has(ClientPort) ? ParsePort(parsed.GetValue(ClientPort), 0, "--client-port") : null;
         EnsurePortFree(hostname, port);
+        if (tls is not null) EnsurePortFree(hostname, clientPort ?? (port == 0 ? 0 : port + 1), parsed.Has(ClientPort) ? "--client-port" : "--port (its client door takes the next port) or --client-port");
 
         // What this machine has (nvidia-smi for GPUs), overridden by --resources.
         var resources = (await Hosting.Resources.NodeResources.DetectAsync()).Merge(overrides);
@@ -119,6 +129,8 @@ public sealed class StartCommand(Output output)
             Persistence = persistence,
             AllowFaultInjection = parsed.GetValue(AllowFaultInjection),
             Resources = resources,
+            Tls = tls,
+            ClientPort = clientPort,
         });
         BankDashboard? web = null;
         if (dashboard is not null)
@@ -138,13 +150,22 @@ public sealed class StartCommand(Output output)
         var address = node.System.Settings.Config.GetString("akka.remote.dot-netty.tcp.hostname") is { } host
             ? $"{host}:{Akka.Cluster.Cluster.Get(node.System).SelfAddress.Port}"
             : Akka.Cluster.Cluster.Get(node.System).SelfAddress.ToString();
+        var roles = Akka.Cluster.Cluster.Get(node.System).SelfRoles;
+        // With TLS, clients come in through the node's door, never the cluster port.
+        var clients = roles.Select(Hosting.Door.ClientDoor.AddressIn).FirstOrDefault(door => door is not null) ?? address;
         if (output.Json)
-            output.PrintJson(new JsonObject { ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = web?.Url });
+            output.PrintJson(new JsonObject
+            {
+                ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = web?.Url,
+                ["client_address"] = clients, ["tls"] = tls is not null,
+            });
         else
         {
-            output.Line($"Bank {(head ? "head" : "worker")} node up at {address}; journal: {where}");
-            output.Line($"Clients reach the cluster with --address {address} (or BANK_ADDRESS). Ctrl+C leaves the cluster.");
-            output.Line($"Resources: {resources}; roles: {string.Join(", ", Akka.Cluster.Cluster.Get(node.System).SelfRoles.Order(StringComparer.Ordinal))}");
+            output.Line($"Bank {(head ? "head" : "worker")} node up at {address}; journal: {where}{(tls is null ? "" : "; mutual TLS")}");
+            output.Line(tls is null
+                ? $"Clients reach the cluster with --address {address} (or BANK_ADDRESS). Ctrl+C leaves the cluster."
+                : $"Clients reach the cluster with --address {clients} --tls DIR (a client or admin certificate of this CA). Ctrl+C leaves the cluster.");
+            output.Line($"Resources: {resources}; roles: {string.Join(", ", InspectionCommands.Shown(roles).Order(StringComparer.Ordinal))}");
             if (web is not null)
                 output.Line($"View the dashboard at {web.Url}");
             if (web is not null && dashboard!.RequiresAuthentication)

@@ -159,6 +159,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         new CorrelatedAccountReply(42, new AccountReply("k1", "inc-1", 105m, 0m, 7, "akka.tcp://bank@127.0.0.1:4053"), null),
         new NamedAccountRequest("Saver", new Withdraw(5m, "r-2")),
         new CorrelatedNamedAccountRequest(43, new NamedAccountRequest("Saver", GetBalance.Instance)),
+        new Credentialed("v1.c2lnbmVk", new CorrelatedNamedAccountRequest(44, new NamedAccountRequest("Saver", new Deposit(2m, "r-3")))),
     ];
 
 
@@ -272,6 +273,7 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         ["correlated-account-reply"] = typeof(CorrelatedAccountReply),
         ["named-account-request"] = typeof(NamedAccountRequest),
         ["correlated-named-account-request"] = typeof(CorrelatedNamedAccountRequest),
+        ["credentialed"] = typeof(Credentialed),
     };
 
     /// <summary>The journal's shape of an <see cref="ActorRegistered"/> event before supervision: read for ever.</summary>
@@ -461,6 +463,15 @@ public class BankSerializerSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         var error = Assert.Throws<SerializationException>(() => Decode("deposited-v9", "{}"));
 
         Assert.Contains("deposited-v9", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"credential":"c","manifest":"System.IO.FileInfo, System.IO.FileSystem","request":{"original_path":"/etc/passwd"}}""")]
+    [InlineData("""{"credential":"c","manifest":"credentialed","request":{"credential":"c","manifest":"list-actors","request":{}}}""")]
+    [InlineData("""{"credential":"c","manifest":"no-such-manifest","request":{}}""")]
+    public void A_credentialed_request_carries_only_a_bank_request_named_by_its_manifest_never_a_type_name_or_a_second_envelope(string json)
+    {
+        Assert.ThrowsAny<Exception>(() => Decode("credentialed", json));
     }
 
     private object RoundTrip(object value, string expectedManifest)

@@ -31,16 +31,16 @@ public sealed class CliSpecs
     [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--no-dashboard" },
         "error: the dashboard is served by the head: --dashboard-port, --dashboard-host and --no-dashboard go with --head")]
     [InlineData(new[] { "start", "--head", "--resources", "gpu=lots" }, "error: --resources: gpu 'lots' is not an amount: use a number from 0 with at most 4 decimal places")]
-    [InlineData(new[] { "cluster", "show", "extra" }, "error: unexpected argument 'extra'; usage: bank cluster show [--address HOST:PORT]")]
-    [InlineData(new[] { "cluster" }, "error: missing argument; usage: bank cluster show [--address HOST:PORT] | bank cluster leave ADDRESS [--address HOST:PORT] | " +
-                                     "bank cluster down ADDRESS [--address HOST:PORT] | bank cluster down-unreachable [--address HOST:PORT] | bank cluster tail [--address HOST:PORT]")]
-    [InlineData(new[] { "cluster", "join" }, "error: unknown cluster action 'join'; usage: bank cluster show [--address HOST:PORT] | bank cluster leave ADDRESS [--address HOST:PORT] | " +
-                                             "bank cluster down ADDRESS [--address HOST:PORT] | bank cluster down-unreachable [--address HOST:PORT] | bank cluster tail [--address HOST:PORT]")]
+    [InlineData(new[] { "cluster", "show", "extra" }, "error: unexpected argument 'extra'; usage: bank cluster show [--address HOST:PORT] [--tls DIR]")]
+    [InlineData(new[] { "cluster" }, "error: missing argument; usage: bank cluster show [--address HOST:PORT] [--tls DIR] | bank cluster leave ADDRESS [--address HOST:PORT] [--tls DIR] | " +
+                                     "bank cluster down ADDRESS [--address HOST:PORT] [--tls DIR] | bank cluster down-unreachable [--address HOST:PORT] [--tls DIR] | bank cluster tail [--address HOST:PORT] [--tls DIR]")]
+    [InlineData(new[] { "cluster", "join" }, "error: unknown cluster action 'join'; usage: bank cluster show [--address HOST:PORT] [--tls DIR] | bank cluster leave ADDRESS [--address HOST:PORT] [--tls DIR] | " +
+                                             "bank cluster down ADDRESS [--address HOST:PORT] [--tls DIR] | bank cluster down-unreachable [--address HOST:PORT] [--tls DIR] | bank cluster tail [--address HOST:PORT] [--tls DIR]")]
     [InlineData(new[] { "cluster", "leave", "nowhere" }, "error: 'nowhere' is not a node address: use HOST:PORT, as `bank cluster show` prints it")]
-    [InlineData(new[] { "chaos", "crash" }, "error: missing argument; usage: bank chaos crash NAME [--times N] [--address HOST:PORT]")]
+    [InlineData(new[] { "chaos", "crash" }, "error: missing argument; usage: bank chaos crash NAME [--times N] [--address HOST:PORT] [--tls DIR]")]
     [InlineData(new[] { "chaos", "crash", "x", "--times", "0" }, "error: --times must be a whole number from 1 to 1000000, not '0'")]
-    [InlineData(new[] { "deposit", "x" }, "error: missing argument; usage: bank deposit NAME AMOUNT [--address HOST:PORT]")]
-    [InlineData(new[] { "deposit", "x", "1", "2" }, "error: unexpected argument '2'; usage: bank deposit NAME AMOUNT [--address HOST:PORT]")]
+    [InlineData(new[] { "deposit", "x" }, "error: missing argument; usage: bank deposit NAME AMOUNT [--address HOST:PORT] [--tls DIR]")]
+    [InlineData(new[] { "deposit", "x", "1", "2" }, "error: unexpected argument '2'; usage: bank deposit NAME AMOUNT [--address HOST:PORT] [--tls DIR]")]
     [InlineData(new[] { "withdraw", "x", "lots" }, "error: AMOUNT: 'lots' is not a valid amount")]
     [InlineData(new[] { "balance", " x" }, "error: Actor name must not start or end with white space")]
     [InlineData(new[] { "open", "x", "--balance", "ten" }, "error: --balance: 'ten' is not a valid amount")]
