@@ -9,43 +9,113 @@ namespace Bank.Hosting.Door;
 /// must come as <see cref="Credentialed"/>, with a credential that <paramref name="verify"/> grants a role for, and of a
 /// type <see cref="DoorPolicy"/> lets that role send. What passes goes to the node's gateway through a response tunnel
 /// in the cluster system (<see cref="DoorTunnels"/>); the door itself never reaches the cluster over the network.
+/// It answers only senders connected to the door (<see cref="DoorPeers"/>): the door never dials out.
 /// </summary>
-public sealed class DoorReceptionist : ReceiveActor
+public sealed class DoorReceptionist : ReceiveActor, IWithTimers
 {
-    public DoorReceptionist(Func<string, DoorAccess> verify, IActorRef tunnels)
+    /// <summary>How long a request waits for its sender's connection to be seen (the event may trail the first message).</summary>
+    private static readonly TimeSpan RecheckEvery = TimeSpan.FromMilliseconds(100);
+    private const int Rechecks = 10;
+
+    private readonly RefusalLog _refusals;
+    private long _rechecks;
+
+    public DoorReceptionist(Func<string, DoorAccess> verify, IActorRef tunnels, DoorPeers peers)
     {
-        var log = Context.GetLogger();
-        Receive<Credentialed>(request =>
+        _refusals = new RefusalLog(Context.GetLogger());
+        Receive<Pending>(Check);
+        Receive<RefusalLog.Tick>(_ => _refusals.Summarize());
+        ReceiveAny(request => Check(new Pending(request, Sender, 0)));
+
+        void Check(Pending pending)
         {
+            if (peers.Connected(pending.Sender)) Handle(pending.Request, pending.Sender);
+            else if (pending.Attempt < Rechecks)
+                Timers.StartSingleTimer(++_rechecks, pending with { Attempt = pending.Attempt + 1 }, RecheckEvery);
+            else
+            {
+                peers.Drop();
+                _refusals.Dropped();
+            }
+        }
+
+        void Handle(object message, IActorRef sender)
+        {
+            if (message is not Credentialed request)
+            {
+                Refuse(message, sender, Rejected.Unauthorized(
+                    "requests through a node's client door carry a credential: give --tls DIR (made with `bank cert issue`)"));
+                return;
+            }
+
             var granted = verify(request.Credential);
             var refusal = granted == DoorAccess.Refused
                 ? Rejected.Unauthorized("the credential is not valid for this cluster: use the files `bank cert issue` made for a client or an admin")
                 : DoorPolicy.Refusal(granted, request.Request);
-            if (refusal is null)
-            {
-                tunnels.Tell(new DoorTunnels.Relay(Sender, request.Request));
-                return;
-            }
+            if (refusal is null) tunnels.Tell(new DoorTunnels.Relay(sender, request.Request));
+            else Refuse(request.Request, sender, refusal);
+        }
 
-            log.Warning("door refused {Request} from {Sender}: {Why}", request.Request.GetType().Name, Sender.Path.Address, refusal.Message);
-            Sender.Tell(Answer(request.Request, refusal));
-        });
-        ReceiveAny(unwrapped =>
+        void Refuse(object request, IActorRef sender, Rejected refusal)
         {
-            log.Warning("door refused {Request} from {Sender}: no credential", unwrapped.GetType().Name, Sender.Path.Address);
-            Sender.Tell(Answer(unwrapped, Rejected.Unauthorized(
-                "requests through a node's client door carry a credential: give --tls DIR (made with `bank cert issue`)")));
-        });
+            _refusals.Refused(request, sender.Path.Address, refusal.Message);
+            sender.Tell(Answer(request, refusal), ActorRefs.NoSender);
+        }
     }
 
-    public static Props PropsFor(Func<string, DoorAccess> verify, IActorRef tunnels) =>
-        Props.Create(() => new DoorReceptionist(verify, tunnels));
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart() => Timers.StartPeriodicTimer(RefusalLog.Tick.Instance, RefusalLog.Tick.Instance, RefusalLog.Every);
+
+    public static Props PropsFor(Func<string, DoorAccess> verify, IActorRef tunnels, DoorPeers peers) =>
+        Props.Create(() => new DoorReceptionist(verify, tunnels, peers));
 
     /// <summary>The refusal as its caller waits for it: a correlated account call hears it under its correlation id.</summary>
-    private static object Answer(object request, Rejected refusal) => request switch
+    internal static object Answer(object request, Rejected refusal) => request switch
     {
         CorrelatedAccountRequest call => new CorrelatedAccountReply(call.Id, null, refusal),
         CorrelatedNamedAccountRequest call => new CorrelatedAccountReply(call.Id, null, refusal),
         _ => refusal,
     };
+
+    /// <summary>A request whose sender must be a connected client before the door answers it.</summary>
+    private sealed record Pending(object Request, IActorRef Sender, int Attempt);
+}
+
+/// <summary>
+/// The door's warnings about refused requests, rate-limited: the first refusal of each client address in a minute is
+/// logged in full, the rest (and requests dropped for a sender not connected) are counted in one line a minute.
+/// </summary>
+internal sealed class RefusalLog(ILoggingAdapter log)
+{
+    public static readonly TimeSpan Every = TimeSpan.FromMinutes(1);
+
+    /// <summary>Client addresses remembered per minute; past it every refusal is only counted.</summary>
+    private const int Remembered = 1024;
+
+    private readonly HashSet<Address> _logged = [];
+    private long _refused;
+    private long _dropped;
+
+    public void Refused(object request, Address client, string why)
+    {
+        if (_logged.Count < Remembered && _logged.Add(client))
+            log.Warning("door refused {0} from {1}: {2}", request.GetType().Name, client, why);
+        else _refused++;
+    }
+
+    public void Dropped() => _dropped++;
+
+    public void Summarize()
+    {
+        if (_refused > 0 || _dropped > 0)
+            log.Warning("door refused {0} more requests and dropped {1} from senders not connected to it in the last minute", _refused, _dropped);
+        _logged.Clear();
+        (_refused, _dropped) = (0, 0);
+    }
+
+    public sealed class Tick
+    {
+        public static readonly Tick Instance = new();
+    }
 }

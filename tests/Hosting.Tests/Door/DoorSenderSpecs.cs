@@ -1,0 +1,166 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Configuration;
+using Akka.Remote.Transport.DotNetty;
+using Bank.Domain;
+using Bank.Hosting.Client;
+using Bank.Hosting.Contracts;
+using Bank.Hosting.Door;
+using Bank.Hosting.Security;
+using Bank.Hosting.Tests.Security;
+using Xunit;
+
+namespace Bank.Hosting.Tests.Door;
+
+/// <summary>A TLS node of its own CA (a small tunnel bound), on which each spec opens a client door of its own.</summary>
+public sealed class TlsNodeFixture : IAsyncLifetime
+{
+    public const int TunnelBound = 3;
+
+    public IssuedCertificates Certificates { get; private set; } = null!;
+
+    public InProcessCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Certificates = new IssuedCertificates();
+        Cluster = InProcessCluster.Empty($"bank.door.max-response-tunnels = {TunnelBound}");
+        await Cluster.JoinAsync(tls: TlsIdentity.Load(Certificates.Node));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        Certificates.Dispose();
+    }
+
+    public ClientDoor OpenDoor()
+    {
+        var door = ClientDoor.Start(TlsIdentity.Load(Certificates.Node), "127.0.0.1", 0);
+        door.Open(Cluster.Seed.System);
+        return door;
+    }
+
+    /// <summary>A remoting system with a client certificate of the CA: a client that writes its own messages.</summary>
+    public ActorSystem RawClient()
+    {
+        var client = TlsIdentity.Load(Certificates.Client);
+        var config = ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0, enable-ssl = on }
+            akka.actor.serializers.bank = "{{typeof(Serialization.BankSerializer).AssemblyQualifiedName}}"
+            akka.actor.serialization-bindings { "{{typeof(IBankMessage).AssemblyQualifiedName}}" = bank }
+            akka.loglevel = ERROR
+            """);
+        return ActorSystem.Create("raw", ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(config),
+            new DotNettySslSetup(client.Certificate, suppressValidation: false, requireMutualAuthentication: true,
+                validateCertificateHostname: false, customValidator: PeerCertificates.Accept(client.Authority, BankRole.Node))));
+    }
+
+    public string Credential => TlsIdentity.Load(Certificates.Client).Credential!;
+}
+
+/// <summary>
+/// What a holder of a client certificate can do to a door with the senders it writes and the paths it names: the door
+/// answers only clients connected to it (never dialing out), relays no message into the node's log, and bounds its tunnels.
+/// </summary>
+[Collection(SecurityCollection.Name)]
+public sealed class DoorSenderSpecs(TlsNodeFixture fixture) : IClassFixture<TlsNodeFixture>
+{
+    public enum Claimed { ANodesClusterPort, TheDoorsOwnPort, APortNothingListensOn }
+
+    [Theory]
+    [InlineData(Claimed.ANodesClusterPort)]
+    [InlineData(Claimed.TheDoorsOwnPort)]
+    [InlineData(Claimed.APortNothingListensOn)]
+    public async Task A_sender_claiming_another_address_gets_no_answer_and_the_door_stays_up(Claimed claimed)
+    {
+        await using var door = fixture.OpenDoor();
+        using var nothing = FreePort.Hold();
+        var port = claimed switch
+        {
+            Claimed.ANodesClusterPort => InProcessCluster.HostPortOf(fixture.Cluster.Seed).Split(':')[1],
+            Claimed.TheDoorsOwnPort => door.Address.Split(':')[1],
+            _ => nothing.Port.ToString(),
+        };
+        using var raw = fixture.RawClient();
+        var forged = ((ExtendedActorSystem)raw).Provider.ResolveActorRef($"akka.ssl.tcp://bank@127.0.0.1:{port}/user/forged");
+        var receptionist = raw.ActorSelection($"akka.ssl.tcp://{BankConstants.DoorSystemName}@{door.Address}{BankConstants.DoorPath}");
+
+        // One that passes the door (its answer would come through a tunnel), one refused, one without a credential.
+        receptionist.Tell(new Credentialed(fixture.Credential, ListActors.Instance), forged);
+        receptionist.Tell(new Credentialed("forged", ListActors.Instance), forged);
+        receptionist.Tell(ListActors.Instance, forged);
+
+        await Eventually.HoldsAsync(() => door.Peers.Dropped >= 3 || door.Restarts > 0, "the door to drop the three requests");
+        Assert.Equal((0, 3L), (door.Restarts, door.Peers.Dropped));
+        await using var client = await BankClient.ConnectAsync([door.Address], TlsIdentity.Load(fixture.Certificates.Client));
+        await using var session = client.OpenSession();
+        var account = await session.OpenAsync($"forged-{claimed}", new AccountOptions(10m, 0m));
+        Assert.Equal(15m, await session.DepositAsync(account, 5m));
+        Assert.Equal(0, door.Restarts);
+        await raw.Terminate();
+    }
+
+    [Fact]
+    public async Task Messages_sent_by_path_to_the_doors_actors_never_reach_the_nodes_log()
+    {
+        await using var door = fixture.OpenDoor();
+        using var raw = fixture.RawClient();
+        var marker = $"forged-{Guid.NewGuid():N}";
+        var seen = new List<object>();
+        var listener = fixture.Cluster.Seed.System.ActorOf(Props.Create(() => new Collector(seen)));
+        fixture.Cluster.Seed.System.EventStream.Subscribe(listener, typeof(Rejected));
+        fixture.Cluster.Seed.System.EventStream.Subscribe(listener, typeof(Akka.Event.Warning));
+        var doorRoot = $"akka.ssl.tcp://{BankConstants.DoorSystemName}@{door.Address}";
+        // A connection first, so that the door would answer (and relay) if it took these.
+        await using var client = await BankClient.ConnectAsync([door.Address], TlsIdentity.Load(fixture.Certificates.Client));
+        await using var session = client.OpenSession();
+        await session.ListAsync();
+
+        foreach (var path in new[] { "/system/log-relay", "/system/hooks/log", "/system/door", "/system", "/user" })
+        {
+            var target = ((ExtendedActorSystem)raw).Provider.ResolveActorRef(doorRoot + path);
+            target.Tell(new Rejected(ErrorKind.RuleViolation, "Forged", marker));
+            target.Tell(new Akka.Event.Warning("door-spec", typeof(DoorSenderSpecs), marker));
+            raw.ActorSelection(doorRoot + path).Tell(new Rejected(ErrorKind.RuleViolation, "Forged", marker));
+        }
+
+        await Holds.ForAsync(TimeSpan.FromSeconds(3), () =>
+        {
+            lock (seen) Assert.DoesNotContain(seen, logged => logged.ToString()!.Contains(marker));
+            return Task.CompletedTask;
+        });
+        fixture.Cluster.Seed.System.Stop(listener);
+        await raw.Terminate();
+    }
+
+    [Fact]
+    public async Task Past_the_tunnel_bound_a_new_sender_is_refused_in_one_line_and_the_door_stays_up()
+    {
+        await using var door = fixture.OpenDoor();
+        using var raw = fixture.RawClient();
+        var receptionist = raw.ActorSelection($"akka.ssl.tcp://{BankConstants.DoorSystemName}@{door.Address}{BankConstants.DoorPath}");
+        var answers = Enumerable.Range(0, TlsNodeFixture.TunnelBound + 1).Select(_ => new List<object>()).ToArray();
+        var senders = answers.Select(answer => raw.ActorOf(Props.Create(() => new Collector(answer)))).ToArray();
+
+        foreach (var sender in senders)
+            receptionist.Tell(new Credentialed(fixture.Credential, ListActors.Instance), sender);
+
+        await Eventually.HoldsAsync(() => answers.All(answer => { lock (answer) return answer.Count > 0; }), "every sender to hear an answer");
+        var first = answers.Select(answer => { lock (answer) return answer[0]; }).ToArray();
+        var busy = Assert.IsType<Rejected>(Assert.Single(first, answer => answer is Rejected));
+        Assert.Equal(("DoorBusy", ErrorKind.ClusterUnreachable), (busy.Code, busy.Kind));
+        Assert.DoesNotContain('\n', busy.Message);
+        Assert.Equal(0, door.Restarts);
+        await raw.Terminate();
+    }
+
+    private sealed class Collector : ReceiveActor
+    {
+        public Collector(List<object> into) => ReceiveAny(message =>
+        {
+            lock (into) into.Add(message);
+        });
+    }
+}
