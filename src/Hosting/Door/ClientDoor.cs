@@ -52,6 +52,9 @@ public sealed class ClientDoor : IAsyncDisposable
     /// <summary>The clients connected to the door now, the only ones it answers.</summary>
     public DoorPeers Peers { get; private set; }
 
+    /// <summary>The door's actor system now (specs stop it as Akka would).</summary>
+    internal ActorSystem System => _system;
+
     /// <summary>How often the door's system stopped while the node ran, and was started again on the same port.</summary>
     public int Restarts => Volatile.Read(ref _restarts);
 
@@ -105,7 +108,10 @@ public sealed class ClientDoor : IAsyncDisposable
               remote {
                 # The door follows its clients' connections from the lifecycle events, which are published anyway.
                 log-remote-lifecycle-events = off
+                # Use-passive-connections (Akka's default): answers go back over the connection their client opened.
+                use-passive-connections = on
                 dot-netty.tcp {
+                  transport-class = "{{TypeName(typeof(InboundOnlyTransport))}}"
                   hostname = "{{hostname}}"
                   port = {{port}}
                   enable-ssl = {{(tls is null ? "off" : "on")}}

@@ -103,6 +103,47 @@ public sealed class DoorSenderSpecs(TlsNodeFixture fixture) : IClassFixture<TlsN
     }
 
     [Fact]
+    public async Task An_Identify_from_a_sender_claiming_a_nodes_cluster_port_does_not_stop_the_door()
+    {
+        await using var door = fixture.OpenDoor();
+        var cluster = InProcessCluster.HostPortOf(fixture.Cluster.Seed).Split(':')[1];
+        using var raw = fixture.RawClient();
+        var forged = ((ExtendedActorSystem)raw).Provider.ResolveActorRef($"akka.ssl.tcp://bank@127.0.0.1:{cluster}/user/forged");
+        var receptionist = raw.ActorSelection($"akka.ssl.tcp://{BankConstants.DoorSystemName}@{door.Address}{BankConstants.DoorPath}");
+
+        // Akka answers an Identify itself, before any actor of the door sees it: only the door's transport, which never
+        // connects out, keeps that answer from dialing the cluster port, whose node certificate the door would refuse.
+        receptionist.Tell(new Identify(1), forged);
+        var own = await receptionist.Ask<ActorIdentity>(new Identify(2), TimeSpan.FromSeconds(10));
+
+        Assert.NotNull(own.Subject);
+        await Holds.ForAsync(TimeSpan.FromSeconds(2), () =>
+        {
+            Assert.False(door.System.WhenTerminated.IsCompleted, "the door's system stopped");
+            return Task.CompletedTask;
+        });
+        Assert.Equal(0, door.Restarts);
+        await raw.Terminate();
+    }
+
+    [Fact]
+    public async Task A_door_whose_system_stops_anyway_starts_again_on_its_port_and_the_node_stays_up()
+    {
+        await using var door = fixture.OpenDoor();
+        var first = door.System;
+
+        await CoordinatedShutdown.Get(first).Run(CoordinatedShutdown.UnknownReason.Instance);
+
+        await Eventually.HoldsAsync(() => door.Restarts == 1, "the door to start again");
+        Assert.NotSame(first, door.System);
+        await using var client = await BankClient.ConnectAsync([door.Address], TlsIdentity.Load(fixture.Certificates.Client));
+        await using var session = client.OpenSession();
+        var account = await session.OpenAsync("after-restart", new AccountOptions(10m, 0m));
+        Assert.Equal(15m, await session.DepositAsync(account, 5m));
+        Assert.False(fixture.Cluster.Seed.System.WhenTerminated.IsCompleted);
+    }
+
+    [Fact]
     public async Task Messages_sent_by_path_to_the_doors_actors_never_reach_the_nodes_log()
     {
         await using var door = fixture.OpenDoor();
