@@ -197,6 +197,32 @@ public sealed class DoorSenderSpecs(TlsNodeFixture fixture) : IClassFixture<TlsN
         await raw.Terminate();
     }
 
+    [Fact]
+    public async Task Refusals_are_logged_once_per_client_a_minute_and_answered_every_time()
+    {
+        await using var door = fixture.OpenDoor();
+        using var raw = fixture.RawClient();
+        var logged = new List<object>();
+        var listener = fixture.Cluster.Seed.System.ActorOf(Props.Create(() => new Collector(logged)));
+        fixture.Cluster.Seed.System.EventStream.Subscribe(listener, typeof(Akka.Event.Warning));
+        var answers = new List<object>();
+        var sender = raw.ActorOf(Props.Create(() => new Collector(answers)));
+        var receptionist = raw.ActorSelection($"akka.ssl.tcp://{BankConstants.DoorSystemName}@{door.Address}{BankConstants.DoorPath}");
+        var client = ((ExtendedActorSystem)raw).Provider.DefaultAddress.ToString();
+
+        for (var i = 0; i < 20; i++) receptionist.Tell(new Credentialed("forged", ListActors.Instance), sender);
+
+        await Eventually.HoldsAsync(() => { lock (answers) return answers.Count == 20; }, "twenty refusals");
+        lock (answers) Assert.All(answers, answer => Assert.Equal(ErrorKind.Unauthorized, Assert.IsType<Rejected>(answer).Kind));
+        await Holds.ForAsync(TimeSpan.FromSeconds(1), () =>
+        {
+            lock (logged) Assert.Single(logged, line => line.ToString()!.Contains("door refused") && line.ToString()!.Contains(client));
+            return Task.CompletedTask;
+        });
+        fixture.Cluster.Seed.System.Stop(listener);
+        await raw.Terminate();
+    }
+
     private sealed class Collector : ReceiveActor
     {
         public Collector(List<object> into) => ReceiveAny(message =>
