@@ -38,6 +38,8 @@ public static class SharedOptions
         Description = "The PostgreSQL connection string, with --journal postgres.",
     };
 
+    public static readonly Option<string?> Tls = new("--tls") { HelpName = "DIR", Description = "Mutual TLS with the certificate in DIR (made by `bank cert issue`); else $BANK__TLS; plain text when neither (loopback only)." };
+
     /// <summary>Whether the option was given on the command line (a switch, or an option with its value).</summary>
     public static bool Has(this ParseResult parsed, Option option) => parsed.GetResult(option) is { Implicit: false };
 }

@@ -46,6 +46,12 @@ public sealed class StartCommand(Output output)
 
     private static readonly Option<bool> NoDashboard = new("--no-dashboard") { Description = "Serve no dashboard." };
 
+    private static readonly Option<bool> Insecure = new("--insecure")
+    {
+        Description = "Listen in plain text on an address beyond loopback, knowingly: no encryption and no authentication, so anyone " +
+                      "who reaches the port can read the traffic, join the cluster and call any command as admin.",
+    };
+
     private static readonly Option<bool> AllowFaultInjection = new("--allow-fault-injection")
     {
         Description = "Let `bank chaos` crash actors and kill the node (for tests and demos; refused otherwise).",
@@ -58,7 +64,7 @@ public sealed class StartCommand(Output output)
             "dashboard at http://127.0.0.1:8265, or --address HOST:PORT for a worker that joins it.")
         {
             Head, Seed, Port, Hostname, SharedOptions.Data, SharedOptions.Journal, SharedOptions.Connection, Resources,
-            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection,
+            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, Insecure,
         };
         start.SetAction((parsed, _) => new StartCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return start;
@@ -79,6 +85,9 @@ public sealed class StartCommand(Output output)
         var dashboard = head && !parsed.GetValue(NoDashboard)
             ? new DashboardOptions(parsed.GetValue(DashboardHost) ?? "127.0.0.1", ParsePort(parsed.GetValue(DashboardPort), DashboardOptions.DefaultPort, "--dashboard-port"))
             : null;
+        var tls = parsed.GetValue(SharedOptions.Tls) ?? Environment.GetEnvironmentVariable("BANK__TLS");
+        if (SecureByDefault.Refusal(hostname, dashboard?.Host, tls, parsed.GetValue(Insecure)) is { } refusal)
+            throw new UsageException(refusal);
         if (dashboard is not null && parsed.Has(DashboardPort)) EnsurePortFree(dashboard.Host, dashboard.Port, "--dashboard-port");
         string[] seeds = [];
         if (!head)
