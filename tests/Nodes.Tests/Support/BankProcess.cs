@@ -77,20 +77,28 @@ public sealed class BankProcess : IAsyncDisposable
         (_up.Task.IsCompletedSuccessfully ? _up.Task.Result : null) ?? throw new InvalidOperationException($"{Description} is not up");
 
     /// <summary>Runs `bank ARGS` to its end; a <see cref="TimeoutException"/> (and the process killed) after <paramref name="timeout"/>.</summary>
-    public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
+    public static Task<Result> RunAsync(TimeSpan timeout, params string[] args) => RunAsync(timeout, NoVariables, args);
+
+    /// <summary>As <see cref="RunAsync(TimeSpan, string[])"/>, with <paramref name="environment"/> added to the process's variables.</summary>
+    public static async Task<Result> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        await using var running = Start(args);
+        await using var running = Start("bank " + string.Join(' ', args), args, environment);
         return await running.WaitForExitAsync(timeout);
     }
+
+    private static readonly IReadOnlyDictionary<string, string> NoVariables = new Dictionary<string, string>();
 
     /// <summary>Starts `bank ARGS` and reads its output as it comes, so a test can act on a line while it runs.</summary>
     public static BankProcess Start(params string[] args) => Start("bank " + string.Join(' ', args), args);
 
     /// <summary>Starts `bank ARGS` (`bank start ...`) and waits until it prints its "node up at" line.</summary>
     /// <param name="description">Names the node in messages; the arguments may hold a password.</param>
-    public static async Task<BankProcess> StartNodeAsync(string description, params string[] args)
+    public static Task<BankProcess> StartNodeAsync(string description, params string[] args) => StartNodeAsync(description, NoVariables, args);
+
+    /// <summary>As <see cref="StartNodeAsync(string, string[])"/>, with <paramref name="environment"/> added to the process's variables.</summary>
+    public static async Task<BankProcess> StartNodeAsync(string description, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var node = Start(description, args);
+        var node = Start(description, args, environment);
         try
         {
             // Null: its stdout ended, so it exited, before it was up.
@@ -208,7 +216,7 @@ public sealed class BankProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static BankProcess Start(string description, string[] args)
+    private static BankProcess Start(string description, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -219,6 +227,7 @@ public sealed class BankProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bank.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? NoVariables) start.Environment[name] = value;
         return new BankProcess(Process.Start(start) ?? throw new InvalidOperationException($"could not start {description}"), description);
     }
 
