@@ -53,6 +53,40 @@ public class StrictSerializationSpecs(BankNodeFixture fixture) : BankNodeSpec<Ba
     }
 
     [Fact]
+    public void No_serializer_of_a_node_loads_an_assembly_a_manifest_names()
+    {
+        const string unloaded = "System.Net.Mail";
+        Assert.False(IsLoaded(unloaded), $"{unloaded} was loaded before the spec");
+        var loadedBy = new List<int>();
+
+        foreach (var id in Enumerable.Range(0, 64).Append(Contracts.BankConstants.SerializerId))
+        {
+            try
+            {
+                Sys.Serialization.Deserialize([0x0a, 0x00], id, $"System.Net.Mail.MailAddress, {unloaded}");
+            }
+            catch (Exception)
+            {
+                // Refused, or no serializer under that identifier: either way, what matters is what got loaded.
+            }
+
+            if (IsLoaded(unloaded) && loadedBy.Count == 0) loadedBy.Add(id);
+        }
+
+        Assert.True(loadedBy.Count == 0, $"serializer {loadedBy.FirstOrDefault()} loaded {unloaded} from a manifest");
+    }
+
+    [Fact]
+    public void A_guarded_serializer_still_reads_the_types_bound_to_it()
+    {
+        var watch = Sys.Serialization.Deserialize(Sys.Serialization.Serialize(new byte[] { 1, 2 }), 4, "System.Byte[], System.Private.CoreLib");
+
+        Assert.Equal(new byte[] { 1, 2 }, watch);
+        Assert.Throws<SerializationException>(() => Sys.Serialization.Deserialize([0x0a, 0x00], 22, SentinelName));
+        Assert.False(ForeignTypes.SentinelBuilt, "the named type's static constructor ran");
+    }
+
+    [Fact]
     public void A_remote_deployment_is_refused()
     {
         var refused = Assert.Throws<SerializationException>(() => Sys.Serialization.Deserialize([1, 2, 3], RemoteDeployment, ""));

@@ -130,3 +130,22 @@ public sealed class ConnectionSecretCliSpecs
         public void Dispose() => File.Delete(Path);
     }
 }
+
+/// <summary>Every error line of `bank`, text or JSON, goes out with passwords masked, whatever the failure quoted.</summary>
+public sealed class MaskedErrorLineSpecs
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void An_error_quoting_a_connection_string_is_printed_masked(bool json)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        new Output(stdout, stderr, json).Error(Bank.Hosting.Contracts.ErrorKind.ClusterUnreachable, "cannot open Host=db;Password=s3cret-pw", ExitCodes.Failure);
+
+        var printed = stdout + stderr.ToString();
+        Assert.DoesNotContain("s3cret-pw", printed);
+        Assert.Contains("Password=***", printed);
+    }
+}
