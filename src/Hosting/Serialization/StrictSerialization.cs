@@ -37,6 +37,8 @@ public static class StrictSerialization
 
     /// <summary>For every Bank actor system (node, client, door): takes precedence over Akka's own defaults.</summary>
     public static Config Config { get; } = ConfigurationFactory.ParseString($$"""
+        # The guard of "null" takes identifier 0 from Akka's NullSerializer on purpose: no warning at every start.
+        akka.log-serializer-override-on-start = off
         akka.actor {
           serializers {
             json = "{{TypeName<RefusedJsonSerializer>()}}"
