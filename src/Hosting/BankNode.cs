@@ -100,9 +100,11 @@ public static class BankNodeHostingExtensions
     public static AkkaConfigurationBuilder WithFaultInjection(this AkkaConfigurationBuilder builder, bool allowed) =>
         allowed ? builder.AddHocon("bank.chaos.allow-fault-injection = on", HoconAddMode.Prepend) : builder;
 
+    /// <summary>Bank's serializer for Bank's types; no serializer that builds a type a message names (<see cref="StrictSerialization"/>).</summary>
     public static AkkaConfigurationBuilder WithBankSerialization(this AkkaConfigurationBuilder builder) =>
         builder.WithCustomSerializer(BankConstants.SerializerName, BankSerializer.BoundTypes,
-            system => new BankSerializer(system));
+                system => new BankSerializer(system))
+            .AddHocon(StrictSerialization.Config, HoconAddMode.Prepend);
 
     /// <summary>Remoting (mutual TLS with <see cref="BankNodeOptions.Tls"/>) and clustering; with no seeds the node joins itself.</summary>
     public static AkkaConfigurationBuilder WithBankCluster(this AkkaConfigurationBuilder builder, BankNodeOptions options)

@@ -6,7 +6,8 @@ namespace Bank.Hosting;
 
 /// <summary>
 /// Akka's log events into the generic host's logging, like <see cref="LoggerFactoryLogger"/>, minus those the actor
-/// system's log filters exclude (that logger does not apply them itself).
+/// system's log filters exclude (that logger does not apply them itself), and with passwords masked
+/// (<see cref="ConnectionSecrets"/>).
 /// </summary>
 public sealed class FilteringLoggerFactoryLogger : LoggerFactoryLogger
 {
@@ -15,6 +16,30 @@ public sealed class FilteringLoggerFactoryLogger : LoggerFactoryLogger
     protected override void Log(LogEvent log, ActorPath path)
     {
         if (_filter.ShouldTryKeepMessage(log, out _))
-            base.Log(log, path);
+            base.Log(Masked(log), path);
+    }
+
+    /// <summary>The event, or a copy with its text and its cause's masked when either quotes a password.</summary>
+    public static LogEvent Masked(LogEvent log)
+    {
+        var message = log.Message?.ToString() ?? "";
+        var cause = log.Cause?.ToString();
+        var maskedMessage = ConnectionSecrets.Hide(message);
+        var maskedCause = cause is null ? null : ConnectionSecrets.Hide(cause);
+        if (maskedMessage == message && maskedCause == cause) return log;
+        Exception? hidden = maskedCause is null ? null : new MaskedException(maskedCause);
+        return log switch
+        {
+            Error => new Error(hidden, log.LogSource, log.LogClass, maskedMessage),
+            Warning => new Warning(hidden, log.LogSource, log.LogClass, maskedMessage),
+            Info => new Info(hidden, log.LogSource, log.LogClass, maskedMessage),
+            _ => new Debug(hidden, log.LogSource, log.LogClass, maskedMessage),
+        };
+    }
+
+    /// <summary>A cause whose text had a password: only the masked text goes on.</summary>
+    private sealed class MaskedException(string text) : Exception(text)
+    {
+        public override string ToString() => Message;
     }
 }

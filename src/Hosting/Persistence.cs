@@ -29,7 +29,11 @@ public sealed record BankPersistenceOptions(JournalKind Journal, string Connecti
             Pooling = true,
         }.ToString());
 
-    public static BankPersistenceOptions Postgres(string connectionString) => new(JournalKind.Postgres, connectionString);
+    public static BankPersistenceOptions Postgres(string connectionString)
+    {
+        ConnectionSecrets.Remember(connectionString);
+        return new(JournalKind.Postgres, connectionString);
+    }
 
     /// <summary>
     /// Fails fast, in one line, when the database cannot be reached: better than the journal's retries and stack traces.
@@ -45,7 +49,7 @@ public sealed record BankPersistenceOptions(JournalKind Journal, string Connecti
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException or TimeoutException)
         {
-            throw new JournalUnavailableException($"cannot reach the PostgreSQL journal: {e.Message}", e);
+            throw new JournalUnavailableException($"cannot reach the PostgreSQL journal: {ConnectionSecrets.Hide(e.Message)}", e);
         }
     }
 

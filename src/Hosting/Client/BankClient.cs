@@ -122,6 +122,7 @@ public sealed class BankClient : IAsyncDisposable
               cluster.client.establishing-get-contacts-interval = 1s
             }
             """))
+        .WithFallback(StrictSerialization.Config)
         .WithFallback(BankHocon.Defaults)
         .WithFallback(ClusterClientReceptionist.DefaultConfig())
         // ClusterClient wraps each call in pub-sub's Send: without its serializer bound, Send would go as

@@ -22,9 +22,12 @@ public static class JournalOptions
             case "postgres":
                 if (parsed.Has(SharedOptions.Data))
                     throw new UsageException("--data goes with --journal sqlite; PostgreSQL takes --connection STRING");
-                var connection = parsed.GetValue(SharedOptions.Connection) ?? defaults.GetString("bank.persistence.connection-string", string.Empty);
+                // The environment keeps the password out of argv, which every user of the machine can read (/proc/PID/cmdline).
+                var connection = parsed.GetValue(SharedOptions.Connection) ?? ConnectionSecrets.FromEnvironment()
+                    ?? defaults.GetString("bank.persistence.connection-string", string.Empty);
                 if (string.IsNullOrWhiteSpace(connection))
-                    throw new UsageException("--journal postgres needs --connection \"Host=...;Database=...;Username=...;Password=...\"");
+                    throw new UsageException("--journal postgres needs a connection string: --connection \"Host=...;Database=...;Username=...\", " +
+                                             $"or ${ConnectionSecrets.Variable}, or a file named by ${ConnectionSecrets.FileVariable}");
                 return (BankPersistenceOptions.Postgres(connection), "PostgreSQL " + Describe(connection));
             default:
                 throw new UsageException($"--journal must be sqlite or postgres, not '{Bank.Domain.TextEcho.OneLine(journal)}'");
@@ -40,7 +43,7 @@ public static class JournalOptions
         }
         catch (ArgumentException e)
         {
-            throw new UsageException($"--connection is not a valid PostgreSQL connection string: {e.Message}");
+            throw new UsageException($"the PostgreSQL connection string is not valid: {ConnectionSecrets.Hide(e.Message)}");
         }
     }
 }

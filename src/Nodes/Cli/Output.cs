@@ -28,6 +28,8 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
     /// <summary>Prints a one-line error (or the JSON error object) and returns the exit code for its kind.</summary>
     public int Error(ErrorKind kind, string message, int exitCode)
     {
+        // No password reaches a user's screen or a log collector, whatever the failure quoted.
+        message = Bank.Hosting.ConnectionSecrets.Hide(message);
         if (Json)
             PrintJson(new JsonObject { ["error"] = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message } });
         else

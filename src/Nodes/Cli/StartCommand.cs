@@ -52,6 +52,12 @@ public sealed class StartCommand(Output output)
         HelpName = "PORT", Description = "With --tls, the port of the node's door for clients (default --port + 1; a free one when --port is 0).",
     };
 
+    private static readonly Option<bool> Insecure = new("--insecure")
+    {
+        Description = "Listen in plain text on an address beyond loopback, knowingly: no encryption and no authentication, so anyone " +
+                      "who reaches the port can read the traffic, join the cluster and call any command as admin.",
+    };
+
     private static readonly Option<bool> AllowFaultInjection = new("--allow-fault-injection")
     {
         Description = "Let `bank chaos` crash actors and kill the node (for tests and demos; refused otherwise).",
@@ -64,7 +70,7 @@ public sealed class StartCommand(Output output)
             "dashboard at http://127.0.0.1:8265, or --address HOST:PORT for a worker that joins it.")
         {
             Head, Seed, Port, Hostname, SharedOptions.Data, SharedOptions.Journal, SharedOptions.Connection, Resources,
-            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort,
+            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort, Insecure,
         };
         start.SetAction((parsed, _) => new StartCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return start;
@@ -85,8 +91,9 @@ public sealed class StartCommand(Output output)
         var dashboard = head && !parsed.GetValue(NoDashboard)
             ? new DashboardOptions(parsed.GetValue(DashboardHost) ?? "127.0.0.1", ParsePort(parsed.GetValue(DashboardPort), DashboardOptions.DefaultPort, "--dashboard-port"))
             : null;
-        // The node's TlsIdentity goes here once `bank start` loads one (--tls): the dashboard then serves HTTPS with it.
-        dashboard = Secured(dashboard, tls: null);
+        var tlsFolder = parsed.GetValue(SharedOptions.Tls) ?? Environment.GetEnvironmentVariable("BANK__TLS");
+        if (SecureByDefault.Refusal(hostname, dashboard?.Host, tlsFolder, parsed.GetValue(Insecure)) is { } refusal)
+            throw new UsageException(refusal);
         if (dashboard is not null && parsed.Has(DashboardPort)) EnsurePortFree(dashboard.Host, dashboard.Port, "--dashboard-port");
         string[] seeds = [];
         if (!head)
@@ -113,6 +120,8 @@ public sealed class StartCommand(Output output)
             throw new UsageException($"--resources: {badResources}");
         var (persistence, where) = JournalOptions.From(parsed);
         var tls = TlsOptions.Load(parsed, "a node needs one issued with --role node", Hosting.Security.BankRole.Node);
+        // With the node's certificate the dashboard serves HTTPS and asks who is calling.
+        dashboard = Secured(dashboard, tls);
         if (tls is null && parsed.Has(ClientPort))
             throw new UsageException("--client-port is the port of the door for clients that a node opens with --tls: give --tls DIR too");
         int? clientPort = parsed.Has(ClientPort) ? ParsePort(parsed.GetValue(ClientPort), 0, "--client-port") : null;

@@ -21,7 +21,7 @@ public sealed class CliSpecs
     [InlineData(new[] { "demo", "--data" }, "error: --data needs a value")]
     [InlineData(new[] { "demo", "extra" }, "error: unexpected argument 'extra'; usage: bank demo [--data DIR] [--journal sqlite|postgres] [--connection STRING]")]
     [InlineData(new[] { "demo", "--journal", "oracle" }, "error: --journal must be sqlite or postgres, not 'oracle'")]
-    [InlineData(new[] { "demo", "--journal", "postgres" }, "error: --journal postgres needs --connection \"Host=...;Database=...;Username=...;Password=...\"")]
+    [InlineData(new[] { "demo", "--journal", "postgres" }, "error: --journal postgres needs a connection string: --connection \"Host=...;Database=...;Username=...\", or $BANK__CONNECTION, or a file named by $BANK__CONNECTION_FILE")]
     [InlineData(new[] { "start", "--address", "127.0.0.1:notaport", "--journal", "postgres", "--connection", "Host=x" },
         "error: '127.0.0.1:notaport' is not a cluster address: use HOST:PORT, e.g. 127.0.0.1:4053")]
     [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--data", "/tmp/bank-cli-spec" },

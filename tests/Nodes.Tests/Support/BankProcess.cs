@@ -76,12 +76,10 @@ public sealed class BankProcess : IAsyncDisposable
     public string Address =>
         (_up.Task.IsCompletedSuccessfully ? _up.Task.Result : null) ?? throw new InvalidOperationException($"{Description} is not up");
 
+    private static readonly IReadOnlyDictionary<string, string?> NoVariables = new Dictionary<string, string?>();
+
     /// <summary>Runs `bank ARGS` to its end; a <see cref="TimeoutException"/> (and the process killed) after <paramref name="timeout"/>.</summary>
-    public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
-    {
-        await using var running = Start(args);
-        return await running.WaitForExitAsync(timeout);
-    }
+    public static Task<Result> RunAsync(TimeSpan timeout, params string[] args) => RunAsync(timeout, NoVariables, args);
 
     /// <summary>Runs `bank ARGS` to its end with these environment variables set (a null value unsets one).</summary>
     public static async Task<Result> RunAsync(TimeSpan timeout, IReadOnlyDictionary<string, string?> environment, params string[] args)
@@ -95,9 +93,12 @@ public sealed class BankProcess : IAsyncDisposable
 
     /// <summary>Starts `bank ARGS` (`bank start ...`) and waits until it prints its "node up at" line.</summary>
     /// <param name="description">Names the node in messages; the arguments may hold a password.</param>
-    public static async Task<BankProcess> StartNodeAsync(string description, params string[] args)
+    public static Task<BankProcess> StartNodeAsync(string description, params string[] args) => StartNodeAsync(description, NoVariables, args);
+
+    /// <summary>As <see cref="StartNodeAsync(string, string[])"/>, with <paramref name="environment"/> added to the process's variables.</summary>
+    public static async Task<BankProcess> StartNodeAsync(string description, IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
-        var node = Start(description, args);
+        var node = Start(description, args, environment);
         try
         {
             // Null: its stdout ended, so it exited, before it was up.
@@ -226,7 +227,7 @@ public sealed class BankProcess : IAsyncDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bank.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        foreach (var (name, value) in environment ?? NoVariables)
             if (value is null) start.Environment.Remove(name);
             else start.Environment[name] = value;
         return new BankProcess(Process.Start(start) ?? throw new InvalidOperationException($"could not start {description}"), description);

@@ -53,6 +53,40 @@ public sealed class PostgresDatabase : IAsyncDisposable
         return new PostgresDatabase(connectionString, name, builder.ConnectionString);
     }
 
+    /// <summary>The role that owns the database when it has one of its own (<see cref="CreateWithOwnRoleAsync"/>).</summary>
+    public string? Role { get; private init; }
+
+    /// <summary>The password of <see cref="Role"/>: random, so that a spec can look for it in any output.</summary>
+    public string? Password { get; private init; }
+
+    /// <summary>
+    /// A fresh database owned by a fresh role with a random password (the BANK_TEST_POSTGRES role needs CREATEROLE, which
+    /// .ci/run grants); <see cref="ConnectionString"/> logs in as that role.
+    /// </summary>
+    public static async Task<PostgresDatabase> CreateWithOwnRoleAsync(string connectionString)
+    {
+        var suffix = Guid.NewGuid().ToString("N");
+        var name = "bank_test_" + suffix;
+        var role = "bank_role_" + suffix;
+        var password = "pw-" + Guid.NewGuid().ToString("N");
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            foreach (var statement in new[]
+                     {
+                         $"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'", $"GRANT \"{role}\" TO CURRENT_USER",
+                         $"CREATE DATABASE \"{name}\" OWNER \"{role}\"",
+                     })
+            {
+                await using var command = new NpgsqlCommand(statement, connection);
+                await command.ExecuteNonQueryAsync();
+            }
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Database = name, Username = role, Password = password, Pooling = true };
+        return new PostgresDatabase(connectionString, name, builder.ConnectionString) { Role = role, Password = password };
+    }
+
     public async ValueTask DisposeAsync()
     {
         await using var connection = new NpgsqlConnection(_admin);
@@ -60,5 +94,8 @@ public sealed class PostgresDatabase : IAsyncDisposable
         // FORCE ends the connections a killed node may have left behind (PostgreSQL 13 and later).
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
         await drop.ExecuteNonQueryAsync();
+        if (Role is null) return;
+        await using var dropRole = new NpgsqlCommand($"DROP ROLE IF EXISTS \"{Role}\"", connection);
+        await dropRole.ExecuteNonQueryAsync();
     }
 }
