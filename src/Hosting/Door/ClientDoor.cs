@@ -127,7 +127,10 @@ public sealed class ClientDoor : IAsyncDisposable
                 }
               }
             }
-            """).WithFallback(BankHocon.Defaults);
+            """)
+            // Nothing a client sends is built from a type name it carries (no JSON fallback, no remote deployment).
+            .WithFallback(StrictSerialization.Config)
+            .WithFallback(BankHocon.Defaults);
         var setup = BootstrapSetup.Create().WithConfig(config);
         return tls is null
             ? ActorSystem.Create(BankConstants.DoorSystemName, setup)

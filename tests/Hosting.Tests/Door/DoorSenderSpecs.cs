@@ -223,6 +223,24 @@ public sealed class DoorSenderSpecs(TlsNodeFixture fixture) : IClassFixture<TlsN
         await raw.Terminate();
     }
 
+    [Fact]
+    public async Task The_door_builds_no_type_a_payload_names_neither_by_JSON_nor_by_remote_deployment()
+    {
+        await using var door = fixture.OpenDoor();
+        var sentinel = $"{typeof(ForeignSentinel).FullName}, {typeof(ForeignSentinel).Assembly.GetName().Name}";
+        const int json = 1, remoteDeployment = 3;
+
+        var byManifest = Assert.Throws<System.Runtime.Serialization.SerializationException>(() =>
+            door.System.Serialization.Deserialize("{\"Text\":\"x\"}"u8.ToArray(), json, sentinel));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() =>
+            door.System.Serialization.Deserialize(System.Text.Encoding.UTF8.GetBytes($"{{\"$type\":\"{sentinel}\",\"Text\":\"x\"}}"), json, ""));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() =>
+            door.System.Serialization.Deserialize([1, 2, 3], remoteDeployment, sentinel));
+
+        Assert.Contains("refused a payload", byManifest.Message);
+        Assert.False(ForeignTypes.SentinelBuilt, "the named type's static constructor ran");
+    }
+
     private sealed class Collector : ReceiveActor
     {
         public Collector(List<object> into) => ReceiveAny(message =>
