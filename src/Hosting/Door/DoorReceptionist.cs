@@ -17,8 +17,12 @@ public sealed class DoorReceptionist : ReceiveActor, IWithTimers
     private static readonly TimeSpan RecheckEvery = TimeSpan.FromMilliseconds(100);
     private const int Rechecks = 10;
 
+    /// <summary>Requests waiting for their sender's connection at once; past it one from a sender not connected is dropped.</summary>
+    private const int MaxWaiting = 1024;
+
     private readonly RefusalLog _refusals;
     private long _rechecks;
+    private int _waiting;
 
     public DoorReceptionist(Func<string, DoorAccess> verify, IActorRef tunnels, DoorPeers peers)
     {
@@ -29,11 +33,14 @@ public sealed class DoorReceptionist : ReceiveActor, IWithTimers
 
         void Check(Pending pending)
         {
-            if (peers.Connected(pending.Sender)) Handle(pending.Request, pending.Sender);
-            else if (pending.Attempt < Rechecks)
+            var connected = peers.Connected(pending.Sender);
+            if (pending.Attempt > 0 && (connected || pending.Attempt >= Rechecks)) _waiting--;
+            if (connected) Handle(pending.Request, pending.Sender);
+            else if (pending.Attempt < Rechecks && (pending.Attempt > 0 || _waiting++ < MaxWaiting))
                 Timers.StartSingleTimer(++_rechecks, pending with { Attempt = pending.Attempt + 1 }, RecheckEvery);
             else
             {
+                if (pending.Attempt == 0) _waiting--;
                 peers.Drop();
                 _refusals.Dropped();
             }

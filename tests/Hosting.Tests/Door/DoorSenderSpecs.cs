@@ -103,6 +103,27 @@ public sealed class DoorSenderSpecs(TlsNodeFixture fixture) : IClassFixture<TlsN
     }
 
     [Fact]
+    public async Task At_most_1024_requests_from_senders_not_connected_wait_the_rest_are_dropped_at_once()
+    {
+        await using var door = fixture.OpenDoor();
+        using var nothing = FreePort.Hold();
+        using var raw = fixture.RawClient();
+        var forged = ((ExtendedActorSystem)raw).Provider.ResolveActorRef($"akka.ssl.tcp://bank@127.0.0.1:{nothing.Port}/user/forged");
+        var answers = new List<object>();
+        var marker = raw.ActorOf(Props.Create(() => new Collector(answers)));
+        var receptionist = raw.ActorSelection($"akka.ssl.tcp://{BankConstants.DoorSystemName}@{door.Address}{BankConstants.DoorPath}");
+
+        for (var i = 0; i < 1024 + 8; i++) receptionist.Tell(ListActors.Instance, forged);
+        // Same connection, so in order: when the marker's refusal comes back, the door has seen every forged request.
+        receptionist.Tell(ListActors.Instance, marker);
+
+        await Eventually.HoldsAsync(() => { lock (answers) return answers.Count == 1; }, "the marker's refusal");
+        Assert.True(door.Peers.Dropped >= 8, $"dropped {door.Peers.Dropped} at once");
+        await Eventually.HoldsAsync(() => door.Peers.Dropped == 1024 + 8, "the waiting ones dropped too");
+        await raw.Terminate();
+    }
+
+    [Fact]
     public async Task An_Identify_from_a_sender_claiming_a_nodes_cluster_port_does_not_stop_the_door()
     {
         await using var door = fixture.OpenDoor();
