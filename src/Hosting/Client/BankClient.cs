@@ -89,7 +89,9 @@ public sealed class BankClient : IAsyncDisposable
             ? ActorSystem.Create("bank-client", setup)
             : ActorSystem.Create("bank-client", ActorSystemSetup.Create(setup, new DotNettySslSetup(tls.Certificate,
                 suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
-                customValidator: tls.AcceptNode)));
+                customValidator: tls.AcceptNode),
+                // A failed handshake is told in one line by WatchConnections, not as Akka's page of troubleshooting on stdout.
+                new Akka.Event.LogFilterBuilder().ExcludeMessageContaining("TLS handshake failed").Build()));
         var protocol = tls is null ? "akka.tcp" : "akka.ssl.tcp";
         var doors = endpoints.Select(e => ActorPath.Parse($"{protocol}://{BankConstants.DoorSystemName}@{e.Host}:{e.Port}{BankConstants.DoorPath}")).ToList();
         var door = system.ActorOf(DoorClient.PropsFor(doors, credential), "door-client");
