@@ -139,7 +139,10 @@ public sealed partial class RunningNode : IAsyncDisposable
         // A peer refused at the TLS port is one WARNING line of PeerCertificates (who and why) plus Akka's one line
         // "Rejected incoming connection"; Akka's multi-line report of the same failure lists fixes for this node's own
         // certificate, which is not at fault.
-        .ExcludeMessageRegex(TlsHandshakeReport());
+        .ExcludeMessageRegex(TlsHandshakeReport())
+        // DotNetty's note on a channel closed while its TLS handshake was pending (a node that stops before it joined),
+        // printed on stdout once the loggers have stopped; the node has said why it stopped.
+        .ExcludeMessageContaining("Unable to REMOVE channel");
 
     [GeneratedRegex(@"TLS handshake failed \(Server side\)|NotSslRecordException")]
     private static partial Regex TlsHandshakeReport();

@@ -97,6 +97,22 @@ public sealed partial class TlsClusterCliSpecs(ITestOutputHelper output) : IDisp
         Assert.Contains("TLS", Refused(refusals[3], "a certificate of another CA"));
     }
 
+    [SkippableFact]
+    public async Task A_TLS_worker_at_a_plain_seed_is_refused_in_one_line()
+    {
+        await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
+        foreach (var variable in NoPassword.Keys) Environment.SetEnvironmentVariable(variable, null);
+        BankCommands.AssertOk(await Bank("cert", "init", "--out", In("ca")), ["cert", "init"]);
+        BankCommands.AssertOk(await Bank("cert", "issue", "--ca", In("ca"), "--name", "node2", "--role", "node", "--out", In("node2")), ["cert", "issue"]);
+        var headPort = FreePort.Next();
+        await using var head = await BankProcess.StartNodeAsync($"plain head on port {headPort}", "start", "--head", "--port", headPort.ToString(),
+            "--journal", "postgres", "--connection", database.ConnectionString, "--no-dashboard");
+
+        var worker = await TimedAsync(() => Bank("start", "--address", head.Address, "--port", FreePort.Next().ToString(),
+            "--client-port", FreePort.Next().ToString(), "--journal", "postgres", "--connection", database.ConnectionString, "--tls", In("node2")));
+        Assert.Contains("does not speak TLS", Refused(worker, "a TLS worker at a plain seed"));
+    }
+
     /// <summary>The door's HOST:PORT that a TLS node prints for its clients.</summary>
     private static string DoorOf(BankProcess node) =>
         ClientsLine().Match(node.Stdout) is { Success: true } found ? found.Groups[1].Value : throw new InvalidOperationException(node.Stdout);
