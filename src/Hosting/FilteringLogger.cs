@@ -15,7 +15,7 @@ public sealed class FilteringLoggerFactoryLogger : LoggerFactoryLogger
 
     protected override void Log(LogEvent log, ActorPath path)
     {
-        if (_filter.ShouldTryKeepMessage(log, out _))
+        if (_filter.ShouldTryKeepMessage(log, out _) && !JoinWatch.IsJoinNoise(Context.System, log.Message?.ToString() ?? ""))
             base.Log(Masked(log), path);
     }
 

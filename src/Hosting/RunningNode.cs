@@ -43,6 +43,8 @@ public sealed partial class RunningNode : IAsyncDisposable
         var folderLock = persistence.LockDataFolder();
         try
         {
+            // Started with the actor system, so that it hears the first association error with a seed.
+            var refused = new TaskCompletionSource<Task<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
             var node = await StartAsync((builder, _) => builder
                 .ConfigureLoggers(loggers =>
                 {
@@ -51,7 +53,9 @@ public sealed partial class RunningNode : IAsyncDisposable
                     loggers.AddLogger<FilteringLoggerFactoryLogger>();
                     loggers.WithLogFilter(filter => NodeLogFilter(filter));
                 })
-                .WithBankNode(options with { Persistence = persistence }), WarningsToStderr, cancellationToken);
+                .WithBankNode(options with { Persistence = persistence })
+                .AddStartup((system, _) => refused.TrySetResult(JoinWatch.Start(system, options.Seeds, options.Tls?.Certificate))),
+                WarningsToStderr, refused.Task.Unwrap(), cancellationToken);
             node._dataFolderLock = folderLock;
             return node;
         }
@@ -63,8 +67,13 @@ public sealed partial class RunningNode : IAsyncDisposable
     }
 
     /// <summary>Starts a node composed by <paramref name="configureAkka"/> and waits until it is Up.</summary>
-    public static async Task<RunningNode> StartAsync(Action<AkkaConfigurationBuilder, IServiceProvider> configureAkka,
-        Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default)
+    public static Task<RunningNode> StartAsync(Action<AkkaConfigurationBuilder, IServiceProvider> configureAkka,
+        Action<ILoggingBuilder>? configureLogging = null, CancellationToken cancellationToken = default) =>
+        StartAsync(configureAkka, configureLogging, refused: null, cancellationToken);
+
+    /// <param name="refused">Completes with the one-line reason when the seeds keep this node out (<see cref="JoinWatch"/>).</param>
+    private static async Task<RunningNode> StartAsync(Action<AkkaConfigurationBuilder, IServiceProvider> configureAkka,
+        Action<ILoggingBuilder>? configureLogging, Task<string>? refused, CancellationToken cancellationToken)
     {
         var host = new HostBuilder()
             .ConfigureLogging(logging => configureLogging?.Invoke(logging))
@@ -84,8 +93,26 @@ public sealed partial class RunningNode : IAsyncDisposable
             var node = new RunningNode(host);
             var joinTimeout = node.System.Settings.Config.GetTimeSpan("bank.node.join-timeout", TimeSpan.FromSeconds(30));
             var up = node.System.WhenUpAsync();
-            if (await Task.WhenAny(up, node.System.WhenTerminated).WaitAsync(joinTimeout, cancellationToken) != up)
-                throw StoppedBeforeJoining(StopReasonOf(host) ?? "its actor system terminated");
+            var keptOut = refused ?? new TaskCompletionSource<string>().Task;
+            Task joined;
+            try
+            {
+                joined = await Task.WhenAny(up, node.System.WhenTerminated, keptOut).WaitAsync(joinTimeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                throw new BankException(ErrorKind.ClusterUnreachable, "JoinTimeout",
+                    $"this node did not join its cluster within {joinTimeout.TotalSeconds:0.#} s: is the seed up, and do both use --tls or neither?");
+            }
+
+            if (joined == keptOut)
+            {
+                // Stopped while its loggers still run, so that the channels it closes are join noise, not lines on stdout.
+                await node.System.Terminate().WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+                throw new BankException(ErrorKind.ClusterUnreachable, "Tls", await keptOut);
+            }
+            if (joined != up) throw StoppedBeforeJoining(StopReasonOf(host) ?? "its actor system terminated");
+            JoinWatch.MarkJoined(node.System);
             return node;
         }
         catch
@@ -112,7 +139,10 @@ public sealed partial class RunningNode : IAsyncDisposable
         // A peer refused at the TLS port is one WARNING line of PeerCertificates (who and why) plus Akka's one line
         // "Rejected incoming connection"; Akka's multi-line report of the same failure lists fixes for this node's own
         // certificate, which is not at fault.
-        .ExcludeMessageRegex(TlsHandshakeReport());
+        .ExcludeMessageRegex(TlsHandshakeReport())
+        // DotNetty's note on a channel closed while its TLS handshake was pending (a node that stops before it joined),
+        // printed on stdout once the loggers have stopped; the node has said why it stopped.
+        .ExcludeMessageContaining("Unable to REMOVE channel");
 
     [GeneratedRegex(@"TLS handshake failed \(Server side\)|NotSslRecordException")]
     private static partial Regex TlsHandshakeReport();

@@ -89,7 +89,9 @@ public sealed class BankClient : IAsyncDisposable
             ? ActorSystem.Create("bank-client", setup)
             : ActorSystem.Create("bank-client", ActorSystemSetup.Create(setup, new DotNettySslSetup(tls.Certificate,
                 suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
-                customValidator: tls.AcceptNode)));
+                customValidator: tls.AcceptNode),
+                // A failed handshake is told in one line by WatchConnections, not as Akka's page of troubleshooting on stdout.
+                new Akka.Event.LogFilterBuilder().ExcludeMessageContaining("TLS handshake failed").Build()));
         var protocol = tls is null ? "akka.tcp" : "akka.ssl.tcp";
         var doors = endpoints.Select(e => ActorPath.Parse($"{protocol}://{BankConstants.DoorSystemName}@{e.Host}:{e.Port}{BankConstants.DoorPath}")).ToList();
         var door = system.ActorOf(DoorClient.PropsFor(doors, credential), "door-client");
@@ -150,6 +152,7 @@ public sealed class BankClient : IAsyncDisposable
         var watcher = system.ActorOf(Props.Create(() => new ConnectionWatch(endpoints, certificate, refusedBy)), "connection-watch");
         // Association errors only: a client that ends (every CLI command) disassociates, and must not probe then.
         system.EventStream.Subscribe(watcher, typeof(AssociationErrorEvent));
+        system.EventStream.Subscribe(watcher, typeof(AssociatedEvent));
         // A TLS handshake this client fails (it does not trust the node's certificate) stops its whole actor system.
         system.WhenTerminated.ContinueWith(async _ =>
         {
@@ -161,28 +164,61 @@ public sealed class BankClient : IAsyncDisposable
         return broken.Task;
     }
 
-    /// <summary>Hears the client's connection failures and asks <see cref="TlsProbe"/> whether TLS was why.</summary>
-    private sealed class ConnectionWatch : ReceiveActor
+    /// <summary>
+    /// Hears the client's connection failures and asks <see cref="TlsProbe"/> whether TLS was why. With TLS it also asks
+    /// when no association is up after <see cref="Quiet"/>: a door that never finishes the handshake (a client
+    /// certificate at a cluster port) reports no error until Akka's 15 s association timeout.
+    /// </summary>
+    private sealed class ConnectionWatch : ReceiveActor, IWithTimers
     {
+        private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(3);
+
+        private readonly bool _tls;
+
+        public ITimerScheduler Timers { get; set; } = null!;
+
         public ConnectionWatch(IReadOnlyList<(string Host, int Port)> endpoints, X509Certificate2? certificate, Action<(string, int), string> refused)
         {
+            _tls = certificate is not null;
             var probing = new HashSet<(string, int)>();
+            var associated = false;
+            Receive<AssociatedEvent>(_ => associated = true);
             Receive<AssociationErrorEvent>(failure =>
             {
-                if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null) return;
                 var address = failure.RemoteAddress;
-                var endpoint = endpoints.FirstOrDefault(e => e.Host == address.Host && e.Port == address.Port);
-                if (endpoint == default || !probing.Add(endpoint)) return;
-                TlsProbe.DiagnoseAsync(endpoint.Host, endpoint.Port, certificate).PipeTo(Self, success: why => new Probed(endpoint, why));
+                Probe(endpoints.FirstOrDefault(e => e.Host == address.Host && e.Port == address.Port));
+            });
+            Receive<QuietTick>(_ =>
+            {
+                if (associated) return;
+                foreach (var endpoint in endpoints) Probe(endpoint);
             });
             Receive<Probed>(probed =>
             {
                 probing.Remove(probed.Endpoint);
                 if (probed.Why is not null) refused(probed.Endpoint, probed.Why);
             });
+            return;
+
+            void Probe((string Host, int Port) endpoint)
+            {
+                if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null) return;
+                if (endpoint == default || !probing.Add(endpoint)) return;
+                TlsProbe.DiagnoseAsync(endpoint.Host, endpoint.Port, certificate).PipeTo(Self, success: why => new Probed(endpoint, why));
+            }
+        }
+
+        protected override void PreStart()
+        {
+            if (_tls) Timers.StartSingleTimer(nameof(QuietTick), QuietTick.Instance, Quiet);
         }
 
         private sealed record Probed((string Host, int Port) Endpoint, string? Why);
+
+        private sealed class QuietTick
+        {
+            public static readonly QuietTick Instance = new();
+        }
     }
 
     public BankSession OpenSession() => new(Gateway);
@@ -219,161 +255,5 @@ public sealed class BankClient : IAsyncDisposable
 
         throw new BankException(ErrorKind.ClusterUnreachable, nameof(ErrorKind.ClusterUnreachable),
             $"no Bank node is listening at {string.Join(", ", endpoints.Select(e => $"{e.Host}:{e.Port}"))}; start one with 'bank start --head'");
-    }
-}
-
-/// <summary>
-/// Sends requests through ClusterClient to the gateway on some node. On silence it resends the same message (same
-/// request id) up to <c>bank.client.attempts</c> times before the call fails with ClusterUnreachable.
-/// </summary>
-public sealed class ClusterClientGateway : IBankGateway
-{
-    private readonly ActorSystem _system;
-    private readonly IActorRef _clusterClient;
-    private readonly string _where;
-    private readonly TimeSpan _timeout;
-    private readonly int _attempts;
-    private readonly TimeSpan _heartbeatInterval;
-    private readonly IActorRef _calls;
-    private readonly Task<BankException> _broken;
-    private long _nextCallId;
-
-    /// <param name="broken">Completes when the client cannot reach the cluster at all (e.g. refused for TLS): every call fails with it.</param>
-    public ClusterClientGateway(ActorSystem system, IActorRef clusterClient, string where, Task<BankException>? broken = null)
-    {
-        _broken = broken ?? new TaskCompletionSource<BankException>().Task;
-        _system = system;
-        _clusterClient = clusterClient;
-        _where = where;
-        var config = system.Settings.Config;
-        _timeout = config.GetTimeSpan("bank.client.ask-timeout", TimeSpan.FromSeconds(15));
-        _attempts = Math.Max(1, config.GetInt("bank.client.attempts", 3));
-        _heartbeatInterval = config.GetTimeSpan("bank.client.heartbeat-interval", TimeSpan.FromSeconds(2));
-        _calls = system.ActorOf(Props.Create(() => new CallCorrelator(clusterClient)), "calls");
-    }
-
-    public string OwnerFor(string session) => NameRegistry.ClientOwner(session);
-
-    public IDisposable KeepAlive(string owner)
-    {
-        var beat = new ClusterClient.Send(BankConstants.GatewayPath, new OwnerHeartbeat(owner));
-        // The first one now, ahead of the open that needs it: the registry hears of the owner before its first actor.
-        _clusterClient.Tell(beat, ActorRefs.NoSender);
-        return new CancelOnDispose(_system.Scheduler.ScheduleTellRepeatedlyCancelable(
-            _heartbeatInterval, _heartbeatInterval, _clusterClient, beat, ActorRefs.NoSender));
-    }
-
-    public Task<object> RequestAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
-        SendAsync(request, cancellationToken);
-
-    public Task<object> CallAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
-        CallAsync(request, cancellationToken);
-
-    public Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default) =>
-        CallAsync(request, cancellationToken);
-
-    /// <summary>An account call, by incarnation or by name, through the one <see cref="CallCorrelator"/> of this client.</summary>
-    private async Task<object> CallAsync(IBankMessage request, CancellationToken cancellationToken)
-    {
-        var timeout = Patience.For(request, _timeout, _system);
-        var perAttempt = TimeSpan.FromTicks(timeout.Ticks / _attempts);
-        for (var attempt = 1; attempt <= _attempts; attempt++)
-        {
-            var id = Interlocked.Increment(ref _nextCallId);
-            var answer = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _calls.Tell(new CallCorrelator.Call(id, Correlated(id, request), answer));
-            try
-            {
-                return await OrBroken(answer.Task.WaitAsync(perAttempt, cancellationToken));
-            }
-            catch (TimeoutException)
-            {
-                // Silence: the call or its answer may be lost. The same request goes again; its id makes it safe.
-                _calls.Tell(new CallCorrelator.Forget(id));
-            }
-            catch (OperationCanceledException)
-            {
-                _calls.Tell(new CallCorrelator.Forget(id));
-                throw;
-            }
-        }
-
-        throw new BankException(ErrorKind.ClusterUnreachable, "Timeout",
-            $"no answer from the cluster at {_where} within {timeout.TotalSeconds:0.#} s");
-    }
-
-    /// <summary>The call under its correlation id (no closure per call: this is the hot path of `bank bench --address`).</summary>
-    private static IBankMessage Correlated(long id, IBankMessage call) => call switch
-    {
-        AccountRequest byIncarnation => new CorrelatedAccountRequest(id, byIncarnation),
-        NamedAccountRequest byName => new CorrelatedNamedAccountRequest(id, byName),
-        _ => throw new ArgumentOutOfRangeException(nameof(call), call.GetType().Name, "not an account call"),
-    };
-
-    private async Task<object> SendAsync(IBankMessage request, CancellationToken cancellationToken)
-    {
-        var timeout = Patience.For(request, _timeout, _system);
-        var perAttempt = TimeSpan.FromTicks(timeout.Ticks / _attempts);
-        for (var attempt = 1; attempt <= _attempts; attempt++)
-        {
-            try
-            {
-                // Local affinity: the gateway on the node this client is connected to, never a random (maybe dead) one.
-                return await OrBroken(_clusterClient.Ask<object>(
-                    new ClusterClient.Send(BankConstants.GatewayPath, request, localAffinity: true), perAttempt, cancellationToken));
-            }
-            catch (AskTimeoutException) when (attempt < _attempts)
-            {
-                // Silence: the request or its answer may be lost. The same message goes again; its id makes it safe.
-            }
-            catch (AskTimeoutException)
-            {
-                break;
-            }
-        }
-
-        throw new BankException(ErrorKind.ClusterUnreachable, "Timeout",
-            $"no answer from the cluster at {_where} within {timeout.TotalSeconds:0.#} s");
-    }
-
-    /// <summary>The answer, unless the connection broke first: then its reason, at once.</summary>
-    private async Task<object> OrBroken(Task<object> answer)
-    {
-        if (await Task.WhenAny(answer, _broken) == _broken) throw await _broken;
-        return await answer;
-    }
-
-    /// <summary>
-    /// The one sender of a client's account calls: it matches answers to calls by their correlation ids, so the cluster
-    /// sees one client, not one temporary actor per call.
-    /// </summary>
-    private sealed class CallCorrelator : ReceiveActor
-    {
-        private readonly Dictionary<long, TaskCompletionSource<object>> _waiting = [];
-
-        public CallCorrelator(IActorRef clusterClient)
-        {
-            Receive<Call>(call =>
-            {
-                _waiting[call.Id] = call.Answer;
-                clusterClient.Tell(new ClusterClient.Send(BankConstants.GatewayPath, call.Message, localAffinity: true));
-            });
-            Receive<CorrelatedAccountReply>(answer =>
-            {
-                if (_waiting.Remove(answer.Id, out var waiting))
-                    waiting.TrySetResult((object?)answer.Reply ?? answer.Rejected!);
-            });
-            Receive<Forget>(forget => _waiting.Remove(forget.Id));
-        }
-
-        /// <summary>A call under its correlation id (<paramref name="Message"/> carries it), and where its answer goes.</summary>
-        public sealed record Call(long Id, IBankMessage Message, TaskCompletionSource<object> Answer);
-
-        public sealed record Forget(long Id);
-    }
-
-    private sealed class CancelOnDispose(ICancelable cancelable) : IDisposable
-    {
-        public void Dispose() => cancelable.Cancel();
     }
 }

@@ -12,10 +12,42 @@ public static class TlsProbe
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(2);
 
+    /// <summary>What the probe's handshake found out.</summary>
+    private enum Verdict { Unknown, RequiresTls, Refused, NotTls, SilentToTls }
+
+    /// <summary>Why a client could not reach the node at HOST:PORT, or null.</summary>
     /// <param name="certificate">The client's certificate (with its key), or null for a plain-text client.</param>
     public static async Task<string?> DiagnoseAsync(string host, int port, X509Certificate2? certificate)
     {
         var where = $"{host}:{port}";
+        return await ProbeAsync(host, port, certificate) switch
+        {
+            Verdict.RequiresTls => RequiresTls(where),
+            Verdict.Refused => Refused(where),
+            Verdict.NotTls => $"the node at {where} does not speak TLS: start it with --tls DIR too, or leave --tls out",
+            _ => null,
+        };
+    }
+
+    /// <summary>Why a node could not join the seed at HOST:PORT, or null.</summary>
+    /// <param name="certificate">The joining node's certificate (with its key), or null for a plain-text node.</param>
+    public static async Task<string?> DiagnoseSeedAsync(string host, int port, X509Certificate2? certificate)
+    {
+        var where = $"{host}:{port}";
+        return await ProbeAsync(host, port, certificate) switch
+        {
+            Verdict.RequiresTls =>
+                $"the seed at {where} requires TLS: start this node with --tls DIR (a node certificate of the cluster's CA, `bank cert issue --role node`)",
+            Verdict.Refused =>
+                $"the seed at {where} refused this node's TLS certificate: give --tls a node certificate of the seed's cluster CA (`bank cert issue --role node`)",
+            Verdict.NotTls or Verdict.SilentToTls =>
+                $"the seed at {where} does not speak TLS: start it with --tls DIR too, or start this node without --tls",
+            _ => null,
+        };
+    }
+
+    private static async Task<Verdict> ProbeAsync(string host, int port, X509Certificate2? certificate)
+    {
         using var tcp = new TcpClient();
         try
         {
@@ -23,7 +55,7 @@ public static class TlsProbe
         }
         catch (Exception e) when (e is SocketException or TimeoutException)
         {
-            return null;
+            return Verdict.Unknown;
         }
 
         var spokeTls = false;
@@ -36,22 +68,23 @@ public static class TlsProbe
                 TargetHost = host,
                 ClientCertificates = certificate is null ? null : [certificate],
             }).WaitAsync(Patience);
-            if (certificate is null) return RequiresTls(where);
+            if (certificate is null) return Verdict.RequiresTls;
             // TLS 1.3 tells a refused client certificate after the handshake: the node closes the connection.
             var read = await tls.ReadAsync(new byte[1]).AsTask().WaitAsync(Patience);
-            return read == 0 ? Refused(where) : null;
+            return read == 0 ? Verdict.Refused : Verdict.Unknown;
         }
         catch (TimeoutException)
         {
-            return null;
+            // A plain-text Akka.Remote listener waits for more of the "frame" a ClientHello looks like to it: silence.
+            return spokeTls || certificate is null ? Verdict.Unknown : Verdict.SilentToTls;
         }
         catch (Exception) when (spokeTls)
         {
-            return certificate is null ? RequiresTls(where) : Refused(where);
+            return certificate is null ? Verdict.RequiresTls : Verdict.Refused;
         }
         catch (Exception)
         {
-            return certificate is null ? null : $"the node at {where} does not speak TLS: start it with --tls DIR too, or leave --tls out";
+            return certificate is null ? Verdict.Unknown : Verdict.NotTls;
         }
     }
 

@@ -101,7 +101,10 @@ public sealed class CertCommands(Output output)
         {
             return output.Error(ErrorKind.RuleViolation, refused.Message, ExitCodes.Failure);
         }
-        var next = role == BankRole.Node ? $"bank start --head --tls {folder}" : $"bank list --tls {folder}";
+        // A client goes to the door address `bank start` prints (the cluster port refuses client certificates).
+        var next = role == BankRole.Node
+            ? $"bank start --head --tls {folder} (or, for the 2nd node on, bank start --address SEED:PORT --tls {folder})"
+            : $"bank list --address HOST:CLIENTPORT --tls {folder} (HOST:CLIENTPORT as `bank start` prints it)";
         if (output.Json)
             output.PrintJson(new JsonObject
             {
@@ -109,11 +112,13 @@ public sealed class CertCommands(Output output)
             });
         else
         {
-            output.Line($"Issued a {role.Text()} certificate for '{name}' in {folder}");
+            output.Line($"Issued {Article(role)} {role.Text()} certificate for '{name}' in {folder}");
             output.Line($"Next: {next}");
         }
         return ExitCodes.Ok;
     }
+
+    private static string Article(BankRole role) => role == BankRole.Admin ? "an" : "a";
 
     private static JsonArray Files(string folder) =>
         new(Directory.EnumerateFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal).Select(f => (JsonNode?)f).ToArray());

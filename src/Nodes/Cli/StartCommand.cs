@@ -21,7 +21,9 @@ public sealed class StartCommand(Output output)
 
     private static readonly Option<string?> Seed = new("--address")
     {
-        HelpName = "HOST:PORT", Description = "Start a worker that joins the cluster of the seed at HOST:PORT; workers share the head's PostgreSQL journal.",
+        HelpName = "HOST:PORT",
+        Description = "Start a worker that joins the cluster of the seed at HOST:PORT; workers share the head's PostgreSQL journal. " +
+                      "A seed that keeps it out for TLS (--tls on one side only, another CA) is told in one line, exit 4.",
     };
 
     private static readonly Option<string?> Port = new("--port")
