@@ -11,8 +11,8 @@ namespace Bank.Hosting.Serialization;
 /// <summary>
 /// Nothing received from the network is instantiated by a type name it carries (DESIGN.md section 8). Akka registers
 /// Newtonsoft JSON (identifier 1) for every unbound type, which resolves the manifest's type name and the payload's
-/// "$type"s; remote deployment (identifier 3) resolves the type names in Props. Both are replaced by serializers that
-/// refuse under the same identifiers, Akka's serializers without a string manifest run behind a
+/// "$type"s: it is replaced by a serializer that refuses under the same identifier; remote deployment (identifier 3)
+/// resolves the type names in Props: <see cref="RemoteDeploymentGuard"/> lets through only allow-listed actor types; Akka's serializers without a string manifest run behind a
 /// <see cref="TypeNameGuard"/>, and an unbound type fails at the sender (allow-unregistered-types = off).
 /// </summary>
 public static class StrictSerialization
@@ -42,7 +42,7 @@ public static class StrictSerialization
         akka.actor {
           serializers {
             json = "{{TypeName<RefusedJsonSerializer>()}}"
-            daemon-create = "{{TypeName<RefusedRemoteDeploymentSerializer>()}}"
+            daemon-create = "{{TypeName<RemoteDeploymentGuard>()}}"
             {{string.Join("\n    ", Guarded.Select(g => $"\"{g.Name}\" = \"{TypeName<TypeNameGuard>()}\""))}}
           }
           # Akka.Persistence adds its identifiers only when it starts, after the serializers are first made.
@@ -90,17 +90,6 @@ public sealed class RefusedJsonSerializer(ExtendedActorSystem system) : Refusing
     public override int Identifier => 1;
 
     protected override string Replaced => "Akka's JSON fallback";
-}
-
-/// <summary>Identifier 3, Akka.Remote's DaemonMsgCreate: Bank never deploys actors remotely.</summary>
-public sealed class RefusedRemoteDeploymentSerializer(ExtendedActorSystem system) : RefusingSerializer(system)
-{
-    /// <summary>Akka passes the replaced serializer's settings (akka.actor.serialization-settings) when it has any.</summary>
-    public RefusedRemoteDeploymentSerializer(ExtendedActorSystem system, Config settings) : this(system) => _ = settings;
-
-    public override int Identifier => 3;
-
-    protected override string Replaced => "remote deployment";
 }
 
 /// <summary>
