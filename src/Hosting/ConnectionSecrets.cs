@@ -39,13 +39,19 @@ public static partial class ConnectionSecrets
         }
     }
 
-    /// <summary>Remembers the password of <paramref name="connectionString"/> so that <see cref="Hide(string)"/> masks it anywhere.</summary>
+    /// <summary>
+    /// Remembers the password of <paramref name="connectionString"/> so that <see cref="Hide(string)"/> masks it anywhere.
+    /// A password shorter than <see cref="RememberedLength"/> is masked only where it stands as Password=...: masking a
+    /// short word everywhere (the CI's password is "bank") would garble every address and command a node prints.
+    /// </summary>
     public static void Remember(string connectionString)
     {
         foreach (Match pair in PasswordPair().Matches(connectionString))
-            if (Unquote(pair.Groups["value"].Value) is { Length: > 0 } password)
+            if (Unquote(pair.Groups["value"].Value) is { Length: >= RememberedLength } password)
                 Known.TryAdd(password, 0);
     }
+
+    public const int RememberedLength = 8;
 
     /// <summary><paramref name="text"/> with every password masked: those remembered, and any Password=... pair.</summary>
     public static string Hide(string text) => Hide(text, Known.Keys);

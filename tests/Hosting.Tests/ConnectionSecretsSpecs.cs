@@ -32,6 +32,14 @@ public sealed class ConnectionSecretsSpecs
     }
 
     [Fact]
+    public void A_short_password_is_masked_only_as_a_password_pair_so_that_words_like_bank_stay_readable()
+    {
+        ConnectionSecrets.Remember("Host=db;Username=bank;Password=bank");
+
+        Assert.Equal("akka.tcp://bank@127.0.0.1:4053 Password=***", ConnectionSecrets.Hide("akka.tcp://bank@127.0.0.1:4053 Password=bank"));
+    }
+
+    [Fact]
     public void The_connection_string_comes_from_the_variable_else_from_the_file_it_names()
     {
         var file = Path.GetTempFileName();
