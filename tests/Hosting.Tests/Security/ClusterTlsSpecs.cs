@@ -279,8 +279,8 @@ public sealed class ClusterTlsSpecs : IAsyncLifetime
     }
 
     /// <summary>
-    /// The intruder has been refused at least twice (so it tried again after the first refusal), and for a while after
-    /// that the seed is still alone in its cluster.
+    /// The intruder has been refused (Akka may stop an intruder after its first failed handshake, so one refusal is all a
+    /// spec can count on), and for a while after that the seed is still alone in its cluster.
     /// </summary>
     private static async Task AssertStaysOutsideAsync(RunningNode seed, ConcurrentQueue<string> warnings, string refusal)
     {
@@ -289,8 +289,8 @@ public sealed class ClusterTlsSpecs : IAsyncLifetime
         await Eventually.HoldsAsync(() =>
         {
             Alone();
-            return warnings.Count(line => line.Contains(refusal)) >= 2;
-        }, $"the seed to log two refusals ({refusal}) of the intruder's join attempts");
+            return warnings.Any(line => line.Contains(refusal));
+        }, $"the seed to log a refusal ({refusal}) of the intruder's join attempts");
         await Holds.ForAsync(StillOutside, () =>
         {
             Alone();
