@@ -115,16 +115,11 @@ public sealed class BankClient : IAsyncDisposable
               log-dead-letters-during-shutdown = off
               actor.provider = remote
               remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0, enable-ssl = {{(tls ? "on" : "off")}} }
-              actor {
-                serializers.{{BankConstants.SerializerName}} = "{{TypeName(typeof(BankSerializer))}}"
-                serialization-bindings {
-                  {{string.Join("\n", BankSerializer.BoundTypes.Select(t => $"\"{TypeName(t)}\" = {BankConstants.SerializerName}"))}}
-                }
-              }
               cluster.client.establishing-get-contacts-interval = 1s
             }
             """))
-        .WithFallback(StrictSerialization.Config)
+        .WithFallback(BankSerializer.Bindings)
+            .WithFallback(StrictSerialization.Config)
         .WithFallback(BankHocon.Defaults)
         .WithFallback(ClusterClientReceptionist.DefaultConfig())
         // ClusterClient wraps each call in pub-sub's Send: without its serializer bound, Send would go as
@@ -222,8 +217,6 @@ public sealed class BankClient : IAsyncDisposable
     }
 
     public BankSession OpenSession() => new(Gateway);
-
-    private static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
 
     public async ValueTask DisposeAsync() => await _system.Terminate();
 

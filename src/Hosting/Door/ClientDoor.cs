@@ -120,15 +120,10 @@ public sealed class ClientDoor : IAsyncDisposable
                 untrusted-mode = on
                 trusted-selection-paths = ["{{BankConstants.DoorPath}}"]
               }
-              actor {
-                serializers.{{BankConstants.SerializerName}} = "{{TypeName(typeof(BankSerializer))}}"
-                serialization-bindings {
-                  {{string.Join("\n", BankSerializer.BoundTypes.Select(t => $"\"{TypeName(t)}\" = {BankConstants.SerializerName}"))}}
-                }
-              }
             }
             """)
             // Nothing a client sends is built from a type name it carries (no JSON fallback, no remote deployment).
+            .WithFallback(BankSerializer.Bindings)
             .WithFallback(StrictSerialization.Config)
             .WithFallback(BankHocon.Defaults);
         var setup = BootstrapSetup.Create().WithConfig(config);

@@ -3,6 +3,7 @@ using System.Runtime.Serialization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
+using Akka.Configuration;
 using Akka.Serialization;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
@@ -147,6 +148,16 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
 
     /// <summary>The types bound to this serializer in the actor system's configuration.</summary>
     public static readonly Type[] BoundTypes = [typeof(IAccountEvent), typeof(AccountState), typeof(IRegistryRecord), typeof(IBankMessage)];
+
+    /// <summary>
+    /// Bank's serializer and its bindings as HOCON, for the actor systems not composed with Akka.Hosting (a client's, a
+    /// node's client door), which cannot use <c>WithBankSerialization</c>.
+    /// </summary>
+    public static Config Bindings { get; } = ConfigurationFactory.ParseString(
+        $"akka.actor.serializers.{BankConstants.SerializerName} = \"{TypeName(typeof(BankSerializer))}\"\n" +
+        string.Join("\n", BoundTypes.Select(t => $"akka.actor.serialization-bindings.\"{TypeName(t)}\" = {BankConstants.SerializerName}")));
+
+    private static string TypeName(Type type) => $"{type.FullName}, {type.Assembly.GetName().Name}";
 
     internal static readonly JsonSerializerOptions Options = new()
     {
