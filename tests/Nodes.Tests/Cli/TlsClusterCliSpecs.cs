@@ -53,7 +53,7 @@ public sealed partial class TlsClusterCliSpecs(ITestOutputHelper output) : IDisp
             "--journal", "postgres", "--connection", connection, "--tls", In(cert))));
         await using var worker = workers[0];
         await using var leaving = workers[1];
-        var door = DoorOf(worker);
+        var door = await DoorOfAsync(worker);
 
         // Every member Up, seen through a worker's door with the admin certificate.
         var members = await Eventually.ReadsAsync(() => JsonAsync("cluster", "show", "--address", door, "--tls", In("ops")),
@@ -113,9 +113,12 @@ public sealed partial class TlsClusterCliSpecs(ITestOutputHelper output) : IDisp
         Assert.Contains("does not speak TLS", Refused(worker, "a TLS worker at a plain seed"));
     }
 
-    /// <summary>The door's HOST:PORT that a TLS node prints for its clients.</summary>
-    private static string DoorOf(BankProcess node) =>
-        ClientsLine().Match(node.Stdout) is { Success: true } found ? found.Groups[1].Value : throw new InvalidOperationException(node.Stdout);
+    /// <summary>The door's HOST:PORT that a TLS node prints for its clients, on the line after its "node up at" line.</summary>
+    private static async Task<string> DoorOfAsync(BankProcess node)
+    {
+        await Eventually.HoldsAsync(() => ClientsLine().IsMatch(node.Stdout), $"{node.Description} to print its clients' address");
+        return ClientsLine().Match(node.Stdout).Groups[1].Value;
+    }
 
     [GeneratedRegex(@"--address (\S+) --tls DIR")]
     private static partial Regex ClientsLine();
