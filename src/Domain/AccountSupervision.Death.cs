@@ -192,9 +192,8 @@ public sealed partial record AccountSupervision<TCall>
     private AccountSupervision<TCall> CloserFailed(List<ISupervisionEffect> fx)
     {
         if (End.Closed) return this;
-        var retry = new SupervisionRefusal(RefusalKind.ClusterUnreachable, "JournalUnavailable",
-            $"account '{Config.Key}' could not journal its close; try again");
-        var next = RefuseCalls(_ => true, retry, fx);
+        var next = RefuseCalls(c => c.Sent, Refusals.JournalWriteFailed(Config.Key), fx)
+            .RefuseCalls(_ => true, Refusals.JournalUnavailable(Config.Key, "could not journal its close"), fx);
         fx.Add(StashEffect.Drop);
         fx.Add(StopSelf.Instance);
         return next;
@@ -219,4 +218,19 @@ public static class Refusals
     /// <summary>The account is moving (passivation, hand-off, another node): the caller resends with its request id.</summary>
     public static SupervisionRefusal Moving(string key) =>
         new(RefusalKind.ClusterUnreachable, "Moving", $"account '{key}' is moving; try again");
+
+    /// <summary>
+    /// The journal failed before this call was handed to the account: certainly not done, try again (ISSUE17's
+    /// "certainly not done" codes; the client's retry policy keeps the set).
+    /// </summary>
+    public static SupervisionRefusal JournalUnavailable(string key, string why) =>
+        new(RefusalKind.ClusterUnreachable, "JournalUnavailable", $"account '{key}' {why}; nothing of this call was written; try again");
+
+    /// <summary>
+    /// The journal failed while this call was with the account: its write may be committed (a "maybe done" code), so
+    /// only a resend with the same request id is safe.
+    /// </summary>
+    public static SupervisionRefusal JournalWriteFailed(string key) =>
+        new(RefusalKind.ClusterUnreachable, "JournalWriteFailed",
+            $"account '{key}' could not confirm its journal write; it may have been applied: resend with the same request id");
 }

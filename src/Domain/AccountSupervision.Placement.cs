@@ -184,14 +184,14 @@ public sealed partial record AccountSupervision<TCall>
 
     /// <summary>
     /// The account stopped itself (its journal failed) and the BackoffSupervisor with it: that is not a crash of the
-    /// actor. Waiting calls are told to try again (their request ids make that safe) and the entity stops; the next
-    /// call starts it afresh from the journal.
+    /// actor. Calls handed to it may have been journaled before the failure (JournalWriteFailed: resend with the same
+    /// id); calls still waiting were not (JournalUnavailable). The entity stops; the next call starts it afresh from the
+    /// journal, which is where a resent id is recognised.
     /// </summary>
     private AccountSupervision<TCall> JournalFailed(List<ISupervisionEffect> fx)
     {
-        var retry = new SupervisionRefusal(RefusalKind.ClusterUnreachable, "JournalUnavailable",
-            $"account '{Config.Key}' stopped because its journal failed; try again");
-        var next = RefuseCalls(_ => true, retry, fx);
+        var next = RefuseCalls(c => c.Sent, Refusals.JournalWriteFailed(Config.Key), fx)
+            .RefuseCalls(_ => true, Refusals.JournalUnavailable(Config.Key, "stopped because its journal failed"), fx);
         fx.Add(StopSelf.Instance);
         return next;
     }

@@ -147,9 +147,23 @@ public sealed class AccountSupervisionPlacementSpecs
     }
 
     [Fact]
-    public void An_instance_that_stops_unasked_failed_its_journal_every_caller_is_told_to_try_again()
+    public void An_instance_that_stops_unasked_failed_its_journal_a_call_it_held_may_be_written_and_is_resent_with_its_id()
     {
         var run = Running(new Supervision(1, 0)).Call("c", new Deposit(5m)).Do(new InstanceStopped(NodeLost: false));
+
+        Assert.Equal(("JournalWriteFailed", RefusalKind.ClusterUnreachable), (run.RefusalOf("c").Code, run.RefusalOf("c").Kind));
+        Assert.Equal(StopSelf.Instance, run.Effects[^1]);
+    }
+
+    [Fact]
+    public void An_instance_that_failed_its_recovery_tells_the_calls_still_waiting_that_nothing_was_written()
+    {
+        var run = new Supervised()
+            .Call("opener", new OpenAccount(10m, 0m, "inc-1", 1, 0))
+            .Call("c", new Deposit(5m));
+        Assert.DoesNotContain("c", run.Sent);
+
+        run.Do(new InstanceStopped(NodeLost: false));
 
         Assert.Equal(("JournalUnavailable", RefusalKind.ClusterUnreachable), (run.RefusalOf("c").Code, run.RefusalOf("c").Kind));
         Assert.Equal(StopSelf.Instance, run.Effects[^1]);
