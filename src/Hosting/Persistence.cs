@@ -105,7 +105,7 @@ public static class BankPersistenceHostingExtensions
             PrepareSqlite(options.ConnectionString);
 
         builder.WithSqlPersistence(
-            connectionString: options.ConnectionString,
+            connectionString: options.Journal == JournalKind.Postgres ? WithTimeouts(options.ConnectionString) : options.ConnectionString,
             providerName: provider,
             mode: PersistenceMode.Both,
             autoInitialize: BankHocon.Defaults.GetBoolean("akka.persistence.journal.sql.auto-initialize", true),
@@ -126,11 +126,42 @@ public static class BankPersistenceHostingExtensions
                 buffer-size = {{journal.GetInt("buffer-size", 5000)}}
                 auto-initialize = {{(journal.GetBoolean("auto-initialize", true) ? "on" : "off")}}
                 replay-filter.mode = {{journal.GetString("replay-filter.mode", "off")}}
+                {{Breaker(journal)}}
+                write-timeout = {{Millis(BankHocon.Defaults.GetTimeSpan("bank.persistence.write-timeout", TimeSpan.FromSeconds(4)))}}
               }
-              akka.persistence.snapshot-store.sql.class = "{{typeof(Journal.GroupCommitSqlSnapshotStore).AssemblyQualifiedName}}"
+              akka.persistence.snapshot-store.sql {
+                class = "{{typeof(Journal.GroupCommitSqlSnapshotStore).AssemblyQualifiedName}}"
+                {{Breaker(BankHocon.Defaults.GetConfig("akka.persistence.snapshot-store.sql"))}}
+              }
               """);
         return builder.AddHocon(tunables, HoconAddMode.Prepend);
     }
+
+    /// <summary>
+    /// The PostgreSQL connection string with the connect and command timeouts of hocon/persistence.hocon where it names
+    /// none itself, so a stopped or frozen server holds no journal read longer than a client's call.
+    /// </summary>
+    public static string WithTimeouts(string connectionString)
+    {
+        var named = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!named.ContainsKey("Timeout") && !named.ContainsKey("Connect Timeout") && !named.ContainsKey("Connection Timeout"))
+            builder.Timeout = Seconds("bank.persistence.connect-timeout", 3);
+        if (!named.ContainsKey("Command Timeout") && !named.ContainsKey("CommandTimeout"))
+            builder.CommandTimeout = Seconds("bank.persistence.command-timeout", 5);
+        return builder.ConnectionString;
+
+        static int Seconds(string path, int fallback) =>
+            Math.Max(1, (int)Math.Ceiling(BankHocon.Defaults.GetTimeSpan(path, TimeSpan.FromSeconds(fallback)).TotalSeconds));
+    }
+
+    /// <summary>The circuit breaker of a plugin as hocon/persistence.hocon sets it (see there why).</summary>
+    private static string Breaker(Config plugin) =>
+        $"circuit-breaker {{ max-failures = {plugin.GetInt("circuit-breaker.max-failures", 5)}, " +
+        $"call-timeout = {Millis(plugin.GetTimeSpan("circuit-breaker.call-timeout", TimeSpan.FromSeconds(5)))}, " +
+        $"reset-timeout = {Millis(plugin.GetTimeSpan("circuit-breaker.reset-timeout", TimeSpan.FromSeconds(2)))} }}";
+
+    private static string Millis(TimeSpan span) => $"{(long)span.TotalMilliseconds}ms";
 
     /// <summary>Creates the database's folder and turns on WAL, which lets readers run beside the one writer.</summary>
     private static void PrepareSqlite(string connectionString)

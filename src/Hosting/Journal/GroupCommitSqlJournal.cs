@@ -27,6 +27,7 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
     private readonly string? _defaultSerializer;
     private readonly int _bufferSize;
     private readonly int _batchSize;
+    private readonly TimeSpan _writeTimeout;
     private readonly ExtendedActorSystem _system;
     private SqliteGroupCommitter? _committer;
     private PostgresGroupCommitter? _postgres;
@@ -44,6 +45,7 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
         _defaultSerializer = config.DefaultSerializer;
         _bufferSize = config.DaoConfig.BufferSize;
         _batchSize = journalConfig.GetInt("group-commit-max-rows", 1000);
+        _writeTimeout = journalConfig.GetTimeSpan("write-timeout", TimeSpan.FromSeconds(4));
         _system = (ExtendedActorSystem)Context.System;
     }
 
@@ -66,7 +68,7 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
         if (_sqliteConnectionString is not null)
             _committer = SqliteGroupCommitter.Acquire(_sqliteConnectionString, _bufferSize, _batchSize);
         if (_postgresConnectionString is not null)
-            _postgres = PostgresGroupCommitter.Acquire(_postgresConnectionString, _bufferSize, _batchSize);
+            _postgres = PostgresGroupCommitter.Acquire(_postgresConnectionString, _bufferSize, _batchSize, _writeTimeout);
         base.PreStart();
     }
 
@@ -152,7 +154,15 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
             }
         }
 
-        return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken);
+        try
+        {
+            return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            PostgresGroupCommitter.DropPooledConnectionsAfter(e);
+            throw;
+        }
     }
 
     private JournalEventRow Serialize(IPersistentRepresentation representation, long now)

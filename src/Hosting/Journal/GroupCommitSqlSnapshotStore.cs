@@ -4,6 +4,7 @@ using Akka.Persistence;
 using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Config;
 using Akka.Persistence.Sql.Snapshot;
+using Akka.Pattern;
 using Microsoft.Data.Sqlite;
 
 namespace Bank.Hosting.Journal;
@@ -42,6 +43,33 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
         // stalled the write path).
         if (config.ProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
             _postgresWrites = new SemaphoreSlim(Math.Max(1, _system.Settings.Config.GetInt("bank.persistence.postgres-parallelism", 4)));
+    }
+
+    /// <summary>
+    /// Akka's breaker, half open, throws at once for every call but its one trial instead of failing that call: that
+    /// would crash this store, and a restarted SQL store re-initializes, holding every recovery until the database is
+    /// back. Such a call is answered as failed instead, as it would be with the breaker open.
+    /// </summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (OpenCircuitException e)
+        {
+            object? failure = message switch
+            {
+                LoadSnapshot => new LoadSnapshotFailed(e),
+                SaveSnapshot save => new SaveSnapshotFailure(save.Metadata, e),
+                DeleteSnapshot delete => new DeleteSnapshotFailure(delete.Metadata, e),
+                DeleteSnapshots delete => new DeleteSnapshotsFailure(delete.Criteria, e),
+                _ => null,
+            };
+            if (failure is null) throw;
+            Sender.Tell(failure);
+            return true;
+        }
     }
 
     protected override void PreStart()
@@ -108,7 +136,15 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
             }
         }
 
-        return await base.LoadAsync(persistenceId, criteria, cancellationToken);
+        try
+        {
+            return await base.LoadAsync(persistenceId, criteria, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            PostgresGroupCommitter.DropPooledConnectionsAfter(e);
+            throw;
+        }
     }
 
     /// <summary>A snapshot's payload, as the plugin reads it (a row without a serializer id names its type).</summary>

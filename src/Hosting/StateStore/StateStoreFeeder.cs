@@ -116,7 +116,9 @@ public sealed class StateStoreFeeder : ReceiveActor
     {
         _workers = Context.ActorOf(WorkerPoolProps(_settings), "workers");
         var store = _store;
-        StartAsync().PipeTo(Self, success: offset => new Resume(offset));
+        // A start that fails (the database is away) fails the feeder, so its backoff supervisor tries again; unanswered,
+        // the feeder would sit idle for good and the store never catch up after an outage.
+        StartAsync().PipeTo(Self, success: offset => new Resume(offset), failure: e => new StreamStopped($"could not start: {e.Message}"));
 
         async Task<long> StartAsync()
         {
