@@ -121,6 +121,18 @@ public sealed class SqliteGroupCommitter : IDisposable
     public Task Execute(Action<SqliteConnection, SqliteTransaction> write, int weight = 1) =>
         Enqueue(new Entry(null, null, write, Math.Max(1, weight)));
 
+    /// <summary>
+    /// Caps the database file at <paramref name="pages"/> pages (SQLite's max_page_count, on the writer's connection;
+    /// null lifts the cap; never below the file's size). What a full disk does to the journal, without filling one:
+    /// the specs of a full disk use it, and an operator may use it to keep the file under a size.
+    /// </summary>
+    public Task SetMaxPageCount(long? pages) => Execute((connection, _) =>
+    {
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = $"PRAGMA max_page_count = {pages ?? uint.MaxValue - 1}";
+        pragma.ExecuteNonQuery();
+    });
+
     private Task Enqueue(Entry entry)
     {
         try
@@ -224,6 +236,12 @@ public sealed class SqliteGroupCommitter : IDisposable
                     if (entry.Write is not null) entry.Write(connection, transaction);
                     else rows += Append(connection, entry, statements, committed);
                     transaction.Release("w");
+                }
+                catch (Exception e) when (connection.AutoCommit())
+                {
+                    // SQLite rolled the whole transaction back itself (a full disk does): nothing of the batch is in,
+                    // and the callers hear why, not that the transaction is gone.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e);
                 }
                 catch (Exception e)
                 {
@@ -350,4 +368,10 @@ public sealed class SqliteGroupCommitter : IDisposable
         // Continuations run elsewhere: the writer's thread only writes.
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+}
+
+internal static class SqliteConnectionState
+{
+    /// <summary>Whether no transaction is open on the connection (SQLite's autocommit mode).</summary>
+    public static bool AutoCommit(this SqliteConnection connection) => raw.sqlite3_get_autocommit(connection.Handle) != 0;
 }
