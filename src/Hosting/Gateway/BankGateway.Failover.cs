@@ -5,10 +5,10 @@ using Akka.Event;
 namespace Bank.Hosting.Gateway;
 
 /// <summary>
-/// The gateway's half of a failover: calls it sent to accounts and transfers that lived on a node that died are lost
-/// with that node, and nothing would answer them before their timeout. When the node is removed from the cluster, every
-/// call still in flight is sent again under its own id (<see cref="InFlightCalls"/>), and the shard region carries it to
-/// the account's new home as soon as the coordinator has one.
+/// The gateway's half of a failover: calls it (or a transfer saga on this node) sent to accounts and transfers that lived
+/// on a node that died are lost with that node, and nothing would answer them before their timeout. When the node is
+/// removed from the cluster, every call still in flight is sent again under its own id (<see cref="InFlightCalls"/>),
+/// and the shard region carries it to the account's new home as soon as the coordinator has one.
 /// </summary>
 public sealed partial class BankGateway
 {
@@ -18,7 +18,7 @@ public sealed partial class BankGateway
     /// </summary>
     private static readonly TimeSpan SecondResendAfter = TimeSpan.FromSeconds(1);
 
-    private readonly InFlightCalls _inFlight = new();
+    private readonly InFlightCalls _inFlight = InFlightCalls.For(Context.System);
 
     public ITimerScheduler Timers { get; set; } = null!;
 

@@ -6,16 +6,19 @@ using Bank.Hosting.Contracts;
 namespace Bank.Hosting.Gateway;
 
 /// <summary>
-/// The calls a gateway has sent into the cluster and not yet seen answered. A call that went to a node that then died is
-/// lost with it; when that node is removed, <see cref="ResendAll"/> sends every call still waiting again, to the same
-/// temporary reply address, so that it reaches the account's new home at once instead of waiting out its timeout. Only
-/// calls that are safe to send twice are kept (<see cref="SafeToResend"/>): reads, and writes under a request or
-/// transfer id, which the account or saga applies once.
+/// The calls this node has sent into the cluster (its gateway's, its transfer sagas' steps) and not yet seen answered,
+/// one table per node. A call that went to a node that then died is lost with it; when that node is removed, the
+/// gateway has <see cref="ResendAll"/> send every call still waiting again, to the same temporary reply address, so
+/// that it reaches the account's new home at once instead of waiting out its timeout. Only calls that are safe to send
+/// twice are kept (<see cref="SafeToResend"/>): reads, and writes under a request or transfer id, applied once.
 /// </summary>
-public sealed class InFlightCalls
+public sealed class InFlightCalls : IExtension
 {
     private readonly ConcurrentDictionary<long, Call> _calls = new();
     private long _next;
+
+    /// <summary>This node's table.</summary>
+    public static InFlightCalls For(ActorSystem system) => system.WithExtension<InFlightCalls, InFlightCallsProvider>();
 
     /// <summary>How many calls are waiting for their answers now.</summary>
     public int Count => _calls.Count;
@@ -58,9 +61,16 @@ public sealed class InFlightCalls
         AccountRequest { Command: GetBalance } => true,
         AccountRequest { Command: Deposit { RequestId: not null } } => true,
         AccountRequest { Command: Withdraw { RequestId: not null } } => true,
+        AccountRequest { Command: Refund or FindApplied } => true,
         TransferMoney => true,
         _ => false,
     };
 
     private sealed record Call(IActorRef Target, object Message, IActorRef ReplyTo);
+}
+
+/// <summary>Makes the one <see cref="InFlightCalls"/> of an actor system.</summary>
+public sealed class InFlightCallsProvider : ExtensionIdProvider<InFlightCalls>
+{
+    public override InFlightCalls CreateExtension(ExtendedActorSystem system) => new();
 }
