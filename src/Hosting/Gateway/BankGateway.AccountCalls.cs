@@ -57,15 +57,15 @@ public sealed partial class BankGateway
             return;
         }
 
-        _ = AnswerAsync(_accounts, admitted!, _timeout);
+        _ = AnswerAsync(_inFlight, _accounts, admitted!, _timeout);
 
         // Touches no state of the gateway: only the call's id and where its answer goes.
-        async Task AnswerAsync(IActorRef accounts, AccountRequest request, TimeSpan timeout)
+        async Task AnswerAsync(InFlightCalls inFlight, IActorRef accounts, AccountRequest request, TimeSpan timeout)
         {
             object answer;
             try
             {
-                answer = await accounts.Ask<object>(request, timeout);
+                answer = await inFlight.AskAsync(accounts, request, timeout);
             }
             catch (Exception)
             {
@@ -95,7 +95,7 @@ public sealed partial class BankGateway
         }
 
         var log = _log;
-        var lookup = new NameLookup(_registry, _accounts, Self, _timeout, requestId);
+        var lookup = new NameLookup(_registry, _accounts, _inFlight, Self, _timeout, requestId);
         _ = _sentTo.Find(requestId) is { } sentBefore ? AnswerAsync(sentBefore, resend: true) : AnswerAsync(_names.Find(call.Name), resend: false);
 
         async Task AnswerAsync(ActorInfo? remembered, bool resend)
@@ -152,7 +152,7 @@ public sealed partial class BankGateway
     /// One call by name, run outside the gateway's context: it reads nothing of the gateway's and tells it what it learns
     /// about names, in messages.
     /// </summary>
-    private sealed class NameLookup(IActorRef registry, IActorRef accounts, IActorRef gateway, TimeSpan timeout, string? requestId)
+    private sealed class NameLookup(IActorRef registry, IActorRef accounts, InFlightCalls inFlight, IActorRef gateway, TimeSpan timeout, string? requestId)
     {
         /// <summary>A resend goes only to the incarnation its first attempt went to: gone, it is answered as gone.</summary>
         public Task<object> CallAgainAsync(NamedAccountRequest call, ActorInfo sentBefore) => CallCurrentAsync(call, sentBefore);
@@ -202,7 +202,7 @@ public sealed partial class BankGateway
         private Task<object> AskAsync(ActorInfo actor, Domain.IAccountCommand command)
         {
             if (requestId is not null) gateway.Tell(new RequestSentTo(requestId, actor));
-            return accounts.Ask<object>(new AccountRequest(actor.Key, actor.Id, command), timeout);
+            return inFlight.AskAsync(accounts, new AccountRequest(actor.Key, actor.Id, command), timeout);
         }
     }
 }

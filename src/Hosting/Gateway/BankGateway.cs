@@ -20,7 +20,7 @@ namespace Bank.Hosting.Gateway;
 /// inspector, and calls accounts through the shard region, by incarnation or by name (see BankGateway.AccountCalls.cs).
 /// Replies go straight back to the client. What a client may ask of an account is <see cref="ClientCallPolicy"/>'s.
 /// </summary>
-public sealed partial class BankGateway : ReceiveActor
+public sealed partial class BankGateway : ReceiveActor, IWithTimers
 {
     private readonly IActorRef _registry;
     private readonly IActorRef _accounts;
@@ -62,7 +62,7 @@ public sealed partial class BankGateway : ReceiveActor
         Receive<TransferMoney>(transfer =>
         {
             if (ClientCallPolicy.IdRefusal(transfer) is { } badId) Sender.Tell(badId);
-            else transfers.Forward(transfer);
+            else AnswerWhenAnswered(transfers, transfer, Sender);
         });
         Receive<GetClusterView>(m => inspector.Forward(m));
         Receive<ChangeMembership>(m => inspector.Forward(m));
@@ -92,6 +92,7 @@ public sealed partial class BankGateway : ReceiveActor
             }
         });
         Receive<KillNode>(Kill);
+        ReceiveFailover();
         Receive<GetHistory>(get =>
         {
             // Captured here: the async read below runs outside the actor's context.

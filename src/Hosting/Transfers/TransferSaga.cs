@@ -7,6 +7,7 @@ using Akka.Persistence;
 using Bank.Domain;
 using Bank.Hosting.Configuration;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Gateway;
 
 namespace Bank.Hosting.Transfers;
 
@@ -131,7 +132,8 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
             _ => (t.From, new Refund(t.Amount, StepId("refund"))),
         };
         var step = ++_attempt;
-        _accounts.Ask<object>(new AccountRequest(party.Key, party.Id, command), _settings.StepTimeout)
+        // In flight on this node's table: if the account's node dies, the step goes again as soon as it is removed.
+        InFlightCalls.For(Context.System).AskAsync(_accounts, new AccountRequest(party.Key, party.Id, command), _settings.StepTimeout)
             .PipeTo(Self, success: reply => new StepResult(step, reply), failure: _ => new StepResult(step, null));
     }
 

@@ -6,17 +6,18 @@ using Xunit.Abstractions;
 namespace Bank.Nodes.Tests;
 
 /// <summary>
-/// A head and a worker as real `bank start` processes on free loopback ports, sharing a fresh PostgreSQL database,
-/// driven with the CLI: the worker is killed (kill -9) or leaves (SIGTERM), or the whole cluster restarts, and every
-/// account is still served with its balance. Needs BANK_TEST_POSTGRES; skipped with that reason elsewhere.
+/// A head and a worker (two workers for a kill: failover needs three nodes) as real `bank start` processes on free
+/// loopback ports, sharing a fresh PostgreSQL database, driven with the CLI: a worker is killed (kill -9) or leaves
+/// (SIGTERM), or the whole cluster restarts, and every account is still served with its balance. Needs
+/// BANK_TEST_POSTGRES; skipped with that reason elsewhere.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterFailoverSpecs(ITestOutputHelper output)
 {
     private const int Accounts = 10;
 
-    /// <summary>Issue 3: a crashed node's accounts answer again from another node within 15 s; 20 s leaves CI room.</summary>
-    private static readonly TimeSpan FailoverLimit = TimeSpan.FromSeconds(20);
+    /// <summary>Issue 17: a killed node's accounts answer again from another node within 10 s of the kill (the README's bound).</summary>
+    public static readonly TimeSpan FailoverLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>How long the test keeps asking after the kill before it gives up.</summary>
     private static readonly TimeSpan PollLimit = TimeSpan.FromSeconds(30);
@@ -34,25 +35,26 @@ public sealed class ClusterFailoverSpecs(ITestOutputHelper output)
     private static string Expected(int i) => $"{Opening(i) + Deposit(i)}.0";
 
     [SkippableFact]
-    public async Task Every_account_answers_with_its_balance_after_the_worker_is_killed()
+    public async Task Every_account_answers_with_its_balance_within_10_s_after_a_worker_of_three_nodes_is_killed()
     {
-        await using var cluster = await Cluster.StartAsync(PostgresDatabase.RequireConnectionString(), output);
+        await using var cluster = await Cluster.StartAsync(PostgresDatabase.RequireConnectionString(), output, workers: 2);
         await OpenAndFundAsync(cluster.Bank, Accounts);
         var onWorker = await AssertSpreadAsync(cluster);
 
         var clock = Stopwatch.StartNew();
         await cluster.Worker!.KillAsync();
-        // Each account is asked on its own until it answers (a call that waits for the failover blocks up to the client's
-        // 15 s); the time of an account is when its first successful answer came.
+        // Each account is asked on its own until it answers. A call sent before the worker is removed waits in the head's
+        // gateway, which sends it again the moment the worker is removed (without that, only the client's own resend, 5 s
+        // later, would reach the account's new home); the time of an account is when its first successful answer came.
         var answered = await Task.WhenAll(Enumerable.Range(0, Accounts).Select(i => PollBalanceAsync(cluster, i, clock)));
         var took = answered.Max(a => a.At);
         output.WriteLine($"kill -9 of the worker: all {Accounts} accounts answered with their balances {took.TotalSeconds:0.0} s after the kill");
         foreach (var i in Enumerable.Range(0, Accounts))
-            output.WriteLine($"  {Name(i)} ({(onWorker.Contains(Name(i)) ? "was on the worker" : "on the head")}): {answered[i].At.TotalSeconds:0.0} s, {answered[i].Calls} call(s)");
+            output.WriteLine($"  {Name(i)} ({(onWorker.Contains(Name(i)) ? "was on the killed worker" : "elsewhere")}): {answered[i].At.TotalSeconds:0.0} s, {answered[i].Calls} call(s)");
         Assert.True(took < FailoverLimit, $"failover took {took.TotalSeconds:0.0} s, more than {FailoverLimit.TotalSeconds} s");
 
         var nodes = await NodesAsync(cluster.Bank);
-        Assert.All(nodes.Values, node => Assert.Equal(cluster.NodeAddress(cluster.Head), node));
+        Assert.All(nodes.Values, node => Assert.NotEqual(cluster.NodeAddress(cluster.Worker), node));
     }
 
     [SkippableFact]
@@ -181,10 +183,14 @@ public sealed class ClusterFailoverSpecs(ITestOutputHelper output)
         Assert.Equal(Accounts, nodes.Count);
         var onWorker = nodes.Where(p => p.Value == cluster.NodeAddress(cluster.Worker!)).Select(p => p.Key).ToHashSet();
         var onHead = nodes.Where(p => p.Value == cluster.NodeAddress(cluster.Head)).Select(p => p.Key).ToHashSet();
-        output.WriteLine($"on the head: {string.Join(", ", onHead.Order())}; on the worker: {string.Join(", ", onWorker.Order())}");
-        Assert.True(onWorker.Count > 0 && onHead.Count > 0,
-            $"the accounts are not spread over both nodes: {string.Join(", ", nodes.Select(p => $"{p.Key} on {p.Value}"))}");
-        Assert.Equal(Accounts, onWorker.Count + onHead.Count);
+        var onSecond = cluster.SecondWorker is { } second
+            ? nodes.Where(p => p.Value == cluster.NodeAddress(second)).Select(p => p.Key).ToHashSet()
+            : [];
+        output.WriteLine($"on the head: {string.Join(", ", onHead.Order())}; on the worker: {string.Join(", ", onWorker.Order())}" +
+                         (cluster.SecondWorker is null ? "" : $"; on the second worker: {string.Join(", ", onSecond.Order())}"));
+        Assert.True(onWorker.Count > 0 && onHead.Count + onSecond.Count > 0,
+            $"the accounts are not spread over the worker and the other nodes: {string.Join(", ", nodes.Select(p => $"{p.Key} on {p.Value}"))}");
+        Assert.Equal(Accounts, onWorker.Count + onHead.Count + onSecond.Count);
         return onWorker;
     }
 
@@ -194,44 +200,55 @@ public sealed class ClusterFailoverSpecs(ITestOutputHelper output)
         private readonly PostgresDatabase _database;
         private readonly int _headPort;
 
-        private Cluster(PostgresDatabase database, int headPort, BankProcess head, BankProcess? worker)
+        private Cluster(PostgresDatabase database, int headPort, BankProcess head, BankProcess? worker, BankProcess? secondWorker)
         {
             _database = database;
             _headPort = headPort;
             Head = head;
             Worker = worker;
+            SecondWorker = secondWorker;
             Bank = new BankCommands(head.Address, Diagnostics);
         }
 
-        /// <summary>The end of both nodes' output, for failure messages.</summary>
-        public string Diagnostics() => Head.Tail() + Worker?.Tail();
+        /// <summary>The end of every node's output, for failure messages.</summary>
+        public string Diagnostics() => Head.Tail() + Worker?.Tail() + SecondWorker?.Tail();
 
         public BankProcess Head { get; private set; }
 
+        /// <summary>The worker a test kills or stops.</summary>
         public BankProcess? Worker { get; }
+
+        /// <summary>A third node, started for the tests that kill <see cref="Worker"/>: with two, failover is not promised.</summary>
+        public BankProcess? SecondWorker { get; }
 
         public BankCommands Bank { get; private set; }
 
         public string NodeAddress(BankProcess node) => $"akka.tcp://bank@{node.Address}";
 
-        public static async Task<Cluster> StartAsync(string connectionString, ITestOutputHelper output)
+        public static async Task<Cluster> StartAsync(string connectionString, ITestOutputHelper output, int workers = 1)
         {
             var clock = Stopwatch.StartNew();
             var database = await PostgresDatabase.CreateAsync(connectionString);
-            BankProcess? head = null;
+            var started = new List<BankProcess>();
             try
             {
                 var headPort = FreePort.Next();
-                head = await StartHeadAsync(database, headPort);
-                var workerPort = FreePort.Next();
-                var worker = await BankProcess.StartNodeAsync($"worker on port {workerPort}",
-                    "start", "--address", head.Address, "--port", workerPort.ToString(), "--journal", "postgres", "--connection", database.ConnectionString);
-                output.WriteLine($"head {head.Address} and worker {worker.Address} up on database {database.Name} in {clock.Elapsed.TotalSeconds:0.0} s");
-                return new Cluster(database, headPort, head, worker);
+                var head = await StartHeadAsync(database, headPort);
+                started.Add(head);
+                for (var i = 0; i < workers; i++)
+                {
+                    var workerPort = FreePort.Next();
+                    started.Add(await BankProcess.StartNodeAsync($"worker on port {workerPort}",
+                        "start", "--address", head.Address, "--port", workerPort.ToString(), "--journal", "postgres", "--connection", database.ConnectionString));
+                }
+
+                output.WriteLine($"head {head.Address} and workers {string.Join(", ", started.Skip(1).Select(w => w.Address))} up on database " +
+                                 $"{database.Name} in {clock.Elapsed.TotalSeconds:0.0} s");
+                return new Cluster(database, headPort, head, started.ElementAtOrDefault(1), started.ElementAtOrDefault(2));
             }
             catch
             {
-                if (head is not null) await head.DisposeAsync();
+                foreach (var node in started) await node.DisposeAsync();
                 await database.DisposeAsync();
                 throw;
             }
@@ -254,6 +271,7 @@ public sealed class ClusterFailoverSpecs(ITestOutputHelper output)
         {
             try
             {
+                if (SecondWorker is not null) await SecondWorker.DisposeAsync();
                 if (Worker is not null) await Worker.DisposeAsync();
                 await Head.DisposeAsync();
             }
