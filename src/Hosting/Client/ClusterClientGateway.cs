@@ -37,6 +37,8 @@ public sealed class ClusterClientGateway : IBankGateway
 
     public string OwnerFor(string session) => NameRegistry.ClientOwner(session);
 
+    public TimeSpan RetryDeadline => IBankGateway.RetryDeadlineOf(_system);
+
     public IDisposable KeepAlive(string owner)
     {
         var beat = new ClusterClient.Send(BankConstants.GatewayPath, new OwnerHeartbeat(owner));
