@@ -31,6 +31,9 @@ public sealed record AccountOptions(decimal Balance, decimal MinimalBalance)
     /// <summary>Ray's memory: bytes the actor holds while it lives.</summary>
     public decimal? Memory { get; init; }
 
+    /// <summary>The open's own request id (a client id): the same open sent again under it is answered once. A new one when null.</summary>
+    public string? RequestId { get; init; }
+
     /// <summary>Ray's resources: custom resources by name, e.g. accelerator_x = 1.</summary>
     public IReadOnlyDictionary<string, decimal>? CustomResources { get; init; }
 
@@ -76,7 +79,8 @@ public sealed partial class BankSession : IAsyncDisposable
         if ((new Supervision(options.MaxRestarts, options.MaxTaskRetries).Validate() ?? Domain.Placement.Validate(resources)) is { } badOptions)
             throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage), badOptions);
         var request = new OpenActor(name, options.Key, options.Balance, options.MinimalBalance, options.Detached,
-            options.GetIfExists, options.Detached ? null : Owner, NewRequestId(), options.MaxRestarts, options.MaxTaskRetries,
+            options.GetIfExists, options.Detached ? null : Owner,
+            options.RequestId is { } requestId ? ClientId(requestId, "open request id") : NewRequestId(), options.MaxRestarts, options.MaxTaskRetries,
             resources.ToAmounts());
         if (!options.Detached) KeepOwnerAlive();
         return Expect<ActorInfo>(await RequestAsync(request, cancellationToken));
@@ -152,6 +156,10 @@ public sealed partial class BankSession : IAsyncDisposable
     /// <summary>Ray's <c>ray.kill(actor)</c>: the actor stops, its name is freed, its journal is kept.</summary>
     public async Task<ActorInfo> KillAsync(string name, CancellationToken cancellationToken = default) =>
         Expect<ActorInfo>(await RequestAsync(new KillActor(name, DeathCauses.Killed, RequestId: NewRequestId()), cancellationToken));
+
+    /// <summary>A kill under the caller's own request id: sent again, it is answered with the first kill's outcome.</summary>
+    public async Task<ActorInfo> KillAsync(string name, string requestId, CancellationToken cancellationToken = default) =>
+        Expect<ActorInfo>(await RequestAsync(new KillActor(name, DeathCauses.Killed, RequestId: ClientId(requestId, "kill request id")), cancellationToken));
 
     /// <summary>Ray's <c>exit_actor()</c>: this incarnation ends itself; its death cause is EXITED.</summary>
     public async Task<ActorInfo> ExitAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
