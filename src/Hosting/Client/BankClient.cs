@@ -52,7 +52,8 @@ public sealed class BankClient : IAsyncDisposable
         var clientSettings = ClusterClientSettings.Create(system).WithInitialContacts(endpoints
             .Select(e => ActorPath.Parse($"akka.tcp://{BankConstants.ActorSystemName}@{e.Host}:{e.Port}/system/receptionist"))
             .ToImmutableHashSet());
-        var clusterClient = system.ActorOf(ClusterClient.Props(clientSettings), "cluster-client");
+        // Akka's ClusterClient, changed for a new one at once when the node it talks to drops (failover of calls in flight).
+        var clusterClient = system.ActorOf(ClusterLink.PropsFor(clientSettings), "cluster-client");
         var broken = WatchConnections(system, endpoints, certificate: null);
         return new BankClient(system, new ClusterClientGateway(system, clusterClient, string.Join(",", contacts), broken));
     }
