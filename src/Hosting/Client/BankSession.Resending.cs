@@ -52,7 +52,7 @@ public sealed partial class BankSession
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     // The deadline struck mid-attempt: the call went out and got no answer.
-                    (answer, silence) = (null, new BankException(ErrorKind.ClusterUnreachable, "Timeout", "no answer"));
+                    (answer, silence) = (null, new BankException(ErrorKind.ClusterUnreachable, "Timeout", "no answer from the cluster"));
                 }
 
                 if (answer is not null && !RetryPolicy.IsTryAgain(answer)) return Final(request, answer);

@@ -51,7 +51,7 @@ public static class BankCli
                 ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown => ExitCodes.Unreachable,
                 ErrorKind.Unauthorized => ExitCodes.Unauthorized,
                 _ => ExitCodes.Failure,
-            }, bank.RequestId);
+            });
         }
         catch (OperationCanceledException)
         {

@@ -26,17 +26,12 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
     public void PrintJson(JsonObject value) => Stdout.WriteLine(value.ToJsonString(OneLineJson));
 
     /// <summary>Prints a one-line error (or the JSON error object) and returns the exit code for its kind.</summary>
-    /// <param name="requestId">With OutcomeUnknown, the id to resend the operation under (JSON <c>request_id</c>).</param>
-    public int Error(ErrorKind kind, string message, int exitCode, string? requestId = null)
+    public int Error(ErrorKind kind, string message, int exitCode)
     {
         // No password reaches a user's screen or a log collector, whatever the failure quoted.
         message = Bank.Hosting.ConnectionSecrets.Hide(message);
         if (Json)
-        {
-            var error = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message };
-            if (requestId is not null) error["request_id"] = requestId;
-            PrintJson(new JsonObject { ["error"] = error });
-        }
+            PrintJson(new JsonObject { ["error"] = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message } });
         else
             stderr.WriteLine($"error: {message}");
         return exitCode;
