@@ -32,10 +32,21 @@ public sealed record OpenAccount(
 }
 
 /// <param name="RequestId">The caller's id for this call: a retried call with the same id is applied once.</param>
-public sealed record Deposit(decimal Amount, string? RequestId = null) : IAccountCommand;
+/// <param name="Age">
+/// How long ago the caller first sent this id, on the caller's monotonic clock (zero on a first send): an unknown id older
+/// than the account remembers ids is refused (<see cref="Rules.IdExpired"/>) rather than applied as new.
+/// </param>
+public sealed record Deposit(
+    decimal Amount,
+    string? RequestId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] TimeSpan Age = default) : IAccountCommand;
 
 /// <param name="RequestId">The caller's id for this call: a retried call with the same id is applied once.</param>
-public sealed record Withdraw(decimal Amount, string? RequestId = null) : IAccountCommand;
+/// <param name="Age">How long ago the caller first sent this id (see <see cref="Deposit.Age"/>).</param>
+public sealed record Withdraw(
+    decimal Amount,
+    string? RequestId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] TimeSpan Age = default) : IAccountCommand;
 
 public sealed record GetBalance : IAccountCommand
 {

@@ -35,7 +35,21 @@ public sealed record Decision(IReadOnlyList<IAccountEvent> Events, RuleViolation
 public sealed record AppliedRequest(
     string Id,
     decimal Balance,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? Change = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] decimal? Change = null)
+{
+    /// <summary>When the account applied it (or recovered it), on the account's monotonic clock; not journaled.</summary>
+    [JsonIgnore]
+    public TimeSpan At { get; init; }
+}
+
+/// <summary>
+/// How long and how many applied request ids an account remembers: each for at least <paramref name="Retention"/> (from
+/// when it was applied or recovered) and at least the latest <paramref name="Floor"/>, never more than <paramref name="Max"/>.
+/// </summary>
+public sealed record RequestRetention(TimeSpan Retention, int Floor, int Max)
+{
+    public static readonly RequestRetention Default = new(TimeSpan.FromMinutes(10), AccountState.RememberedRequests, 10_000);
+}
 
 /// <summary>
 /// The account: immutable state with two pure functions. <see cref="Decide"/> applies the rules to a command;
@@ -43,7 +57,7 @@ public sealed record AppliedRequest(
 /// </summary>
 public sealed record AccountState(AccountStatus Status, decimal Balance, decimal MinimalBalance, string Incarnation)
 {
-    /// <summary>How many of the latest request ids an account remembers to refuse duplicates (oldest out).</summary>
+    /// <summary>How many of the latest request ids an account remembers at least, however old (see <see cref="RequestRetention"/>).</summary>
     public const int RememberedRequests = 256;
 
     /// <summary>
@@ -55,7 +69,49 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
     public static readonly AccountState Empty = new(AccountStatus.New, 0m, 0m, string.Empty);
 
     /// <summary>The latest applied calls, oldest first: a retry of one of them is answered, not applied again.</summary>
-    public ImmutableList<AppliedRequest> AppliedRequests { get; init; } = [];
+    public ImmutableList<AppliedRequest> AppliedRequests
+    {
+        get;
+        init
+        {
+            field = value;
+            _index = null;
+        }
+    } = [];
+
+    // The remembered calls by id, built when first asked (a snapshot brings only the list) and kept up by Remember.
+    private ImmutableDictionary<string, AppliedRequest>? _index;
+
+    /// <summary>How long and how many ids the account remembers; set by its actor from its settings, not journaled.</summary>
+    [JsonIgnore]
+    public RequestRetention Retention { get; init; } = RequestRetention.Default;
+
+    /// <summary>The account's monotonic time as its actor last told it (<see cref="At"/>): applied ids are stamped with it.</summary>
+    [JsonIgnore]
+    public TimeSpan Now { get; init; }
+
+    /// <summary>
+    /// When the account last forgot ids because of <see cref="RequestRetention.Max"/> (or recovered with as many as that):
+    /// an unknown id first sent before then may be one it forgot. Null while it has forgotten none that way.
+    /// </summary>
+    [JsonIgnore]
+    public TimeSpan? DroppedAt { get; init; }
+
+    /// <summary>The state at <paramref name="now"/> (the account's monotonic clock), for what it decides and applies next.</summary>
+    public AccountState At(TimeSpan now) => Now == now ? this : this with { Now = now };
+
+    /// <summary>
+    /// The state as recovered at <paramref name="now"/>: every remembered id counts as applied now (kept the retention
+    /// from here, never shorter), and a full memory counts as having forgotten ids now.
+    /// </summary>
+    public AccountState Recovered(TimeSpan now, RequestRetention retention) => this with
+    {
+        Now = now,
+        Retention = retention,
+        AppliedRequests = [.. AppliedRequests.Select(r => r with { At = now })],
+        // Forgotten while replaying (the clock stood still then), or full: either way it may have forgotten ids up to now.
+        DroppedAt = AppliedRequests.Count >= retention.Max || DroppedAt is not null ? now : null,
+    };
 
     /// <summary>
     /// Request ids of transfer steps (<c>transfer:…</c>) this account applied, with the balance each left. Unlike
@@ -86,6 +142,8 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         OpenAccount open => DecideOpen(open),
         Deposit { RequestId: { } id } deposit when Applied(id) is { } done => Duplicate(done, deposit.Amount),
         Withdraw { RequestId: { } id } withdraw when Applied(id) is { } done => Duplicate(done, -withdraw.Amount),
+        Deposit { RequestId: { } id } deposit when Expired(id, deposit.Age) is { } expired => Decision.Reject(expired),
+        Withdraw { RequestId: { } id } withdraw when Expired(id, withdraw.Age) is { } expired => Decision.Reject(expired),
         Deposit deposit => DecideDeposit(deposit.Amount, deposit.RequestId),
         Withdraw withdraw => DecideWithdraw(withdraw.Amount, withdraw.RequestId),
         Refund refund => DecideRefund(refund),
@@ -111,6 +169,9 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         {
             Supervision = new Supervision(opened.MaxRestarts, opened.MaxTaskRetries),
             Resources = opened.Resources,
+            Retention = Retention,
+            Now = Now,
+            DroppedAt = DroppedAt,
         },
         AccountReopened reopened => this with
         {
@@ -122,18 +183,8 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         },
         AccountRestarted restarted => this with { Restarts = restarted.Restarts },
         RequestsReleased released => this with { HeldRequests = HeldRequests.RemoveRange(released.RequestIds) },
-        Deposited deposited => this with
-        {
-            Balance = deposited.Balance,
-            AppliedRequests = Remember(deposited.RequestId, deposited.Balance, deposited.Amount),
-            HeldRequests = Hold(deposited.RequestId, deposited.Balance),
-        },
-        Withdrawn withdrawn => this with
-        {
-            Balance = withdrawn.Balance,
-            AppliedRequests = Remember(withdrawn.RequestId, withdrawn.Balance, -withdrawn.Amount),
-            HeldRequests = Hold(withdrawn.RequestId, withdrawn.Balance),
-        },
+        Deposited deposited => Remember(deposited.RequestId, deposited.Balance, deposited.Amount),
+        Withdrawn withdrawn => Remember(withdrawn.RequestId, withdrawn.Balance, -withdrawn.Amount),
         AccountClosed => this with { Status = AccountStatus.Closed },
         _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "Unknown account event"),
     };
@@ -173,8 +224,20 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
 
     /// <summary>The applied call with that id, if the account still remembers it.</summary>
     public AppliedRequest? Applied(string requestId) =>
-        AppliedRequests.Find(r => r.Id == requestId)
+        Index().GetValueOrDefault(requestId)
         ?? (HeldRequests.TryGetValue(requestId, out var balance) ? new AppliedRequest(requestId, balance) : null);
+
+    private ImmutableDictionary<string, AppliedRequest> Index() =>
+        _index ??= AppliedRequests.Aggregate(ImmutableDictionary.Create<string, AppliedRequest>(StringComparer.Ordinal), (index, r) => index.SetItem(r.Id, r));
+
+    /// <summary>
+    /// Why an id this account does not remember must not be applied now: first sent <paramref name="age"/> ago, it may
+    /// have been applied and forgotten since (older than the retention, or older than the last forgetting by count).
+    /// </summary>
+    private RuleViolation? Expired(string requestId, TimeSpan age) =>
+        age > TimeSpan.Zero && (age >= Retention.Retention || DroppedAt is { } dropped && Now - dropped < age) && Applied(requestId) is null
+            ? Rules.IdExpired(requestId, age)
+            : null;
 
     /// <summary>A retry is answered with the balance its first delivery left, but only if it asks what that one did.</summary>
     private Decision Duplicate(AppliedRequest done, decimal change) =>
@@ -185,11 +248,27 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
     private static string Describe(decimal change) =>
         change >= 0m ? $"a deposit of {Money.Format(change)}" : $"a withdrawal of {Money.Format(-change)}";
 
-    private ImmutableList<AppliedRequest> Remember(string? requestId, decimal balance, decimal change)
+    /// <summary>
+    /// The balance a call left, and its id remembered: the oldest ids go once more than <see cref="RequestRetention.Max"/>
+    /// are kept (noted in <see cref="DroppedAt"/>), or beyond the latest <see cref="RequestRetention.Floor"/> once older
+    /// than the retention.
+    /// </summary>
+    private AccountState Remember(string? requestId, decimal balance, decimal change)
     {
-        if (requestId is null) return AppliedRequests;
-        var remembered = AppliedRequests.Add(new AppliedRequest(requestId, balance, change));
-        return remembered.Count > RememberedRequests ? remembered.RemoveAt(0) : remembered;
+        if (requestId is null) return this with { Balance = balance };
+        var applied = new AppliedRequest(requestId, balance, change) { At = Now };
+        var list = AppliedRequests.Add(applied);
+        var index = Index().SetItem(requestId, applied);
+        var dropped = DroppedAt;
+        while (list.Count > Retention.Max || (list.Count > Retention.Floor && Now - list[0].At >= Retention.Retention))
+        {
+            if (list.Count > Retention.Max) dropped = Now;
+            var oldest = list[0];
+            list = list.RemoveAt(0);
+            if (ReferenceEquals(index.GetValueOrDefault(oldest.Id), oldest)) index = index.Remove(oldest.Id);
+        }
+
+        return this with { Balance = balance, AppliedRequests = list, HeldRequests = Hold(requestId, balance), DroppedAt = dropped, _index = index };
     }
 
     private ImmutableDictionary<string, decimal> Hold(string? requestId, decimal balance) =>

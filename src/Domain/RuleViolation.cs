@@ -49,6 +49,19 @@ public static class Rules
     public static RuleViolation IdReused(string requestId, string earlier) =>
         new(nameof(IdReused), $"request id '{TextEcho.OneLine(ClientIds.Unscope(requestId)!)}' was already used for {earlier}; use a new id for another operation");
 
+    public const string IdExpiredCode = "IdExpired";
+
+    /// <summary>
+    /// An id the account does not remember, first sent so long ago that the account may have applied it and forgotten it
+    /// since: applying it now could apply it twice, so it is refused (the caller hears OutcomeUnknown).
+    /// </summary>
+    public static RuleViolation IdExpired(string requestId, TimeSpan age) =>
+        new(IdExpiredCode, $"request id '{TextEcho.OneLine(ClientIds.Unscope(requestId)!)}' was first sent {Ago(age)} ago; " +
+                           "the account may have forgotten it; check `bank history` before sending it again");
+
+    private static string Ago(TimeSpan age) =>
+        age >= TimeSpan.FromMinutes(1) ? $"{(int)age.TotalMinutes} min" : $"{age.TotalSeconds:0.#} s";
+
     /// <summary>The account holds the step ids of as many unfinished transfers as it may: a new one must wait.</summary>
     public static readonly RuleViolation TransfersInFlight =
         new(nameof(TransfersInFlight), $"The account has {AccountState.MaxHeldRequests} transfer steps in flight; try again when some have finished");

@@ -50,11 +50,13 @@ public sealed class RequestIdSpecs
     }
 
     [Fact]
-    public void Only_the_latest_request_ids_are_remembered()
+    public void Only_the_latest_request_ids_are_remembered_once_the_older_ones_are_past_the_retention()
     {
         var state = Opened(0m);
-        for (var i = 0; i <= AccountState.RememberedRequests; i++)
+        for (var i = 0; i < AccountState.RememberedRequests; i++)
             state = state.Apply(new Deposited(1m, state.Balance + 1m, $"req-{i}"));
+
+        state = state.At(RequestRetention.Default.Retention).Apply(new Deposited(1m, state.Balance + 1m, $"req-{AccountState.RememberedRequests}"));
 
         Assert.Equal(AccountState.RememberedRequests, state.AppliedRequests.Count);
         Assert.Null(state.Applied("req-0"));

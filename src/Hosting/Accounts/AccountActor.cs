@@ -35,7 +35,11 @@ public sealed class AccountActor : UntypedPersistentActor
         _settings = settings;
         _supervisor = supervisor;
         PersistenceId = PersistenceIdFor(key);
+        _state = AccountState.Empty with { Retention = settings.Retention };
     }
+
+    // Applied ids are kept by this clock, never the wall clock: a clock jump must not make an account forget or keep them.
+    private TimeSpan Now => Context.System.Scheduler.MonotonicClock;
 
     protected override void OnRecover(object message)
     {
@@ -43,8 +47,8 @@ public sealed class AccountActor : UntypedPersistentActor
         {
             case SnapshotOffer offer:
                 // Replaying onto an empty state instead would silently lose the balance.
-                _state = offer.Snapshot as AccountState ?? throw new InvalidOperationException(
-                    $"Snapshot of account {_key} is a {offer.Snapshot.GetType().Name}, not an {nameof(AccountState)}");
+                _state = (offer.Snapshot as AccountState ?? throw new InvalidOperationException(
+                    $"Snapshot of account {_key} is a {offer.Snapshot.GetType().Name}, not an {nameof(AccountState)}")) with { Retention = _settings.Retention };
                 _snapshotSequenceNr = offer.Metadata.SequenceNr;
                 break;
             case IAccountEvent evt:
@@ -52,6 +56,8 @@ public sealed class AccountActor : UntypedPersistentActor
                 _eventsReplayed++;
                 break;
             case RecoveryCompleted:
+                // Recovered ids count as applied now: kept the retention from here, never shorter.
+                _state = _state.Recovered(Now, _settings.Retention);
                 // The supervisor learns the incarnation's supervision from the journal; the BackoffSupervisor passes it
                 // up. Told straight to the supervisor, before any command can crash this instance: it always learns of
                 // a start first.
@@ -132,6 +138,7 @@ public sealed class AccountActor : UntypedPersistentActor
             return;
         }
 
+        _state = _state.At(Now);
         var decision = _state.Decide(request.Command);
         if (decision.Violation is { } violation)
         {

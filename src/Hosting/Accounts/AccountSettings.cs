@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Bank.Domain;
 
 namespace Bank.Hosting.Accounts;
 
@@ -16,6 +17,9 @@ public sealed record AccountSettings(
 {
     /// <summary>Where the account actors' mailbox is configured (<see cref="CompactMailbox"/>).</summary>
     public const string MailboxPath = "bank.accounts.mailbox";
+
+    /// <summary>How long and how many applied request ids each account remembers (bank.accounts.request-id-retention, max-remembered-ids).</summary>
+    public RequestRetention Retention { get; init; } = RequestRetention.Default;
 
     private Deploy? _deploy;
 
@@ -42,6 +46,12 @@ public sealed record AccountSettings(
             PendingTimeout: config.GetTimeSpan("bank.resources.pending-timeout", TimeSpan.FromSeconds(30)),
             // Every actor of every account names its node; one string serves them all.
             Node: ((ExtendedActorSystem)system).Provider.DefaultAddress.ToString(),
-            Mailbox: config.HasPath(MailboxPath + ".mailbox-type") ? MailboxPath : null);
+            Mailbox: config.HasPath(MailboxPath + ".mailbox-type") ? MailboxPath : null)
+        {
+            Retention = new RequestRetention(
+                config.GetTimeSpan("bank.accounts.request-id-retention", RequestRetention.Default.Retention),
+                RequestRetention.Default.Floor,
+                Math.Max(RequestRetention.Default.Floor, config.GetInt("bank.accounts.max-remembered-ids", RequestRetention.Default.Max))),
+        };
     }
 }

@@ -48,11 +48,12 @@ public sealed class BankClient : IAsyncDisposable
     public static async Task<BankClient> ConnectAsync(IReadOnlyList<string> contacts, Config settings, CancellationToken cancellationToken = default)
     {
         var endpoints = await ReachableAsync(contacts, cancellationToken);
-        var system = ActorSystem.Create("bank-client", ClientConfig(settings, tls: false));
+        var system = ActorSystem.Create("bank-client", ActorSystemSetup.Create(BootstrapSetup.Create().WithConfig(ClientConfig(settings, tls: false)), Quiet()));
         var clientSettings = ClusterClientSettings.Create(system).WithInitialContacts(endpoints
             .Select(e => ActorPath.Parse($"akka.tcp://{BankConstants.ActorSystemName}@{e.Host}:{e.Port}/system/receptionist"))
             .ToImmutableHashSet());
-        var clusterClient = system.ActorOf(ClusterClient.Props(clientSettings), "cluster-client");
+        // Akka's ClusterClient, changed for a new one at once when the node it talks to drops (failover of calls in flight).
+        var clusterClient = system.ActorOf(ClusterLink.PropsFor(clientSettings), "cluster-client");
         var broken = WatchConnections(system, endpoints, certificate: null);
         return new BankClient(system, new ClusterClientGateway(system, clusterClient, string.Join(",", contacts), broken));
     }
@@ -91,13 +92,20 @@ public sealed class BankClient : IAsyncDisposable
                 suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false,
                 customValidator: tls.AcceptNode),
                 // A failed handshake is told in one line by WatchConnections, not as Akka's page of troubleshooting on stdout.
-                new Akka.Event.LogFilterBuilder().ExcludeMessageContaining("TLS handshake failed").Build()));
+                Quiet(new Akka.Event.LogFilterBuilder().ExcludeMessageContaining("TLS handshake failed"))));
         var protocol = tls is null ? "akka.tcp" : "akka.ssl.tcp";
         var doors = endpoints.Select(e => ActorPath.Parse($"{protocol}://{BankConstants.DoorSystemName}@{e.Host}:{e.Port}{BankConstants.DoorPath}")).ToList();
         var door = system.ActorOf(DoorClient.PropsFor(doors, credential), "door-client");
         var broken = WatchConnections(system, endpoints, tls?.Certificate);
         return new BankClient(system, new ClusterClientGateway(system, door, string.Join(",", contacts), broken));
     }
+
+    /// <summary>
+    /// A node that does not answer (paused, gone) is the caller's to hear of, as ClusterUnreachable or OutcomeUnknown, not
+    /// as Akka's error line on stdout, where it would break a command's --json.
+    /// </summary>
+    private static Akka.Event.LogFilterSetup Quiet(Akka.Event.LogFilterBuilder? filters = null) =>
+        (filters ?? new Akka.Event.LogFilterBuilder()).ExcludeMessageContaining("Handshake timed out").Build();
 
     private static async Task<IReadOnlyList<(string Host, int Port)>> ReachableAsync(IReadOnlyList<string> contacts, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
 
@@ -30,6 +31,9 @@ public sealed record AccountOptions(decimal Balance, decimal MinimalBalance)
     /// <summary>Ray's memory: bytes the actor holds while it lives.</summary>
     public decimal? Memory { get; init; }
 
+    /// <summary>The open's own request id (a client id): the same open sent again under it is answered once. A new one when null.</summary>
+    public string? RequestId { get; init; }
+
     /// <summary>Ray's resources: custom resources by name, e.g. accelerator_x = 1.</summary>
     public IReadOnlyDictionary<string, decimal>? CustomResources { get; init; }
 
@@ -46,7 +50,7 @@ public sealed record AccountOptions(decimal Balance, decimal MinimalBalance)
 /// die with it (OWNER_DIED) when it is disposed; a session that opened none costs nothing to end. Every failure is a
 /// <see cref="BankException"/> with its <see cref="ErrorKind"/>.
 /// </summary>
-public sealed class BankSession : IAsyncDisposable
+public sealed partial class BankSession : IAsyncDisposable
 {
     private readonly IBankGateway _gateway;
     // Set when the session first opens an actor it owns: until then the registry need not hear of its owner at all.
@@ -75,15 +79,16 @@ public sealed class BankSession : IAsyncDisposable
         if ((new Supervision(options.MaxRestarts, options.MaxTaskRetries).Validate() ?? Domain.Placement.Validate(resources)) is { } badOptions)
             throw new BankException(ErrorKind.Usage, nameof(ErrorKind.Usage), badOptions);
         var request = new OpenActor(name, options.Key, options.Balance, options.MinimalBalance, options.Detached,
-            options.GetIfExists, options.Detached ? null : Owner, NewRequestId(), options.MaxRestarts, options.MaxTaskRetries,
+            options.GetIfExists, options.Detached ? null : Owner,
+            options.RequestId is { } requestId ? ClientId(requestId, "open request id") : NewRequestId(), options.MaxRestarts, options.MaxTaskRetries,
             resources.ToAmounts());
         if (!options.Detached) KeepOwnerAlive();
-        return Expect<ActorInfo>(await _gateway.RequestAsync(request, cancellationToken));
+        return Expect<ActorInfo>(await RequestAsync(request, cancellationToken));
     }
 
     /// <summary>Ray's <c>ray.get_actor(name)</c>: the live actor of that name, or ActorNotFound.</summary>
     public async Task<ActorInfo> GetActorAsync(string name, CancellationToken cancellationToken = default) =>
-        Expect<ActorInfo>(await _gateway.RequestAsync(new GetActor(name), cancellationToken));
+        Expect<ActorInfo>(await RequestAsync(new GetActor(name), cancellationToken));
 
     public Task<decimal> BalanceAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
         CallAsync(actor, GetBalance.Instance, cancellationToken);
@@ -135,45 +140,49 @@ public sealed class BankSession : IAsyncDisposable
         CancellationToken cancellationToken = default)
     {
         var request = new TransferMoney(transferId is null ? NewRequestId() : ClientId(transferId, "transfer id"), Party(from), Party(to), amount);
-        return Expect<Transferred>(await _gateway.RequestAsync(request, cancellationToken));
+        return Expect<Transferred>(await RequestAsync(request, cancellationToken));
 
         static TransferParty Party(ActorInfo actor) => new(actor.Name, actor.Key, actor.Id);
     }
 
     /// <summary>Fault injection: the named actor throws on its next <paramref name="times"/> calls (needs --allow-fault-injection).</summary>
     public async Task<CrashInjected> CrashAsync(string name, int times = 1, CancellationToken cancellationToken = default) =>
-        Expect<CrashInjected>(await _gateway.RequestAsync(new CrashActor(name, times), cancellationToken));
+        Expect<CrashInjected>(await RequestAsync(new CrashActor(name, times), cancellationToken));
 
     /// <summary>Fault injection: the node at HOST:PORT dies at once, like kill -9 (needs --allow-fault-injection).</summary>
     public async Task<NodeKilled> KillNodeAsync(string address, CancellationToken cancellationToken = default) =>
-        Expect<NodeKilled>(await _gateway.RequestAsync(new KillNode(address), cancellationToken));
+        Expect<NodeKilled>(await RequestAsync(new KillNode(address), cancellationToken));
 
     /// <summary>Ray's <c>ray.kill(actor)</c>: the actor stops, its name is freed, its journal is kept.</summary>
     public async Task<ActorInfo> KillAsync(string name, CancellationToken cancellationToken = default) =>
-        Expect<ActorInfo>(await _gateway.RequestAsync(new KillActor(name, DeathCauses.Killed, RequestId: NewRequestId()), cancellationToken));
+        Expect<ActorInfo>(await RequestAsync(new KillActor(name, DeathCauses.Killed, RequestId: NewRequestId()), cancellationToken));
+
+    /// <summary>A kill under the caller's own request id: sent again, it is answered with the first kill's outcome.</summary>
+    public async Task<ActorInfo> KillAsync(string name, string requestId, CancellationToken cancellationToken = default) =>
+        Expect<ActorInfo>(await RequestAsync(new KillActor(name, DeathCauses.Killed, RequestId: ClientId(requestId, "kill request id")), cancellationToken));
 
     /// <summary>Ray's <c>exit_actor()</c>: this incarnation ends itself; its death cause is EXITED.</summary>
     public async Task<ActorInfo> ExitAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
-        Expect<ActorInfo>(await _gateway.RequestAsync(new KillActor(actor.Name, DeathCauses.Exited, actor.Id, NewRequestId()), cancellationToken));
+        Expect<ActorInfo>(await RequestAsync(new KillActor(actor.Name, DeathCauses.Exited, actor.Id, NewRequestId()), cancellationToken));
 
     /// <summary>The journaled events of the account behind the name (the live actor, else the latest dead one).</summary>
     public async Task<History> HistoryAsync(string name, CancellationToken cancellationToken = default) =>
-        Expect<History>(await _gateway.RequestAsync(new GetHistory(name), cancellationToken));
+        Expect<History>(await RequestAsync(new GetHistory(name), cancellationToken));
 
     public async Task<IReadOnlyList<ActorInfo>> ListAsync(CancellationToken cancellationToken = default) =>
-        Expect<ActorList>(await _gateway.RequestAsync(ListActors.Instance, cancellationToken)).Actors;
+        Expect<ActorList>(await RequestAsync(ListActors.Instance, cancellationToken)).Actors;
 
     /// <summary>`bank cluster show`: the members, their status, roles and reachability, leader and oldest.</summary>
     public async Task<ClusterView> ClusterViewAsync(CancellationToken cancellationToken = default) =>
-        Expect<ClusterView>(await _gateway.RequestAsync(GetClusterView.Instance, cancellationToken));
+        Expect<ClusterView>(await RequestAsync(GetClusterView.Instance, cancellationToken));
 
     /// <summary>`bank cluster leave|down ADDRESS`, `bank cluster down-unreachable` (see <see cref="ChangeMembership"/>).</summary>
     public async Task<MembershipChanged> ChangeMembershipAsync(string action, string? address, CancellationToken cancellationToken = default) =>
-        Expect<MembershipChanged>(await _gateway.RequestAsync(new ChangeMembership(action, address), cancellationToken));
+        Expect<MembershipChanged>(await RequestAsync(new ChangeMembership(action, address), cancellationToken));
 
     /// <summary>`bank cluster tail`: membership events after <paramref name="after"/> (0: all the node remembers); waits a few seconds for one.</summary>
     public async Task<MembershipEvents> MembershipEventsAsync(long after, CancellationToken cancellationToken = default) =>
-        Expect<MembershipEvents>(await _gateway.RequestAsync(new GetMembershipEvents(after), cancellationToken));
+        Expect<MembershipEvents>(await RequestAsync(new GetMembershipEvents(after), cancellationToken));
 
     /// <summary>
     /// The state store's rows of these accounts (all when null), read from the database without waking any account,
@@ -181,27 +190,27 @@ public sealed class BankSession : IAsyncDisposable
     /// </summary>
     public async Task<StoredAccounts> StoredAccountsAsync(IReadOnlyList<string>? keys = null, CancellationToken cancellationToken = default) =>
         // A plain array: the ClusterClient envelope's serializer cannot rebuild compiler-made list types.
-        Expect<StoredAccounts>(await _gateway.RequestAsync(new GetStoredAccounts(keys?.ToArray()), cancellationToken));
+        Expect<StoredAccounts>(await RequestAsync(new GetStoredAccounts(keys?.ToArray()), cancellationToken));
 
     /// <summary>How far the state store is, and how many rows each persistence worker wrote.</summary>
     public async Task<StateStoreProgress> StateStoreProgressAsync(CancellationToken cancellationToken = default) =>
-        Expect<StateStoreProgress>(await _gateway.RequestAsync(GetStateStoreProgress.Instance, cancellationToken));
+        Expect<StateStoreProgress>(await RequestAsync(GetStateStoreProgress.Instance, cancellationToken));
 
     /// <summary>Fault injection: every persistence worker crashes on its next batch (needs --allow-fault-injection).</summary>
     public async Task<StateStoreProgress> CrashPersistenceWorkersAsync(CancellationToken cancellationToken = default) =>
-        Expect<StateStoreProgress>(await _gateway.RequestAsync(CrashOnNextBatch.Instance, cancellationToken));
+        Expect<StateStoreProgress>(await RequestAsync(CrashOnNextBatch.Instance, cancellationToken));
 
     /// <summary>`bank status`: each node's roles, resources (total, used, free) and actor count.</summary>
     public async Task<ClusterStatus> ClusterStatusAsync(CancellationToken cancellationToken = default) =>
-        Expect<ClusterStatus>(await _gateway.RequestAsync(GetClusterStatus.Instance, cancellationToken));
+        Expect<ClusterStatus>(await RequestAsync(GetClusterStatus.Instance, cancellationToken));
 
     /// <summary>`bank shards`: every node's shard regions with shard and entity counts, and the entity ids if asked.</summary>
     public async Task<ShardsView> ShardsAsync(string? type = null, bool entities = false, CancellationToken cancellationToken = default) =>
-        Expect<ShardsView>(await _gateway.RequestAsync(new GetShards(type, entities), cancellationToken));
+        Expect<ShardsView>(await RequestAsync(new GetShards(type, entities), cancellationToken));
 
     /// <summary>`bank actor hierarchy`: a node's actors under <paramref name="path"/>, to <paramref name="depth"/> levels.</summary>
     public async Task<ActorTree> ActorTreeAsync(string path = "/", int depth = 3, string? node = null, CancellationToken cancellationToken = default) =>
-        Expect<ActorTree>(await _gateway.RequestAsync(new GetActorTree(path, depth, node), cancellationToken));
+        Expect<ActorTree>(await RequestAsync(new GetActorTree(path, depth, node), cancellationToken));
 
     /// <summary>Ends the session: actors it opened that are not detached die with OWNER_DIED. Free if it opened none.</summary>
     public async ValueTask DisposeAsync()
@@ -235,7 +244,7 @@ public sealed class BankSession : IAsyncDisposable
 
     private async Task<AccountReply> SendAsync(ActorInfo actor, IAccountCommand command, CancellationToken cancellationToken)
     {
-        var reply = await _gateway.CallAccountAsync(new AccountRequest(actor.Key, actor.Id, command), cancellationToken);
+        var reply = await ResendingAsync(new AccountRequest(actor.Key, actor.Id, command), cancellationToken);
         if (ClientCallPolicy.IsGone(reply))
             throw BankException.From(ClientCallPolicy.Gone(actor.Name, actor.Id, (Rejected)reply));
         return Expect<AccountReply>(reply);
@@ -243,7 +252,41 @@ public sealed class BankSession : IAsyncDisposable
 
     /// <summary>The gateway resolves the name and says, in the same words as for a handle, when its actor is gone.</summary>
     private async Task<decimal> CallAsync(string name, IAccountCommand command, CancellationToken cancellationToken) =>
-        Expect<AccountReply>(await _gateway.CallAccountAsync(new NamedAccountRequest(name, command), cancellationToken)).Balance;
+        Expect<AccountReply>(await ResendingAsync(new NamedAccountRequest(name, command), cancellationToken)).Balance;
+
+    /// <summary>A request to the cluster's services, resent like an account call (see <see cref="ResendingAsync"/>).</summary>
+    private Task<object> RequestAsync(IBankMessage request, CancellationToken cancellationToken) => ResendingAsync(request, cancellationToken);
+
+    /// <summary>
+    /// One operation, resent (same message, same id) on silence and on every "try again" answer until the gateway's
+    /// <see cref="IBankGateway.RetryDeadline"/>; the first answer that is not "try again" is returned. The first attempt
+    /// costs nothing more than the gateway's call: the resend loop starts only when it fails.
+    /// </summary>
+    private async Task<object> ResendingAsync(IBankMessage request, CancellationToken cancellationToken)
+    {
+        var firstSent = Stopwatch.GetTimestamp();
+        object? answer = null;
+        BankException? silence = null;
+        try
+        {
+            answer = await AttemptAsync(request, cancellationToken);
+        }
+        catch (BankException unanswered) when (Resender.IsSilence(unanswered))
+        {
+            silence = unanswered;
+        }
+
+        return answer is not null && !RetryPolicy.IsTryAgain(answer)
+            ? Resender.Final(request, answer)
+            : await new Resender(this, request, firstSent).RunAsync(answer, silence, cancellationToken);
+    }
+
+    private Task<object> AttemptAsync(IBankMessage request, CancellationToken cancellationToken) => request switch
+    {
+        AccountRequest call => _gateway.CallAccountAsync(call, cancellationToken),
+        NamedAccountRequest call => _gateway.CallAccountAsync(call, cancellationToken),
+        _ => _gateway.RequestAsync(request, cancellationToken),
+    };
 
     /// <summary>Every call gets its own id; a gateway that retries resends the same id, so the call applies once.</summary>
     private static string NewRequestId() => Guid.NewGuid().ToString("N");

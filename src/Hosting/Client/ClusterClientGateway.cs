@@ -37,6 +37,8 @@ public sealed class ClusterClientGateway : IBankGateway
 
     public string OwnerFor(string session) => NameRegistry.ClientOwner(session);
 
+    public TimeSpan RetryDeadline => IBankGateway.RetryDeadlineOf(_system);
+
     public IDisposable KeepAlive(string owner)
     {
         var beat = new ClusterClient.Send(BankConstants.GatewayPath, new OwnerHeartbeat(owner));
@@ -132,22 +134,34 @@ public sealed class ClusterClientGateway : IBankGateway
     /// </summary>
     private sealed class CallCorrelator : ReceiveActor
     {
-        private readonly Dictionary<long, TaskCompletionSource<object>> _waiting = [];
+        private readonly Dictionary<long, Call> _waiting = [];
 
         public CallCorrelator(IActorRef clusterClient)
         {
             Receive<Call>(call =>
             {
-                _waiting[call.Id] = call.Answer;
+                _waiting[call.Id] = call;
                 clusterClient.Tell(new ClusterClient.Send(BankConstants.GatewayPath, call.Message, localAffinity: true));
             });
             Receive<CorrelatedAccountReply>(answer =>
             {
                 if (_waiting.Remove(answer.Id, out var waiting))
-                    waiting.TrySetResult((object?)answer.Reply ?? answer.Rejected!);
+                    waiting.Answer.TrySetResult((object?)answer.Reply ?? answer.Rejected!);
             });
             Receive<Forget>(forget => _waiting.Remove(forget.Id));
+            // The connection to a node dropped: the calls in flight (and their answers) may be lost with it. They go again
+            // now, same ids, by the next node (the ClusterClient or door client has already moved on), not after their timeout.
+            Receive<Akka.Remote.DisassociatedEvent>(_ =>
+            {
+                if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null) return;
+                foreach (var call in _waiting.Values)
+                    clusterClient.Tell(new ClusterClient.Send(BankConstants.GatewayPath, call.Message, localAffinity: true));
+            });
         }
+
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Akka.Remote.DisassociatedEvent));
+
+        protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
         /// <summary>A call under its correlation id (<paramref name="Message"/> carries it), and where its answer goes.</summary>
         public sealed record Call(long Id, IBankMessage Message, TaskCompletionSource<object> Answer);

@@ -30,6 +30,19 @@ public interface IBankGateway
 
     /// <summary>A call on the account behind a name, which the node's gateway resolves inside the cluster.</summary>
     Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// How long a session resends a call (same id) on silence and on "try again" answers before it fails
+    /// (<c>bank.client.retry-deadline</c>); see <see cref="BankSession"/>.
+    /// </summary>
+    TimeSpan RetryDeadline => DefaultRetryDeadline;
+
+    /// <summary>The default of <c>bank.client.retry-deadline</c>.</summary>
+    static readonly TimeSpan DefaultRetryDeadline = TimeSpan.FromSeconds(30);
+
+    /// <summary><c>bank.client.retry-deadline</c> of <paramref name="system"/>.</summary>
+    static TimeSpan RetryDeadlineOf(ActorSystem system) =>
+        system.Settings.Config.GetTimeSpan("bank.client.retry-deadline", DefaultRetryDeadline);
 }
 
 /// <summary>How long a gateway waits for an answer.</summary>
@@ -56,6 +69,8 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
     private readonly RequestTargets _keyOf = new(10_000);
 
     public string OwnerFor(string session) => Registry.NameRegistry.OwnerFor(system, session);
+
+    public TimeSpan RetryDeadline { get; } = IBankGateway.RetryDeadlineOf(system);
 
     /// <summary>A session inside a node lives as long as the node: no heartbeats needed.</summary>
     public IDisposable KeepAlive(string owner) => Nothing.Instance;

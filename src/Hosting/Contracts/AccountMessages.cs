@@ -48,12 +48,20 @@ public enum ErrorKind
 
     /// <summary>The caller's credential is missing, not valid, or its role may not send the request (CLI exit 5).</summary>
     Unauthorized,
+
+    /// <summary>
+    /// No final answer before the client's retry deadline, and the operation may have been applied: resend it under the
+    /// same id (<see cref="RetryPolicy"/>; CLI exit 4, like ClusterUnreachable, which means certainly not done).
+    /// </summary>
+    OutcomeUnknown,
 }
 
 /// <summary>Any refusal, from an account or from the registry, with a one-line message for people.</summary>
 public sealed record Rejected(ErrorKind Kind, string Code, string Message) : IBankMessage
 {
-    public static Rejected Rule(RuleViolation violation) => new(ErrorKind.RuleViolation, violation.Code, violation.Message);
+    /// <summary>A rule's refusal; an id the account may have forgotten is OutcomeUnknown, since the call may have been applied.</summary>
+    public static Rejected Rule(RuleViolation violation) =>
+        new(violation.Code == Rules.IdExpiredCode ? ErrorKind.OutcomeUnknown : ErrorKind.RuleViolation, violation.Code, violation.Message);
 
     /// <summary>A request the door refuses: no valid credential, or a role that may not send it.</summary>
     public static Rejected Unauthorized(string why) => new(ErrorKind.Unauthorized, nameof(ErrorKind.Unauthorized), why);

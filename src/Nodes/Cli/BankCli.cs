@@ -47,7 +47,8 @@ public static class BankCli
             {
                 ErrorKind.Usage => ExitCodes.Usage,
                 ErrorKind.ActorNotFound => ExitCodes.NotFound,
-                ErrorKind.ClusterUnreachable => ExitCodes.Unreachable,
+                // Certainly not done, or maybe done (resend the same --id): the JSON kind tells which.
+                ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown => ExitCodes.Unreachable,
                 ErrorKind.Unauthorized => ExitCodes.Unauthorized,
                 _ => ExitCodes.Failure,
             });

@@ -96,22 +96,22 @@ public sealed class ClientCommands(Output output)
             "PENDING_CREATION; after bank.resources.pending-timeout (30 s) the open fails with CREATION_FAILED.")
         {
             Name, Balance, Minimal, Key, GetIfExists, Detached, MaxRestarts, MaxTaskRetries, NumCpus, NumGpus, Memory, Resources,
-            SharedOptions.ClusterAddress, SharedOptions.Tls,
+            RequestIdOption.Id, SharedOptions.ClusterAddress, SharedOptions.Tls,
         };
         open.SetAction((parsed, _) => Run(parsed, c => c.OpenAsync(parsed)));
 
         var balance = new Command("balance", "Print the account's balance.") { Name, FromStore, SharedOptions.ClusterAddress, SharedOptions.Tls };
         balance.SetAction((parsed, _) => Run(parsed, c => c.BalanceAsync(parsed)));
-        var deposit = new Command("deposit", "Deposit AMOUNT and print the new balance.") { Name, Amount, SharedOptions.ClusterAddress, SharedOptions.Tls };
+        var deposit = new Command("deposit", "Deposit AMOUNT and print the new balance.") { Name, Amount, RequestIdOption.Id, SharedOptions.ClusterAddress, SharedOptions.Tls };
         deposit.SetAction((parsed, _) => Run(parsed, c => c.DepositOrWithdrawAsync(parsed, deposit: true)));
         var withdraw = new Command("withdraw", "Withdraw AMOUNT and print the new balance; refused below the minimal balance.")
         {
-            Name, Amount, SharedOptions.ClusterAddress, SharedOptions.Tls,
+            Name, Amount, RequestIdOption.Id, SharedOptions.ClusterAddress, SharedOptions.Tls,
         };
         withdraw.SetAction((parsed, _) => Run(parsed, c => c.DepositOrWithdrawAsync(parsed, deposit: false)));
         var get = new Command("get", "Print Actor(Account, <id of this incarnation>).") { Name, SharedOptions.ClusterAddress, SharedOptions.Tls };
         get.SetAction((parsed, _) => Run(parsed, c => c.GetAsync(parsed)));
-        var kill = new Command("kill", "Stop the actor: the name is freed, the journal kept.") { Name, SharedOptions.ClusterAddress, SharedOptions.Tls };
+        var kill = new Command("kill", "Stop the actor: the name is freed, the journal kept.") { Name, RequestIdOption.Id, SharedOptions.ClusterAddress, SharedOptions.Tls };
         kill.SetAction((parsed, _) => Run(parsed, c => c.KillAsync(parsed)));
         var list = new Command("list",
             "Every actor: name, state, node, restarts, resources, detached, balance, death cause. Balances come from the state store " +
@@ -174,6 +174,7 @@ public sealed class ClientCommands(Output output)
             NumGpus = resources.NumGpus,
             Memory = resources.Memory,
             CustomResources = resources.Custom,
+            RequestId = RequestIdOption.Of(parsed),
         };
         if (options.Key is { } key && Names.ValidateAccountKey(key) is { } badKey)
             throw new UsageException(badKey);
@@ -207,19 +208,20 @@ public sealed class ClientCommands(Output output)
     private async Task<int> DepositOrWithdrawAsync(ParseResult parsed, bool deposit)
     {
         var name = parsed.GetRequiredValue(Name);
-        var amount = parsed.GetValue(Amount);
+        var (amount, id) = (parsed.GetValue(Amount), RequestIdOption.Of(parsed) ?? Guid.NewGuid().ToString("N"));
         await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         // By name: the node's gateway resolves it, so the command costs one round trip.
-        PrintBalance(name, deposit ? await session.DepositAsync(name, amount) : await session.WithdrawAsync(name, amount));
+        PrintBalance(name, deposit ? await session.DepositAsync(name, amount, id) : await session.WithdrawAsync(name, amount, id));
         return ExitCodes.Ok;
     }
 
     private async Task<int> KillAsync(ParseResult parsed)
     {
+        var id = RequestIdOption.Of(parsed) ?? Guid.NewGuid().ToString("N");
         await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
-        var killed = await session.KillAsync(parsed.GetRequiredValue(Name));
+        var killed = await session.KillAsync(parsed.GetRequiredValue(Name), id);
         if (output.Json) output.PrintJson(Output.ActorJson(killed));
         else output.Line($"Killed {killed}; the name '{killed.Name}' is free and the journal is kept" +
                          (killed.Held.IsEmpty ? "" : $"; what it held is released ({Placement.Describe(killed.Held)})"));
@@ -229,9 +231,8 @@ public sealed class ClientCommands(Output output)
     private async Task<int> TransferAsync(ParseResult parsed)
     {
         var amount = parsed.GetValue(Amount);
-        var transferId = parsed.GetValue(TransferId);
-        if (transferId is not null && ClientIds.Validate(transferId, "--id") is not null)
-            throw new UsageException($"--id must be 1 to {ClientIds.MaxLength} {ClientIds.Characters}, not '{TextEcho.OneLine(transferId)}'");
+        // Made here when not given, so that an OutcomeUnknown names the id to resend.
+        var transferId = RequestIdOption.Of(parsed, TransferId) ?? Guid.NewGuid().ToString("N");
         await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         var from = await session.GetActorAsync(parsed.GetRequiredValue(From));

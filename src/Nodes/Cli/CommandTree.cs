@@ -14,7 +14,7 @@ public static class CommandTree
     public const int HelpWidth = 120;
 
     public const string ExitCodesText =
-        "0 ok, 1 rule violation or actor error, 2 usage error, 3 no such actor, 4 cluster unreachable, 5 unauthorized, 130 interrupted (Ctrl+C or SIGTERM).";
+        "0 ok, 1 rule violation or actor error, 2 usage error, 3 no such actor, 4 cluster unreachable or outcome unknown (the JSON kind tells which), 5 unauthorized, 130 interrupted (Ctrl+C or SIGTERM).";
 
     /// <summary>Built once per process: parsing only reads it.</summary>
     public static RootCommand Root { get; } = Build();

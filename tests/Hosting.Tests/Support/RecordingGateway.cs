@@ -21,6 +21,8 @@ public sealed class RecordingGateway(IBankGateway inner) : IBankGateway
 
     public string OwnerFor(string session) => inner.OwnerFor(session);
 
+    public TimeSpan RetryDeadline => inner.RetryDeadline;
+
     public IDisposable KeepAlive(string owner)
     {
         _keptAlive.Enqueue(owner);
