@@ -238,16 +238,15 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         {
             try
             {
-                var reply = await Context.ActorSelection(InspectorPath(node)).Ask<ShardsView>(
-                    new GetLocalShards(get.Type, get.Entities), _timeout);
-                return reply.Regions;
+                return await Context.ActorSelection(InspectorPath(node)).Ask<ShardsView>(
+                    new GetLocalShards(get.Type, get.Entities, get.After, get.Limit), _timeout);
             }
             catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException)
             {
-                return [];
+                return new ShardsView([]);
             }
         }).ToList();
-        Task.WhenAll(asks).PipeTo(Sender, success: all => new ShardsView([.. all.SelectMany(r => r)]));
+        Task.WhenAll(asks).PipeTo(Sender, success: all => ShardPages.Merge(all, get));
     }
 
     private void LocalShards(GetLocalShards get)
@@ -269,11 +268,9 @@ public sealed class Inspector : ReceiveActor, IWithTimers
                 return null;
             }
 
-            var shards = state.Shards.OrderBy(s => s.ShardId, StringComparer.Ordinal).ToList();
-            return new RegionView(node, type, shards.Count, shards.Sum(s => s.EntityIds.Count),
-                get.Entities ? [.. shards.Select(s => new ShardView(s.ShardId, [.. s.EntityIds.Order(StringComparer.Ordinal)]))] : null);
+            return new ShardPages.Region(type, [.. state.Shards.Select(s => (s.ShardId, (IReadOnlyCollection<string>)s.EntityIds))]);
         }).ToList();
-        Task.WhenAll(asks).PipeTo(Sender, success: regions => new ShardsView([.. regions.OfType<RegionView>()]));
+        Task.WhenAll(asks).PipeTo(Sender, success: regions => ShardPages.Local(node, [.. regions.OfType<ShardPages.Region>()], get));
     }
 
     /// <summary>The actors under a path of this node (or, with a node given, of that node), to a depth.</summary>

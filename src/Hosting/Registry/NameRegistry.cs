@@ -53,14 +53,12 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
 
         Command<OpenActor>(Open);
         Command<CreationResult>(Created);
-        Command<GetActor>(get => Sender.Tell(_state.Find(get.Name) is { } found ? Shown(found) : Rejected.NotFound(get.Name)));
         Command<KillActor>(kill =>
         {
             var asked = ClientRequests.Of(kill);
             if (_replies.Recall(kill.RequestId, asked) is { } answered) Sender.Tell(answered);
             else Execute(_state.Decide(new KillName(kill.Name, kill.Cause, kill.Id), DateTimeOffset.UtcNow), Sender, (kill.RequestId, asked));
         });
-        Command<ListActors>(_ => Sender.Tell(new ActorList([.. PendingInfos(), .. _state.All().Select(Shown)])));
         Command<ActorRestarting>(restarting =>
         {
             if (_state.LiveByKey(restarting.Key, restarting.Id) is { } actor) _restarts.Restarting(actor.Id, restarting.Restarts, DateTimeOffset.UtcNow);
@@ -81,6 +79,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Info("Old registry snapshots were not deleted: {Reason}", f.Cause.Message));
         PlacementCommands();
+        ListingCommands();
     }
 
     public override string PersistenceId => BankConstants.RegistryPersistenceId;
