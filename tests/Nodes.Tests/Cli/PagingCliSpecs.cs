@@ -24,11 +24,16 @@ public sealed class PagingHeadFixture() : HeadProcessFixture("--no-dashboard")
         var took = Stopwatch.StartNew();
         await using var client = await BankClient.ConnectAsync([Head.Address]);
         var session = client.OpenSession();
-        await BankCommands.LimitedAsync(Enumerable.Range(0, Accounts), 32, i => session.OpenAsync(Name(i), new AccountOptions(1m, 0m) { Detached = true }));
         var big = await session.OpenAsync("big", new AccountOptions(0m, 0m) { Detached = true });
-        await BankCommands.LimitedAsync(Enumerable.Range(0, Deposits), 64, _ => session.DepositAsync(big, 1m));
+        // The opens queue at the registry, the deposits at one account: both at once.
+        var deposits = BankCommands.LimitedAsync(Enumerable.Range(0, Deposits), 64, _ => session.DepositAsync(big, 1m));
+        await BankCommands.LimitedAsync(Enumerable.Range(0, Accounts), 32, i => session.OpenAsync(Name(i), new AccountOptions(1m, 0m) { Detached = true }));
+        Opens = took.Elapsed;
+        await deposits;
         Setup = took.Elapsed;
     }
+
+    public TimeSpan Opens { get; private set; }
 
     public TimeSpan Setup { get; private set; }
 }
@@ -46,15 +51,11 @@ public sealed class PagingCliSpecs(PagingHeadFixture fixture, ITestOutputHelper 
     [Fact]
     public async Task List_prints_every_one_of_5000_accounts_sorted_by_name_and_pages_with_limit_and_after()
     {
-        output.WriteLine($"fixture: {PagingHeadFixture.Accounts} accounts and {PagingHeadFixture.Deposits} deposits in {fixture.Setup.TotalSeconds:0.0} s");
-        var all = await Bank.JsonAsync("list");
-        var names = Assert.IsType<JsonArray>(all["actors"]).Select(a => (string)a!["name"]!).ToList();
-        Assert.Equal([.. Enumerable.Range(0, PagingHeadFixture.Accounts).Select(PagingHeadFixture.Name), "big"], names);
-        Assert.False(all.ContainsKey("next"), all["next"]?.ToJsonString());
-
-        var text = await Bank.RunAsync("list");
-        BankCommands.AssertOk(text, ["list"]);
-        Assert.Equal(PagingHeadFixture.Accounts + 1, text.Lines.Count(l => l.StartsWith("acct-", StringComparison.Ordinal) || l.StartsWith("big ", StringComparison.Ordinal)));
+        output.WriteLine($"fixture: {PagingHeadFixture.Accounts} accounts and {PagingHeadFixture.Deposits} deposits in {fixture.Setup.TotalSeconds:0.0} s (opens {fixture.Opens.TotalSeconds:0.0} s)");
+        var all = await Bank.RunAsync("list");
+        BankCommands.AssertOk(all, ["list"]);
+        Assert.StartsWith("NAME ", all.Lines[0], StringComparison.Ordinal);
+        Assert.Equal([.. Enumerable.Range(0, PagingHeadFixture.Accounts).Select(PagingHeadFixture.Name), "big"], all.Lines.Skip(1).Where(l => !l.StartsWith("store lag:", StringComparison.Ordinal)).Select(l => l.Split(' ')[0]));
 
         var page = await Bank.JsonAsync("list", "--limit", "100", "--after", PagingHeadFixture.Name(99));
         Assert.Equal(Enumerable.Range(100, 100).Select(PagingHeadFixture.Name), Assert.IsType<JsonArray>(page["actors"]).Select(a => (string)a!["name"]!));
@@ -63,7 +64,7 @@ public sealed class PagingCliSpecs(PagingHeadFixture fixture, ITestOutputHelper 
 
         var textPage = await Bank.RunAsync("list", "--limit", "3", "--after", PagingHeadFixture.Name(4996));
         BankCommands.AssertOk(textPage, ["list"]);
-        Assert.Equal("more: --after big", textPage.Lines[^1]);
+        Assert.Equal($"more: --after {PagingHeadFixture.Name(4999)}", textPage.Lines[^1]);
         var last = await Bank.JsonAsync("list", "--limit", "100", "--after", PagingHeadFixture.Name(4999));
         Assert.Equal("big", (string?)Assert.Single(Assert.IsType<JsonArray>(last["actors"]))!["name"]);
         Assert.False(last.ContainsKey("next"));
