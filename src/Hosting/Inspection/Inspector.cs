@@ -25,7 +25,8 @@ public sealed class Inspector : ReceiveActor, IWithTimers
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly Dictionary<Address, DateTimeOffset> _upSince = [];
     private readonly List<MembershipEvent> _events = [];
-    private readonly List<(long After, IActorRef ReplyTo, DateTimeOffset Until)> _waiting = [];
+    // Since when each tail waits, as a monotonic timestamp: a wall clock set back would keep it waiting.
+    private readonly List<(long After, IActorRef ReplyTo, long Since)> _waiting = [];
     private readonly TimeSpan _timeout;
     private long _seq;
 
@@ -212,16 +213,15 @@ public sealed class Inspector : ReceiveActor, IWithTimers
             return;
         }
 
-        _waiting.Add((get.After, Sender, DateTimeOffset.UtcNow + TailWait));
+        _waiting.Add((get.After, Sender, TimeProvider.System.GetTimestamp()));
     }
 
     /// <summary>Answers the tails that have news, and those that waited long enough with none.</summary>
     private void Flush()
     {
-        var now = DateTimeOffset.UtcNow;
         foreach (var waiter in _waiting.ToList())
         {
-            if (!_events.Any(e => e.Seq > waiter.After) && waiter.Until > now) continue;
+            if (!_events.Any(e => e.Seq > waiter.After) && TimeProvider.System.GetElapsedTime(waiter.Since) < TailWait) continue;
             waiter.ReplyTo.Tell(EventsAfter(waiter.After));
             _waiting.Remove(waiter);
         }
