@@ -33,6 +33,9 @@ public sealed record BankNodeOptions
 
     public IReadOnlyList<string> Roles { get; init; } = [];
 
+    /// <summary>What the node decides liveness and expiry with (its monotonic timestamps); a fake one in tests.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>Journal and snapshot store; when null, what <c>bank.persistence</c> in hocon/persistence.hocon says.</summary>
     public BankPersistenceOptions? Persistence { get; init; }
 
@@ -89,7 +92,7 @@ public static class BankNodeHostingExtensions
             .WithPlacedInstances()
             .WithTransfers()
             .WithPlacement()
-            .WithNameRegistry()
+            .WithNameRegistry(options.Clock)
             .WithInspection(options.AdvertisedResources)
             .WithStateStore(database)
             .WithGateway(options.KillNode)

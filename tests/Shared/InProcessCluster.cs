@@ -33,6 +33,9 @@ public sealed class InProcessCluster : IAsyncDisposable
         _allowFaultInjection = allowFaultInjection;
     }
 
+    /// <summary>What the nodes that join from now on decide liveness and expiry with; a fake clock in tests of clock jumps.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>The data folder every node writes; a spec that restarts a cluster passes the same one again.</summary>
     public TempDataDirectory Data { get; }
 
@@ -96,6 +99,7 @@ public sealed class InProcessCluster : IAsyncDisposable
             Resources = advertised,
             AllowFaultInjection = _allowFaultInjection,
             Tls = tls,
+            Clock = Clock,
         };
         var node = await RunningNode.StartAsync((builder, _) => builder
             .WithBankNode(options)

@@ -165,12 +165,41 @@ public sealed partial class BankSession : IAsyncDisposable
     public async Task<ActorInfo> ExitAsync(ActorInfo actor, CancellationToken cancellationToken = default) =>
         Expect<ActorInfo>(await RequestAsync(new KillActor(actor.Name, DeathCauses.Exited, actor.Id, NewRequestId()), cancellationToken));
 
-    /// <summary>The journaled events of the account behind the name (the live actor, else the latest dead one).</summary>
-    public async Task<History> HistoryAsync(string name, CancellationToken cancellationToken = default) =>
-        Expect<History>(await RequestAsync(new GetHistory(name), cancellationToken));
+    /// <summary>The journaled events of the account behind the name (the live actor, else the latest dead one), every page of them.</summary>
+    public async Task<History> HistoryAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var page = await HistoryPageAsync(name, cancellationToken: cancellationToken);
+        var events = new List<HistoryEntry>(page.Events);
+        while (page.Next is { } next)
+        {
+            page = await HistoryPageAsync(name, next, cancellationToken: cancellationToken);
+            events.AddRange(page.Events);
+        }
 
-    public async Task<IReadOnlyList<ActorInfo>> ListAsync(CancellationToken cancellationToken = default) =>
-        Expect<ActorList>(await RequestAsync(ListActors.Instance, cancellationToken)).Actors;
+        return page with { Events = events, Next = null };
+    }
+
+    /// <summary>One page of the account's events: those after sequence number <paramref name="after"/>, at most <paramref name="limit"/> (0: a full page).</summary>
+    public async Task<History> HistoryPageAsync(string name, long after = 0, int limit = 0, CancellationToken cancellationToken = default) =>
+        Expect<History>(await RequestAsync(new GetHistory(name, after, limit), cancellationToken));
+
+    /// <summary>Every actor, sorted by name, read a page at a time.</summary>
+    public async Task<IReadOnlyList<ActorInfo>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var page = await ListPageAsync(cancellationToken: cancellationToken);
+        var actors = new List<ActorInfo>(page.Actors);
+        while (page.Next is not null)
+        {
+            page = await ListPageAsync(page.Next, afterId: page.NextId, cancellationToken: cancellationToken);
+            actors.AddRange(page.Actors);
+        }
+
+        return actors;
+    }
+
+    /// <summary>One page of `bank list`: the actors after the name <paramref name="after"/> (and incarnation <paramref name="afterId"/>).</summary>
+    public async Task<ActorList> ListPageAsync(string? after = null, int limit = 0, string? afterId = null, CancellationToken cancellationToken = default) =>
+        Expect<ActorList>(await RequestAsync(new ListActors(after, limit, afterId), cancellationToken));
 
     /// <summary>`bank cluster show`: the members, their status, roles and reachability, leader and oldest.</summary>
     public async Task<ClusterView> ClusterViewAsync(CancellationToken cancellationToken = default) =>
@@ -205,8 +234,20 @@ public sealed partial class BankSession : IAsyncDisposable
         Expect<ClusterStatus>(await RequestAsync(GetClusterStatus.Instance, cancellationToken));
 
     /// <summary>`bank shards`: every node's shard regions with shard and entity counts, and the entity ids if asked.</summary>
-    public async Task<ShardsView> ShardsAsync(string? type = null, bool entities = false, CancellationToken cancellationToken = default) =>
-        Expect<ShardsView>(await RequestAsync(new GetShards(type, entities), cancellationToken));
+    public async Task<ShardsView> ShardsAsync(string? type = null, bool entities = false, CancellationToken cancellationToken = default)
+    {
+        var view = await ShardsPageAsync(type, entities, cancellationToken: cancellationToken);
+        if (view.Next is null) return view;
+        var pages = new List<ShardsView> { view };
+        while (view.Next is { } next)
+            pages.Add(view = await ShardsPageAsync(type, entities, next, cancellationToken: cancellationToken));
+        return Pages.Join(pages);
+    }
+
+    /// <summary>One page of `bank shards --entities`: the entity ids after <paramref name="after"/>, at most <paramref name="limit"/> (0: a full page).</summary>
+    public async Task<ShardsView> ShardsPageAsync(string? type = null, bool entities = true, string? after = null, int limit = 0,
+        CancellationToken cancellationToken = default) =>
+        Expect<ShardsView>(await RequestAsync(new GetShards(type, entities, after, limit), cancellationToken));
 
     /// <summary>`bank actor hierarchy`: a node's actors under <paramref name="path"/>, to <paramref name="depth"/> levels.</summary>
     public async Task<ActorTree> ActorTreeAsync(string path = "/", int depth = 3, string? node = null, CancellationToken cancellationToken = default) =>

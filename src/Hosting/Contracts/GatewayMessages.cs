@@ -3,14 +3,18 @@ namespace Bank.Hosting.Contracts;
 /// <summary>Requests the node's gateway answers itself, for a client outside the cluster or a session inside a node.</summary>
 public interface IGatewayRequest : IBankMessage;
 
-/// <summary>The events of the account behind a name (the live actor, else the latest dead one), oldest first.</summary>
-public sealed record GetHistory(string Name) : IGatewayRequest;
+/// <summary>
+/// The events of the account behind a name (the live actor, else the latest dead one), oldest first: one page of those
+/// after sequence number <paramref name="After"/>, at most <paramref name="Limit"/> (0: a full page, see <see cref="Pages"/>).
+/// </summary>
+public sealed record GetHistory(string Name, long After = 0, int Limit = 0) : IGatewayRequest;
 
 /// <summary>One journaled event of an account, for `bank history`; deposits and withdrawals carry their call's request id.</summary>
 public sealed record HistoryEntry(long Seq, string Type, decimal? Amount, decimal Balance, DateTimeOffset At, string? RequestId = null)
     : IBankMessage;
 
-public sealed record History(string Name, string Key, IReadOnlyList<HistoryEntry> Events) : IBankMessage;
+/// <param name="Next">The <see cref="GetHistory.After"/> of the next page; null on the last page.</param>
+public sealed record History(string Name, string Key, IReadOnlyList<HistoryEntry> Events, long? Next = null) : IBankMessage;
 
 /// <summary>`bank chaos crash NAME --times N`: the named actor throws on its next N calls. Needs --allow-fault-injection.</summary>
 public sealed record CrashActor(string Name, int Times) : IGatewayRequest;

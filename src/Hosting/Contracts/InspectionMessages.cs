@@ -30,18 +30,22 @@ public sealed record MembershipEvent(long Seq, DateTimeOffset At, string Kind, s
 
 public sealed record MembershipEvents(long Last, IReadOnlyList<MembershipEvent> Events) : IBankMessage;
 
-/// <summary>`bank shards [--type TYPE] [--entities]`: every node's shard regions.</summary>
-public sealed record GetShards(string? Type, bool Entities) : IGatewayRequest;
+/// <summary>
+/// `bank shards [--type TYPE] [--entities]`: every node's shard regions. With entities, one page of them: the entity ids
+/// after <paramref name="After"/> in ordinal order, at most <paramref name="Limit"/> (0: a full page, see <see cref="Pages"/>).
+/// </summary>
+public sealed record GetShards(string? Type, bool Entities, string? After = null, int Limit = 0) : IGatewayRequest;
 
 /// <summary>One node's part of <see cref="GetShards"/>, asked of each node's inspector.</summary>
-public sealed record GetLocalShards(string? Type, bool Entities) : IBankMessage;
+public sealed record GetLocalShards(string? Type, bool Entities, string? After = null, int Limit = 0) : IBankMessage;
 
 public sealed record ShardView(string ShardId, IReadOnlyList<string> EntityIds) : IBankMessage;
 
 /// <param name="Detail">The shards with their entity ids, when asked for.</param>
 public sealed record RegionView(string Node, string Type, int Shards, int Entities, IReadOnlyList<ShardView>? Detail) : IBankMessage;
 
-public sealed record ShardsView(IReadOnlyList<RegionView> Regions) : IBankMessage;
+/// <param name="Next">With entities: the <see cref="GetShards.After"/> of the next page; null on the last page.</param>
+public sealed record ShardsView(IReadOnlyList<RegionView> Regions, string? Next = null) : IBankMessage;
 
 /// <summary>`bank actor hierarchy [PATH] [--depth N] [--node ADDRESS]`: a node's actors under a path.</summary>
 public sealed record GetActorTree(string Path, int Depth, string? Node) : IGatewayRequest;

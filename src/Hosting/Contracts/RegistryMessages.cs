@@ -24,7 +24,8 @@ public sealed record OpenActor(
     int MaxTaskRetries = 0,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, decimal>? Resources = null) : IBankMessage;
 
-public sealed record GetActor(string Name) : IBankMessage;
+/// <param name="OrLatestDead">Without a live actor of that name: the one whose open is under way, else the latest dead one.</param>
+public sealed record GetActor(string Name, bool OrLatestDead = false) : IBankMessage;
 
 /// <summary>
 /// Stops the named actor with the given death cause; the name is freed and the journal kept. With an
@@ -32,12 +33,19 @@ public sealed record GetActor(string Name) : IBankMessage;
 /// </summary>
 public sealed record KillActor(string Name, string Cause, string? Id = null, string? RequestId = null) : IBankMessage;
 
-public sealed record ListActors : IBankMessage
+/// <summary>
+/// One page of `bank list`: the actors sorted by name (of one name: the open under way, the live one, then the dead
+/// oldest first) after <paramref name="After"/>, at most <paramref name="Limit"/> of them (0: a full page, see
+/// <see cref="Pages"/>). <paramref name="AfterId"/> continues inside the name <paramref name="After"/>, after the
+/// entry of that incarnation id: a page ends there only when one name has more entries than fit a page.
+/// </summary>
+public sealed record ListActors(string? After = null, int Limit = 0, string? AfterId = null) : IBankMessage
 {
     public static readonly ListActors Instance = new();
 }
 
-public sealed record ActorList(IReadOnlyList<ActorInfo> Actors) : IBankMessage;
+/// <param name="Next">The <see cref="ListActors.After"/> of the next page (with <paramref name="NextId"/>); null on the last page.</param>
+public sealed record ActorList(IReadOnlyList<ActorInfo> Actors, string? Next = null, string? NextId = null) : IBankMessage;
 
 /// <summary>The owner (a client session) is gone: its actors that are not detached die with OWNER_DIED.</summary>
 public sealed record OwnerEnded(string Owner) : IBankMessage;

@@ -6,6 +6,7 @@ using Akka.Hosting;
 using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
 using Akka.Streams;
+using Akka.Streams.Dsl;
 using Bank.Domain;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Contracts;
@@ -97,7 +98,7 @@ public sealed partial class BankGateway : ReceiveActor, IWithTimers
         {
             // Captured here: the async read below runs outside the actor's context.
             var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-            ReadHistoryAsync(get.Name, journal, Context.System.Materializer()).PipeTo(Sender);
+            ReadHistoryAsync(get, journal, Context.System.Materializer()).PipeTo(Sender);
         });
     }
 
@@ -164,23 +165,28 @@ public sealed partial class BankGateway : ReceiveActor, IWithTimers
                 $"the node at {kill.Address} did not answer: {e.Message}"));
     }
 
-    /// <summary>Finds the account behind the name in the registry, then reads its events from the journal.</summary>
-    private async Task<object> ReadHistoryAsync(string name, SqlReadJournal journal, IMaterializer materializer)
+    /// <summary>
+    /// Finds the account behind the name in the registry, then reads one page of its events from the journal: only the
+    /// asked ones (and one more, to know whether more remain), not the whole history.
+    /// </summary>
+    private async Task<object> ReadHistoryAsync(GetHistory get, SqlReadJournal journal, IMaterializer materializer)
     {
-        var list = await _registry.Ask<object>(ListActors.Instance, _timeout);
-        if (list is not ActorList actors) return list;
-        var actor = actors.Actors.LastOrDefault(a => a.Name == name && a.State != ActorState.Dead)
-                    ?? actors.Actors.LastOrDefault(a => a.Name == name);
-        if (actor is null) return Rejected.NotFound(name);
+        var found = await _registry.Ask<object>(new GetActor(get.Name, OrLatestDead: true), _timeout);
+        if (found is not ActorInfo actor) return found;
 
-        var events = await journal
-            .CurrentEventsByPersistenceId(AccountActor.PersistenceIdFor(actor.Key), 0, long.MaxValue)
-            .RunAggregate(new List<HistoryEntry>(), (all, envelope) =>
+        var limit = Pages.Limit(get.Limit);
+        var entries = await journal
+            .CurrentEventsByPersistenceId(AccountActor.PersistenceIdFor(actor.Key), Math.Max(0, get.After) + 1, long.MaxValue)
+            .Select(envelope => Describe(envelope))
+            .Where(entry => entry is not null)
+            .Take(limit + 1)
+            .RunAggregate(new List<HistoryEntry>(), (all, entry) =>
             {
-                if (Describe(envelope) is { } entry) all.Add(entry);
+                all.Add(entry!);
                 return all;
             }, materializer);
-        return new History(name, actor.Key, events);
+        var (page, more) = Pages.Take(entries, limit);
+        return new History(get.Name, actor.Key, page, more ? page[^1].Seq : null);
     }
 
     private static HistoryEntry? Describe(EventEnvelope envelope)

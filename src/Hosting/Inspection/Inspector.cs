@@ -25,7 +25,8 @@ public sealed class Inspector : ReceiveActor, IWithTimers
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly Dictionary<Address, DateTimeOffset> _upSince = [];
     private readonly List<MembershipEvent> _events = [];
-    private readonly List<(long After, IActorRef ReplyTo, DateTimeOffset Until)> _waiting = [];
+    // Since when each tail waits, as a monotonic timestamp: a wall clock set back would keep it waiting.
+    private readonly List<(long After, IActorRef ReplyTo, long Since)> _waiting = [];
     private readonly TimeSpan _timeout;
     private long _seq;
 
@@ -212,16 +213,15 @@ public sealed class Inspector : ReceiveActor, IWithTimers
             return;
         }
 
-        _waiting.Add((get.After, Sender, DateTimeOffset.UtcNow + TailWait));
+        _waiting.Add((get.After, Sender, TimeProvider.System.GetTimestamp()));
     }
 
     /// <summary>Answers the tails that have news, and those that waited long enough with none.</summary>
     private void Flush()
     {
-        var now = DateTimeOffset.UtcNow;
         foreach (var waiter in _waiting.ToList())
         {
-            if (!_events.Any(e => e.Seq > waiter.After) && waiter.Until > now) continue;
+            if (!_events.Any(e => e.Seq > waiter.After) && TimeProvider.System.GetElapsedTime(waiter.Since) < TailWait) continue;
             waiter.ReplyTo.Tell(EventsAfter(waiter.After));
             _waiting.Remove(waiter);
         }
@@ -238,16 +238,15 @@ public sealed class Inspector : ReceiveActor, IWithTimers
         {
             try
             {
-                var reply = await Context.ActorSelection(InspectorPath(node)).Ask<ShardsView>(
-                    new GetLocalShards(get.Type, get.Entities), _timeout);
-                return reply.Regions;
+                return await Context.ActorSelection(InspectorPath(node)).Ask<ShardsView>(
+                    new GetLocalShards(get.Type, get.Entities, get.After, get.Limit), _timeout);
             }
             catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException)
             {
-                return [];
+                return new ShardsView([]);
             }
         }).ToList();
-        Task.WhenAll(asks).PipeTo(Sender, success: all => new ShardsView([.. all.SelectMany(r => r)]));
+        Task.WhenAll(asks).PipeTo(Sender, success: all => ShardPages.Merge(all, get));
     }
 
     private void LocalShards(GetLocalShards get)
@@ -269,11 +268,9 @@ public sealed class Inspector : ReceiveActor, IWithTimers
                 return null;
             }
 
-            var shards = state.Shards.OrderBy(s => s.ShardId, StringComparer.Ordinal).ToList();
-            return new RegionView(node, type, shards.Count, shards.Sum(s => s.EntityIds.Count),
-                get.Entities ? [.. shards.Select(s => new ShardView(s.ShardId, [.. s.EntityIds.Order(StringComparer.Ordinal)]))] : null);
+            return new ShardPages.Region(type, [.. state.Shards.Select(s => (s.ShardId, (IReadOnlyCollection<string>)s.EntityIds))]);
         }).ToList();
-        Task.WhenAll(asks).PipeTo(Sender, success: regions => new ShardsView([.. regions.OfType<RegionView>()]));
+        Task.WhenAll(asks).PipeTo(Sender, success: regions => ShardPages.Local(node, [.. regions.OfType<ShardPages.Region>()], get));
     }
 
     /// <summary>The actors under a path of this node (or, with a node given, of that node), to a depth.</summary>

@@ -26,6 +26,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private RegistryState _state;
     private RegistrySnapshotPolicy _snapshots;
+    private readonly long _started;
 
     public NameRegistry(IActorRef accounts, RegistrySettings settings)
     {
@@ -33,7 +34,8 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         _settings = settings;
         _state = RegistryState.Empty(settings.KeepDead);
         _snapshots = new RegistrySnapshotPolicy(settings.SnapshotEvery);
-        _owners = new SessionOwners(settings.OwnerTimeout, DateTimeOffset.UtcNow);
+        _started = settings.Clock.GetTimestamp();
+        _owners = new SessionOwners(settings.OwnerTimeout, Elapsed());
         _closer = new AccountCloser(accounts, settings.AskTimeout, _log);
 
         Recover<SnapshotOffer>(offer =>
@@ -53,17 +55,15 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
 
         Command<OpenActor>(Open);
         Command<CreationResult>(Created);
-        Command<GetActor>(get => Sender.Tell(_state.Find(get.Name) is { } found ? Shown(found) : Rejected.NotFound(get.Name)));
         Command<KillActor>(kill =>
         {
             var asked = ClientRequests.Of(kill);
             if (_replies.Recall(kill.RequestId, asked) is { } answered) Sender.Tell(answered);
             else Execute(_state.Decide(new KillName(kill.Name, kill.Cause, kill.Id), DateTimeOffset.UtcNow), Sender, (kill.RequestId, asked));
         });
-        Command<ListActors>(_ => Sender.Tell(new ActorList([.. PendingInfos(), .. _state.All().Select(Shown)])));
         Command<ActorRestarting>(restarting =>
         {
-            if (_state.LiveByKey(restarting.Key, restarting.Id) is { } actor) _restarts.Restarting(actor.Id, restarting.Restarts, DateTimeOffset.UtcNow);
+            if (_state.LiveByKey(restarting.Key, restarting.Id) is { } actor) _restarts.Restarting(actor.Id, restarting.Restarts, Elapsed());
         });
         Command<ActorRestartCompleted>(completed =>
         {
@@ -72,7 +72,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         });
         Command<ActorFailed>(Failed);
         Command<OwnerEnded>(EndOwner);
-        Command<OwnerHeartbeat>(beat => _owners.Heartbeat(beat.Owner, DateTimeOffset.UtcNow));
+        Command<OwnerHeartbeat>(beat => _owners.Heartbeat(beat.Owner, Elapsed()));
         Command<CheckOwners>(_ => ReleaseGoneOwners());
         Command<OrphansReleased>(released => Execute(released.Decision, ActorRefs.Nobody, applied: true));
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
@@ -81,6 +81,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Info("Old registry snapshots were not deleted: {Reason}", f.Cause.Message));
         PlacementCommands();
+        ListingCommands();
     }
 
     public override string PersistenceId => BankConstants.RegistryPersistenceId;
@@ -92,6 +93,12 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         base.PreStart();
         Timers.StartPeriodicTimer(nameof(CheckOwners), CheckOwners.Instance, _settings.HeartbeatInterval);
     }
+
+    /// <summary>
+    /// Time since this registry started, on the settings' monotonic clock: what owners' liveness is decided with, so a
+    /// wall clock set forward (NTP, a VM resumed) declares no owner dead. Death and creation times stay wall-clock: people read them.
+    /// </summary>
+    private TimeSpan Elapsed() => _settings.Clock.GetElapsedTime(_started);
 
     public static Props PropsFor(IActorRef accounts, RegistrySettings settings) =>
         Props.Create(() => new NameRegistry(accounts, settings));
@@ -211,10 +218,10 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
 
     private void ReleaseGoneOwners()
     {
-        var now = DateTimeOffset.UtcNow;
+        var elapsed = Elapsed();
         var members = MemberNodes();
-        var decision = _state.Decide(new ReleaseGoneOwners(owner => _owners.IsGone(owner, now, members)), now);
-        _owners.ForgetGone(now);
+        var decision = _state.Decide(new ReleaseGoneOwners(owner => _owners.IsGone(owner, elapsed, members)), DateTimeOffset.UtcNow);
+        _owners.ForgetGone(elapsed);
         Execute(decision, ActorRefs.Nobody);
     }
 
@@ -302,7 +309,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
     private ActorInfo Shown(ActorInfo actor) =>
         actor.State == ActorState.Alive && IsUnplaced(actor.Id)
             ? actor with { State = ActorState.PendingCreation, Node = string.Empty }
-            : _restarts.Show(actor, DateTimeOffset.UtcNow);
+            : _restarts.Show(actor, Elapsed());
 
     private IEnumerable<ActorInfo> PendingInfos() =>
         _state.Pending.Values.Select(p => p.ToInfo(ActorState.PendingCreation, p.Node ?? string.Empty, p.Since) with { Owner = p.Owner });

@@ -10,10 +10,12 @@ public static class NameRegistryHostingExtensions
     /// Runs the registry of named actors as a cluster singleton (on the oldest node) and registers its proxy as
     /// <see cref="NameRegistryKey"/> on every node.
     /// </summary>
-    public static AkkaConfigurationBuilder WithNameRegistry(this AkkaConfigurationBuilder builder) =>
+    /// <param name="clock">What owners' liveness is timed with (<see cref="RegistrySettings.Clock"/>); the system's by default.</param>
+    public static AkkaConfigurationBuilder WithNameRegistry(this AkkaConfigurationBuilder builder, TimeProvider? clock = null) =>
         builder.WithSingleton<NameRegistryKey>(
             BankConstants.RegistrySingletonName,
-            (system, registry, _) => NameRegistry.SupervisedPropsFor(registry.Get<AccountRegionKey>(), RegistrySettings.From(system)),
+            (system, registry, _) => NameRegistry.SupervisedPropsFor(registry.Get<AccountRegionKey>(),
+                RegistrySettings.From(system) with { Clock = clock ?? TimeProvider.System }),
             new ClusterSingletonOptions(),
             createProxyToo: true);
 }

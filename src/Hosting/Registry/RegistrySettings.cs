@@ -12,6 +12,9 @@ public sealed record RegistrySettings(
     TimeSpan HeartbeatInterval,
     TimeSpan OwnerTimeout)
 {
+    /// <summary>What owners' liveness and restart displays are timed with: its monotonic timestamps, never its wall clock.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     public static RegistrySettings From(ActorSystem system)
     {
         var config = system.Settings.Config;

@@ -12,7 +12,7 @@ namespace Bank.Nodes.Cli;
 /// $BANK_ADDRESS, else 127.0.0.1:4053), does one thing, and prints the result or one error line.
 /// The CLI opens detached actors: a one-shot process cannot own an actor that outlives it.
 /// </summary>
-public sealed class ClientCommands(Output output)
+public sealed partial class ClientCommands(Output output)
 {
     public const string DefaultAddress = "127.0.0.1:4053";
 
@@ -115,9 +115,15 @@ public sealed class ClientCommands(Output output)
         kill.SetAction((parsed, _) => Run(parsed, c => c.KillAsync(parsed)));
         var list = new Command("list",
             "Every actor: name, state, node, restarts, resources, detached, balance, death cause. Balances come from the state store " +
-            "(no account is woken), with its lag if it has one.") { SharedOptions.ClusterAddress, SharedOptions.Tls };
+            "(no account is woken), with its lag if it has one. Sorted by name, read a page at a time.")
+        {
+            PageOptions.Limit, PageOptions.AfterName, PageOptions.AfterId, SharedOptions.ClusterAddress, SharedOptions.Tls,
+        };
         list.SetAction((parsed, _) => Run(parsed, c => c.ListAsync(parsed)));
-        var history = new Command("history", "The account's events, oldest first.") { Name, SharedOptions.ClusterAddress, SharedOptions.Tls };
+        var history = new Command("history", "The account's events, oldest first, read a page at a time.")
+        {
+            Name, PageOptions.Limit, PageOptions.AfterSeq, SharedOptions.ClusterAddress, SharedOptions.Tls,
+        };
         history.SetAction((parsed, _) => Run(parsed, c => c.HistoryAsync(parsed)));
         var transfer = new Command("transfer",
             "Move money exactly once (a saga: withdraw, deposit, refund if TO refuses); rule texts as for withdraw.")
@@ -302,95 +308,4 @@ public sealed class ClientCommands(Output output)
     /// <summary>The stored rows that hold a balance, by key: a row of version 0 has only the name the registry gave it.</summary>
     private static Dictionary<string, StoredAccount> RowsWithBalance(StoredAccounts stored) =>
         stored.Accounts.Where(r => r.Version > 0).ToDictionary(r => r.Key, StringComparer.Ordinal);
-
-    private async Task<int> ListAsync(ParseResult parsed)
-    {
-        await using var client = await TlsOptions.ConnectAsync(parsed);
-        await using var session = client.OpenSession();
-        var actors = await session.ListAsync();
-        // Nothing here wakes a passivated account. Balances come from the state store, in one query; a dead actor shows
-        // none (its key's row may be a later incarnation's). The keys go as an array: the request crosses ClusterClient
-        // in JSON that names their type, and a list made by a collection expression is of a type that cannot be read back.
-        var stored = session.StoredAccountsAsync(actors.Where(a => a.State != ActorState.Dead).Select(a => a.Key).Distinct().ToArray());
-        var running = RunningAccountsAsync(session);
-        var rows = RowsWithBalance(await stored);
-        var runsOn = await running;
-        // A plain account runs where sharding keeps its entity, which moves on a failover; one with resources runs
-        // where it was placed.
-        actors = [.. actors.Select(a => a.State == ActorState.Alive && a.Resources is null && runsOn.TryGetValue(a.Key, out var node) ? a with { Node = node } : a)];
-        decimal?[] balance = [.. actors.Select(a => a.State != ActorState.Dead && rows.TryGetValue(a.Key, out var row) ? row.Balance : (decimal?)null)];
-        var lag = (await stored).Lag;
-
-        if (output.Json)
-        {
-            var array = new JsonArray();
-            for (var i = 0; i < actors.Count; i++)
-            {
-                var item = Output.ActorJson(actors[i]);
-                item["balance"] = balance[i];
-                array.Add(item);
-            }
-
-            output.PrintJson(new JsonObject { ["actors"] = array, ["store_lag"] = lag });
-            return ExitCodes.Ok;
-        }
-
-        output.Table(
-            ["NAME", "STATE", "NODE", "RESTARTS", "RESOURCES", "DETACHED", "BALANCE", "DEATH CAUSE", "ID"],
-            [.. actors.Select((a, i) => (IReadOnlyList<string>)
-            [
-                a.Name, Output.StateName(a.State), a.Node.Length == 0 ? "-" : a.Node, a.Restarts.ToString(), Output.ResourcesCell(a.Held),
-                a.Detached ? "yes" : "no",
-                balance[i] is { } b ? Money.Format(b) : "-", a.DeathCause ?? "-", a.Id,
-            ])]);
-        if (lag > 0)
-            output.Line($"store lag: {lag} event(s)");
-        return ExitCodes.Ok;
-    }
-
-    /// <summary>
-    /// The node each running account entity is on, by key, from the shard regions (which start no entity); empty if
-    /// they do not answer, and the registry's nodes are shown instead.
-    /// </summary>
-    private static async Task<Dictionary<string, string>> RunningAccountsAsync(BankSession session)
-    {
-        var running = new Dictionary<string, string>(StringComparer.Ordinal);
-        try
-        {
-            foreach (var region in (await session.ShardsAsync(BankConstants.AccountShardType, entities: true)).Regions)
-                foreach (var key in region.Detail?.SelectMany(s => s.EntityIds) ?? [])
-                    running[key] = region.Node;
-        }
-        catch (BankException)
-        {
-            running.Clear();
-        }
-
-        return running;
-    }
-
-    private async Task<int> HistoryAsync(ParseResult parsed)
-    {
-        await using var client = await TlsOptions.ConnectAsync(parsed);
-        await using var session = client.OpenSession();
-        var history = await session.HistoryAsync(parsed.GetRequiredValue(Name));
-        if (output.Json)
-        {
-            var events = new JsonArray();
-            foreach (var e in history.Events)
-                events.Add(new JsonObject
-                {
-                    ["seq"] = e.Seq, ["type"] = e.Type, ["amount"] = e.Amount, ["balance"] = e.Balance, ["at"] = e.At.ToString("O"),
-                });
-            output.PrintJson(new JsonObject { ["name"] = history.Name, ["key"] = history.Key, ["events"] = events });
-            return ExitCodes.Ok;
-        }
-
-        output.Table(["SEQ", "EVENT", "AMOUNT", "BALANCE", "AT"],
-            [.. history.Events.Select(e => (IReadOnlyList<string>)
-            [
-                e.Seq.ToString(), e.Type, e.Amount is { } a ? Money.Format(a) : "-", Money.Format(e.Balance), e.At.ToString("u"),
-            ])]);
-        return ExitCodes.Ok;
-    }
 }

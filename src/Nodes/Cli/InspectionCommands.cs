@@ -74,13 +74,20 @@ public sealed class InspectionCommands(Output output)
         });
         var actor = new Command("actor", "A node's actors.") { hierarchy, SharedOptions.ClusterAddress, SharedOptions.Tls };
 
-        var shards = new Command("shards", "Per node, shard regions with shard and entity counts (and entity ids).") { ShardType, Entities, SharedOptions.ClusterAddress, SharedOptions.Tls };
+        var shards = new Command("shards", "Per node, shard regions with shard and entity counts (and entity ids, by id, read a page at a time).")
+        {
+            ShardType, Entities, PageOptions.Limit, PageOptions.AfterEntity, SharedOptions.ClusterAddress, SharedOptions.Tls,
+        };
         shards.SetAction((parsed, _) =>
         {
             if (parsed.GetValue(ShardType) is { } type && type is not ("account" or "transfer"))
                 throw new UsageException($"--type must be account or transfer, not '{TextEcho.OneLine(type)}'");
             var entities = parsed.GetValue(Entities);
-            return Run(parsed, async (c, session) => c.PrintShards(await session.ShardsAsync(parsed.GetValue(ShardType), entities), entities));
+            var limit = PageOptions.LimitOf(parsed);
+            if (!entities && (limit is not null || parsed.GetValue(PageOptions.AfterEntity) is not null))
+                throw new UsageException("--limit and --after page the entity ids: they go with --entities");
+            return Run(parsed, async (c, session) => c.PrintShards(await ReadShardsAsync(session, parsed.GetValue(ShardType), entities,
+                parsed.GetValue(PageOptions.AfterEntity), limit), entities));
         });
 
         return [status, cluster, actor, shards];
@@ -96,6 +103,22 @@ public sealed class InspectionCommands(Output output)
                 result.AddError($"'{TextEcho.OneLine(result.Tokens[0].Value)}' is not a node address: use HOST:PORT, as `bank cluster show` prints it");
         });
         return argument;
+    }
+
+    /// <summary>The shards, and with entities the pages of their ids up to <paramref name="limit"/> (all without one).</summary>
+    private static async Task<ShardsView> ReadShardsAsync(BankSession session, string? type, bool entities, string? after, int? limit)
+    {
+        var pages = new List<ShardsView>();
+        var count = 0;
+        do
+        {
+            var page = await session.ShardsPageAsync(type, entities, after, PageOptions.NextAsk(limit, count));
+            pages.Add(page);
+            count += page.Regions.Sum(r => r.Detail?.Sum(s => s.EntityIds.Count) ?? 0);
+            after = page.Next;
+        } while (after is not null && (limit is null || count < limit));
+
+        return Pages.Join(pages) with { Next = after };
     }
 
     /// <summary>Connects (after every argument was checked), runs <paramref name="command"/> in a session, and exits 0.</summary>
@@ -278,7 +301,7 @@ public sealed class InspectionCommands(Output output)
         var regions = view.Regions.OrderBy(r => r.Type, StringComparer.Ordinal).ThenBy(r => r.Node, StringComparer.Ordinal).ToList();
         if (output.Json)
         {
-            output.PrintJson(new JsonObject
+            var json = new JsonObject
             {
                 ["regions"] = new JsonArray([.. regions.Select(r =>
                 {
@@ -290,7 +313,9 @@ public sealed class InspectionCommands(Output output)
                         })]);
                     return (JsonNode?)region;
                 })]),
-            });
+            };
+            if (view.Next is { } more) json["next"] = more;
+            output.PrintJson(json);
             return;
         }
 
@@ -304,6 +329,9 @@ public sealed class InspectionCommands(Output output)
             foreach (var shard in region.Detail!)
                 output.Line($"  shard {shard.ShardId}: {string.Join(", ", shard.EntityIds)}");
         }
+
+        if (view.Next is { } next)
+            output.Line(PageOptions.MoreLine(next));
     }
 
     /// <summary>A node's roles as people read them: without the role that tells where its client door is.</summary>
