@@ -6,7 +6,7 @@ namespace Bank.Nodes.Cli;
 /// <summary>One look at this process's memory during a soak, with how far the load had got.</summary>
 /// <param name="WorkingSetMb">The process's resident memory, read right after the collection.</param>
 /// <param name="HeapMb">What the managed heap holds after a full collection: live objects only.</param>
-internal sealed record MemorySample(TimeSpan Elapsed, long Ops, double OpsPerSecond, double WorkingSetMb, double HeapMb)
+public sealed record MemorySample(TimeSpan Elapsed, long Ops, double OpsPerSecond, double WorkingSetMb, double HeapMb)
 {
     private const double Mb = 1024.0 * 1024;
 
@@ -33,7 +33,7 @@ internal sealed record MemorySample(TimeSpan Elapsed, long Ops, double OpsPerSec
 }
 
 /// <summary>Memory growth over a soak: the least-squares slope of memory against time, in MB per hour.</summary>
-internal static class MemoryGrowth
+public static class MemoryGrowth
 {
     /// <summary>The first minutes fill caches, pools and the JIT's code; growth is measured from here on.</summary>
     public static readonly TimeSpan SettledAfter = TimeSpan.FromMinutes(10);
