@@ -116,9 +116,17 @@ public sealed class BenchCommand(Output output)
             {
                 var (persistence, data) = JournalOptions.From(parsed);
                 if (persistence.Journal == JournalKind.Postgres) await persistence.EnsureReachableAsync();
+                // The node logs as `bank start` does (warnings, on stderr), so that stdout keeps only the figures.
                 node = await RunningNode.StartAsync((builder, _) => builder
+                    .ConfigureLoggers(loggers =>
+                    {
+                        loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
+                        loggers.ClearLoggers();
+                        loggers.AddLogger<FilteringLoggerFactoryLogger>();
+                        loggers.WithLogFilter(filter => RunningNode.NodeLogFilter(filter));
+                    })
                     .WithBankNode(new BankNodeOptions { Port = 0, Persistence = persistence, AllowFaultInjection = soak?.Chaos ?? false })
-                    .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend));
+                    .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend), RunningNode.WarningsToStderr);
                 where = $"embedded node, journal {data}";
                 journalKind = persistence.Journal.ToString().ToLowerInvariant();
             }

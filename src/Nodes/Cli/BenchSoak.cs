@@ -43,9 +43,10 @@ internal sealed class SoakRun(SoakPlan plan, BankSession session, Action<MemoryS
         var handles = new ActorInfo[plan.Accounts];
         _moved = new long[plan.Accounts];
         // Restarts and retries without limit: an injected crash restarts the account and its calls in flight are resent.
-        var options = new AccountOptions(Opening, 0m) { Detached = true, MaxRestarts = -1, MaxTaskRetries = -1 };
+        // An open sent again after no answer finds the account its first send may have opened.
+        var options = new AccountOptions(Opening, 0m) { Detached = true, MaxRestarts = -1, MaxTaskRetries = -1, GetIfExists = true };
         await Parallel.ForEachAsync(Enumerable.Range(0, plan.Accounts), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
-            async (i, ct) => handles[i] = await session.OpenAsync($"soak-{_run}-{i}", options, ct));
+            async (i, ct) => handles[i] = await ResendingAsync(() => session.OpenAsync($"soak-{_run}-{i}", options, ct), ct));
 
         var clock = Stopwatch.StartNew();
         using var background = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -73,8 +74,17 @@ internal sealed class SoakRun(SoakPlan plan, BankSession session, Action<MemoryS
             restarts += (await ResendingAsync(() => session.GetActorAsync(handles[i].Name, stopping), stopping)).Restarts;
         }
 
-        await Parallel.ForEachAsync(handles, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
-            async (handle, ct) => await ResendingAsync(() => session.KillAsync(handle.Name, ct), ct));
+        await Parallel.ForEachAsync(handles, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping }, async (handle, ct) =>
+        {
+            try
+            {
+                await ResendingAsync(() => session.KillAsync(handle.Name, ct), ct);
+            }
+            catch (BankException e) when (e.Kind == ErrorKind.ActorNotFound)
+            {
+                // A kill sent again after no answer: the first one was done.
+            }
+        });
 
         var expected = Opening * plan.Accounts + _moneyIn - _moneyOut;
         return new SoakResult(plan, loadElapsed, _done, _deposits, _withdrawals, _transfers, _refused, _resends, _unresolved,

@@ -73,6 +73,20 @@ public sealed class SoakCliSpecs(SoakHeadFixture fixture) : IClassFixture<SoakHe
             (list["actors"] as JsonArray)?.Select(a => (string?)a!["name"]).FirstOrDefault(n => n?.StartsWith("soak-", StringComparison.Ordinal) == true);
     }
 
+    /// <summary>The real executable: the embedded node's log (its crashes among them) stays off stdout, which holds the one JSON object.</summary>
+    [Fact]
+    public async Task An_embedded_soak_with_chaos_prints_one_JSON_object_and_its_samples_on_stderr()
+    {
+        using var data = new TempDataDirectory();
+        var result = await BankProcess.RunAsync(TimeSpan.FromMinutes(2),
+            "bench", "--duration", "15s", "--rate", "50", "--accounts", "10", "--chaos", "--data", data.Path, "--json");
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, $"exit {result.ExitCode}\n{result.Stdout}\n{result.Stderr}");
+        var summary = JsonNode.Parse(Assert.Single(result.Lines))!.AsObject();
+        Assert.True((bool)summary["passed"]! && (long)summary["restarts"]! >= 1, summary.ToString());
+        Assert.Contains(result.ErrorLines, l => l.StartsWith("soak: 0:00:10 ", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Memory_growth_is_the_slope_after_the_first_ten_minutes()
     {
