@@ -5,6 +5,7 @@ namespace Bank.Benchmarks.Plot;
 
 // Turns the JSON lines of `bank bench ... --json` into a throughput-vs-concurrency PNG and a markdown summary.
 // Usage: plot INPUT.jsonl OUTPUT.png [--title "..."] [--font FILE.ttf]
+// With --soak first: the memory samples of a soak over time instead (see SoakPlot).
 internal static class Program
 {
     private const int Ok = 0;
@@ -16,7 +17,8 @@ internal static class Program
     {
         try
         {
-            var (input, output, title, font) = ParseArgs(args);
+            if (args.Length > 0 && args[0] == "--soak") return Soak(args[1..]);
+            var (input, output, title, font) = ParseArgs(args, "Deposits/s against concurrent callers", Usage);
             var points = Summarise(Read(input));
             ChooseFont(font);
             Console.Write(Table(points));
@@ -31,23 +33,41 @@ internal static class Program
         }
     }
 
-    private static (string Input, string Output, string Title, string? Font) ParseArgs(string[] args)
+    private static int Soak(string[] args)
+    {
+        var (input, output, title, font) = ParseArgs(args, "Memory over a soak", SoakPlot.Usage);
+        ChooseFont(font);
+        try
+        {
+            Console.Write(SoakPlot.Draw(input, output, title));
+            return Ok;
+        }
+        catch (FormatException e)
+        {
+            throw new PlotException(e.Message);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PlotException(e.Message, Failed);
+        }
+    }
+
+    private static (string Input, string Output, string Title, string? Font) ParseArgs(string[] args, string title, string usage)
     {
         var positional = new List<string>();
-        var title = "Deposits/s against concurrent callers";
         string? font = null;
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] is "--title" or "--font")
             {
-                if (i + 1 == args.Length) throw new PlotException($"{args[i]} needs a value; {Usage}");
+                if (i + 1 == args.Length) throw new PlotException($"{args[i]} needs a value; {usage}");
                 if (args[i] == "--title") title = args[++i];
                 else font = args[++i];
             }
             else positional.Add(args[i]);
         }
 
-        if (positional.Count != 2) throw new PlotException(Usage);
+        if (positional.Count != 2) throw new PlotException(usage);
         return (positional[0], positional[1], title, font);
     }
 

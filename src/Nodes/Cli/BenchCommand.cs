@@ -22,6 +22,9 @@ public sealed class BenchCommand(Output output)
     /// <summary>Seconds of deposits before the measured ones, unless --warmup says otherwise.</summary>
     public const int DefaultWarmupSeconds = 3;
 
+    /// <summary>Operations a second a soak offers unless --rate says otherwise.</summary>
+    public const int DefaultSoakRate = 200;
+
     private static readonly Option<string?> Accounts = new("--accounts") { HelpName = "N", Description = "Accounts to open (default 1000)." };
 
     private static readonly Option<string?> Ops = new("--ops") { HelpName = "N", Description = "Deposits into each account (default 100)." };
@@ -49,6 +52,22 @@ public sealed class BenchCommand(Output output)
         HelpName = "EVENTS", Description = "Instead: time the recovery of an account with EVENTS events, from its snapshot and without.",
     };
 
+    private static readonly Option<string?> Duration = new("--duration")
+    {
+        HelpName = "D", Description = "Instead: a soak of D (90s, 2m, 1h) at --rate operations a second (default 200): deposits, withdrawals " +
+            "and transfers, memory sampled every 10 s on stderr, then money conserved and every balance verified.",
+    };
+
+    private static readonly Option<bool> Chaos = new("--chaos")
+    {
+        Description = "With --duration: crash an account every 2 s (the embedded node allows it; a cluster needs --allow-fault-injection).",
+    };
+
+    private static readonly Option<string?> Samples = new("--samples")
+    {
+        HelpName = "FILE", Description = "With --duration: write the memory samples to FILE as CSV (for benchmarks/Plot --soak).",
+    };
+
     public static Command Create()
     {
         var bench = new Command("bench",
@@ -56,7 +75,7 @@ public sealed class BenchCommand(Output output)
             "p50/p95/p99, peak memory, verified balances, and how far the state store lagged.")
         {
             Accounts, Ops, Concurrency, Rate, SharedOptions.Journal, SharedOptions.Data, SharedOptions.Connection, StateStore,
-            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Recovery,
+            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Recovery, Duration, Chaos, Samples,
         };
         bench.SetAction((parsed, _) => new BenchCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return bench;
@@ -77,6 +96,9 @@ public sealed class BenchCommand(Output output)
             throw new UsageException("--recovery measures an embedded node's journal: leave out --address");
         var store = parsed.GetValue(StateStore) ?? "on";
         if (store is not ("on" or "off")) throw new UsageException($"--state-store must be on or off, not '{TextEcho.OneLine(store)}'");
+        var soak = SoakPlanOf(parsed, accounts, rate ?? DefaultSoakRate);
+        if (soak is not null && recovery is not null) throw new UsageException("--duration runs a soak and --recovery times a recovery: give one of them");
+        if (soak is null && (parsed.Has(Chaos) || parsed.Has(Samples))) throw new UsageException("--chaos and --samples go with a soak: add --duration");
 
         RunningNode? node = null;
         BankClient? client = null;
@@ -94,9 +116,17 @@ public sealed class BenchCommand(Output output)
             {
                 var (persistence, data) = JournalOptions.From(parsed);
                 if (persistence.Journal == JournalKind.Postgres) await persistence.EnsureReachableAsync();
+                // The node logs as `bank start` does (warnings, on stderr), so that stdout keeps only the figures.
                 node = await RunningNode.StartAsync((builder, _) => builder
-                    .WithBankNode(new BankNodeOptions { Port = 0, Persistence = persistence })
-                    .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend));
+                    .ConfigureLoggers(loggers =>
+                    {
+                        loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
+                        loggers.ClearLoggers();
+                        loggers.AddLogger<FilteringLoggerFactoryLogger>();
+                        loggers.WithLogFilter(filter => RunningNode.NodeLogFilter(filter));
+                    })
+                    .WithBankNode(new BankNodeOptions { Port = 0, Persistence = persistence, AllowFaultInjection = soak?.Chaos ?? false })
+                    .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend), RunningNode.WarningsToStderr);
                 where = $"embedded node, journal {data}";
                 journalKind = persistence.Journal.ToString().ToLowerInvariant();
             }
@@ -109,6 +139,7 @@ public sealed class BenchCommand(Output output)
 
             await using var session = client is not null ? client.OpenSession() : new BankSession(node!.Gateway);
             var stopping = node?.Stopping ?? CancellationToken.None;
+            if (soak is not null) return await SoakAsync(soak, session, where, remote, parsed.GetValue(Samples), stopping);
             var run = new BenchRun(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup));
             var result = await run.ExecuteAsync(session, sampleStore: remote || store == "on", stopping);
             PrintDeposits(result, run, where, journalKind, remote ? "cluster" : store);
@@ -195,191 +226,48 @@ public sealed class BenchCommand(Output output)
             $"(median of {figures.WithoutSnapshotMs.Length}, {figures.WithoutSnapshotMs.Min():0}-{figures.WithoutSnapshotMs.Max():0} ms)"));
     }
 
-    /// <summary>How long opening (or killing) the accounts took, and the working set right after.</summary>
-    private sealed record PhaseFigures(int Accounts, TimeSpan Elapsed, long WorkingSet, long HeapBytes, long CommittedBytes)
-    {
-        /// <summary>The phase's figures now: the process's working set, the managed heap and what the collector holds.</summary>
-        public static PhaseFigures Now(int accounts, TimeSpan elapsed)
-        {
-            var gc = GC.GetGCMemoryInfo();
-            return new PhaseFigures(accounts, elapsed, Process.GetCurrentProcess().WorkingSet64, gc.HeapSizeBytes, gc.TotalCommittedBytes);
-        }
-
-        public double HeapMb => HeapBytes / (1024.0 * 1024);
-
-        public double CommittedMb => CommittedBytes / (1024.0 * 1024);
-
-        public double PerSecond => Accounts / Math.Max(Elapsed.TotalSeconds, 1e-6);
-
-        public double WorkingSetMb => WorkingSet / (1024.0 * 1024);
-    }
-
-    private sealed record BenchResult(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs, GcFigures Gc,
-        PhaseFigures Opened, PhaseFigures Killed)
-    {
-        public double Percentile(double p) =>
-            SortedLatencies.Length == 0 ? 0 : SortedLatencies[Math.Min(SortedLatencies.Length - 1, (int)Math.Ceiling(p * SortedLatencies.Length) - 1)];
-    }
-
     /// <summary>
-    /// This process's garbage collections while the deposits ran: with an embedded node, the node's and the callers'
-    /// (one process); through ClusterClient, the client's alone.
+    /// The soak: samples on stderr as they come (and in the --samples file), the summary on stdout; exit 1 unless the
+    /// money is conserved, every balance verified and every operation answered.
     /// </summary>
-    private sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PausedMs, double AllocatedMb)
+    private async Task<int> SoakAsync(SoakPlan plan, BankSession session, string where, bool remote, string? samplesFile, CancellationToken stopping)
     {
-        public static GcFigures Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-            GC.GetTotalPauseDuration().TotalMilliseconds, GC.GetTotalAllocatedBytes() / (1024.0 * 1024));
-
-        public GcFigures Since(GcFigures start) =>
-            new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, PausedMs - start.PausedMs, AllocatedMb - start.AllocatedMb);
+        await using var csv = samplesFile is null ? null : new StreamWriter(samplesFile, append: false);
+        if (csv is not null) await csv.WriteLineAsync(MemorySample.CsvHeader);
+        var memoryOf = remote
+            ? "this client process only: a cluster's nodes do not report their memory"
+            : "this process: the embedded node and the load";
+        var result = await new SoakRun(plan, session, sample =>
+        {
+            output.Stderr.WriteLine(sample.Line());
+            if (csv is null) return;
+            csv.WriteLine(sample.Csv());
+            csv.Flush();
+        }).ExecuteAsync(stopping);
+        if (output.Json) output.PrintJson(result.Json(where, memoryOf));
+        else foreach (var line in result.Lines(where, memoryOf)) output.Line(line);
+        return result.Passed ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    /// <summary>
-    /// One run: open the accounts, warm up (deposits for <paramref name="Warmup"/>, not measured: the runtime compiles
-    /// the hot paths again, optimized, in its first seconds), deposit 1 into each M times, check every balance, kill
-    /// the accounts.
-    /// </summary>
-    private sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup)
+    /// <summary>The soak --duration asks for, or null; the deposit bench's own options do not go with it.</summary>
+    private static SoakPlan? SoakPlanOf(ParseResult parsed, int accounts, int rate)
     {
-        public long Total => (long)Accounts * Ops;
-
-        public async Task<BenchResult> ExecuteAsync(BankSession session, bool sampleStore, CancellationToken stopping)
-        {
-            var name = Guid.NewGuid().ToString("N")[..8];
-            var handles = new ActorInfo[Accounts];
-            var opening = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(Enumerable.Range(0, Accounts), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
-                async (i, ct) => handles[i] = await session.OpenAsync($"bench-{name}-{i}", new AccountOptions(0m, 0m) { Detached = true }, ct));
-            var opened = PhaseFigures.Now(Accounts, opening.Elapsed);
-
-            var latencies = new double[Total];
-            var deposited = new long[Accounts];
-            await WarmUpAsync(session, handles, deposited, stopping);
-            long next = -1;
-            long maxLag = 0;
-            using var sampling = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            var lagSampler = sampleStore ? SampleLagAsync(session, lag => maxLag = Math.Max(maxLag, lag), sampling.Token) : Task.CompletedTask;
-
-            var gcAtStart = GcFigures.Now();
-            var clock = Stopwatch.StartNew();
-            var origin = Stopwatch.GetTimestamp();
-            var ticksPerOp = Rate is { } rate ? Stopwatch.Frequency / (double)rate : 0;
-            await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
-            {
-                long op;
-                while ((op = Interlocked.Increment(ref next)) < Total)
-                {
-                    var account = (int)(op % Accounts);
-                    long started;
-                    if (Rate is null)
-                    {
-                        started = Stopwatch.GetTimestamp();
-                    }
-                    else
-                    {
-                        // Due at its slot in the schedule; a late start counts as latency (no coordinated omission).
-                        started = origin + (long)(op * ticksPerOp);
-                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), started);
-                        if (wait > TimeSpan.Zero) await Task.Delay(wait, stopping);
-                    }
-
-                    await session.DepositAsync(handles[account], 1m, stopping);
-                    latencies[op] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    Interlocked.Increment(ref deposited[account]);
-                }
-            }));
-            var elapsed = clock.Elapsed;
-            var gc = GcFigures.Now().Since(gcAtStart);
-
-            // The store's catch-up: from the last deposit until it holds everything the journal has.
-            double? caughtUpMs = null;
-            if (sampleStore && await StoreRunsAsync(session, stopping))
-            {
-                var head = (await session.StateStoreProgressAsync(stopping)).Head;
-                while ((await session.StateStoreProgressAsync(stopping)).Offset < head)
-                    await Task.Delay(TimeSpan.FromMilliseconds(20), stopping);
-                caughtUpMs = clock.Elapsed.TotalMilliseconds - elapsed.TotalMilliseconds;
-            }
-
-            await sampling.CancelAsync();
-            await lagSampler;
-
-            var verified = true;
-            foreach (var (handle, i) in handles.Select((h, i) => (h, i)))
-                verified &= await session.BalanceAsync(handle, stopping) == deposited[i];
-            var killing = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(handles, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
-                async (handle, ct) => await session.KillAsync(handle.Name, ct));
-            var killed = PhaseFigures.Now(Accounts, killing.Elapsed);
-
-            Array.Sort(latencies);
-            return new BenchResult(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc, opened, killed);
-        }
-
-        /// <summary>
-        /// Deposits from <see cref="Concurrency"/> callers, round the accounts, until <see cref="Warmup"/> has passed;
-        /// they count towards the balances checked at the end.
-        /// </summary>
-        private async Task WarmUpAsync(BankSession session, ActorInfo[] handles, long[] deposited, CancellationToken stopping)
-        {
-            if (Warmup <= TimeSpan.Zero) return;
-            var clock = Stopwatch.StartNew();
-            long next = -1;
-            await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
-            {
-                while (clock.Elapsed < Warmup)
-                {
-                    var account = (int)(Interlocked.Increment(ref next) % handles.Length);
-                    await session.DepositAsync(handles[account], 1m, stopping);
-                    Interlocked.Increment(ref deposited[account]);
-                }
-            }));
-
-            // The optimizing compiler works in the background, and under full load on 2 cores it falls seconds
-            // behind: the measured deposits start once it has compiled nothing for half a second (10 s at most).
-            var quiet = Stopwatch.StartNew();
-            var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
-            var waited = Stopwatch.StartNew();
-            while (quiet.Elapsed < TimeSpan.FromMilliseconds(500) && waited.Elapsed < TimeSpan.FromSeconds(10))
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(100), stopping);
-                var now = System.Runtime.JitInfo.GetCompiledMethodCount();
-                if (now != compiled) quiet.Restart();
-                compiled = now;
-            }
-        }
+        if (parsed.GetValue(Duration) is not { } text) return null;
+        if (parsed.Has(Ops) || parsed.Has(Concurrency) || parsed.Has(Warmup))
+            throw new UsageException("--duration runs a soak at --rate for that long: leave out --ops, --concurrency and --warmup");
+        if (accounts < 2) throw new UsageException("a soak moves money between accounts: --accounts must be at least 2");
+        return new SoakPlan(accounts, rate, ParseDuration(text), parsed.GetValue(Chaos), TimeSpan.FromSeconds(10));
     }
 
-    /// <summary>Whether the cluster feeds a state store (a cluster may run with it off).</summary>
-    private static async Task<bool> StoreRunsAsync(BankSession session, CancellationToken cancellationToken)
+    /// <summary>90, 90s, 2m or 1h: from 1 second to 24 hours.</summary>
+    private static TimeSpan ParseDuration(string text)
     {
-        try
-        {
-            await session.StateStoreProgressAsync(cancellationToken);
-            return true;
-        }
-        catch (BankException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>The store's lag (journal events not yet in it), every 200 ms while the load runs.</summary>
-    private static async Task SampleLagAsync(BankSession session, Action<long> sample, CancellationToken cancellationToken)
-    {
-        try
-        {
-            while (!cancellationToken.IsCancellationRequested)
-            {
-                var progress = await session.StateStoreProgressAsync(cancellationToken);
-                sample(Math.Max(0, progress.Head - progress.Offset));
-                await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The run is over.
-        }
+        var (digits, unit) = text.Length > 0 && char.IsAsciiLetter(text[^1]) ? (text[..^1], text[^1]) : (text, 's');
+        var seconds = unit switch { 's' => 1, 'm' => 60, 'h' => 3600, _ => 0 };
+        return seconds > 0 && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var count)
+            && count >= 1 && (long)count * seconds <= 24 * 3600
+            ? TimeSpan.FromSeconds((long)count * seconds)
+            : throw new UsageException($"--duration must be a whole number of seconds, minutes or hours (90s, 2m, 1h) from 1s to 24h, not '{TextEcho.OneLine(text)}'");
     }
 
     private static int WarmupSeconds(ParseResult parsed)

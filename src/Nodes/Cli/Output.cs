@@ -21,6 +21,9 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
 
     public TextWriter Stdout { get; } = stdout;
 
+    /// <summary>Progress for people while a long command runs (a soak's samples); stdout keeps only the result.</summary>
+    public TextWriter Stderr { get; } = stderr;
+
     public void Line(string text) => Stdout.WriteLine(text);
 
     public void PrintJson(JsonObject value) => Stdout.WriteLine(value.ToJsonString(OneLineJson));
@@ -33,7 +36,7 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
         if (Json)
             PrintJson(new JsonObject { ["error"] = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message } });
         else
-            stderr.WriteLine($"error: {message}");
+            Stderr.WriteLine($"error: {message}");
         return exitCode;
     }
 
