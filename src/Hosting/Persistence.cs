@@ -146,9 +146,9 @@ public static class BankPersistenceHostingExtensions
         var named = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!named.ContainsKey("Timeout") && !named.ContainsKey("Connect Timeout") && !named.ContainsKey("Connection Timeout"))
-            builder.Timeout = Seconds("bank.persistence.connect-timeout", 3);
+            builder.Timeout = Seconds("bank.persistence.connect-timeout", 15);
         if (!named.ContainsKey("Command Timeout") && !named.ContainsKey("CommandTimeout"))
-            builder.CommandTimeout = Seconds("bank.persistence.command-timeout", 5);
+            builder.CommandTimeout = Seconds("bank.persistence.command-timeout", 15);
         return builder.ConnectionString;
 
         static int Seconds(string path, int fallback) =>
