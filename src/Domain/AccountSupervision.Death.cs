@@ -3,7 +3,7 @@ namespace Bank.Domain;
 // Crashes and death: the restart budget, the retries of the calls in flight, and the close of a dead incarnation.
 public sealed partial record AccountSupervision<TCall>
 {
-    private AccountSupervision<TCall> Started(InstanceStarted started, List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> Started(InstanceStarted started, List<ISupervisionEffect> fx, TimeSpan now)
     {
         var next = this with
         {

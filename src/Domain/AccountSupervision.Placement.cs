@@ -8,7 +8,7 @@ public sealed partial record AccountSupervision<TCall>
     /// Decides what the account needs next: to learn where it runs (it holds resources), an instance there, a move
     /// there once the calls in flight are answered, or nothing: then it runs and the waiting calls go.
     /// </summary>
-    private AccountSupervision<TCall> Settle(List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> Settle(List<ISupervisionEffect> fx, TimeSpan now)
     {
         var target = Target;
         if (End.Draining)
@@ -65,7 +65,7 @@ public sealed partial record AccountSupervision<TCall>
     /// (when its incarnation is known to hold resources), or the calls waiting for it are told to try again: an open
     /// placed there must never run anywhere else.
     /// </summary>
-    private AccountSupervision<TCall> StartThereTimeout(StartThereTimedOut timedOut, List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> StartThereTimeout(StartThereTimedOut timedOut, List<ISupervisionEffect> fx, TimeSpan now)
     {
         if (timedOut.Generation != Instance.Generation || Instance.Running) return this;
         if (timedOut.NodeUp && !End.Draining)
@@ -78,7 +78,7 @@ public sealed partial record AccountSupervision<TCall>
     }
 
     /// <summary>The node the account was to run on is gone before its instance ran there.</summary>
-    private AccountSupervision<TCall> LostPlacement(string why, List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> LostPlacement(string why, List<ISupervisionEffect> fx, TimeSpan now)
     {
         var next = this with
         {
@@ -112,7 +112,7 @@ public sealed partial record AccountSupervision<TCall>
         };
     }
 
-    private AccountSupervision<TCall> AskWhereToRun(List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> AskWhereToRun(List<ISupervisionEffect> fx, TimeSpan now)
     {
         if (!Config.HasRegistry) return (this with { Placement = Placement with { Known = true } }).Settle(fx, now);
         fx.Add(new AskWhereToRun(Incarnation, Placement.Released));
@@ -120,28 +120,30 @@ public sealed partial record AccountSupervision<TCall>
     }
 
     /// <summary>The registry said where the incarnation runs (null: it holds no placement, so anywhere).</summary>
-    private AccountSupervision<TCall> PlacementLearned(string? node, List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> PlacementLearned(string? node, List<ISupervisionEffect> fx, TimeSpan now)
     {
         fx.Add(StopAskingWhereToRun.Instance);
         return (this with { Placement = Placement with { AskingSince = null, Released = null, Known = true, Pending = null, Node = node } }).Settle(fx, now);
     }
 
     /// <summary>No node has the account's resources free: calls wait until the pending timeout, then fail.</summary>
-    private AccountSupervision<TCall> PendingReported(PlacementPendingReported pending, List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> PendingReported(PlacementPendingReported pending, List<ISupervisionEffect> fx, TimeSpan now)
     {
         if (pending.Incarnation != Incarnation || Placement.Known) return this;
-        var next = this with { Placement = Placement with { AskingSince = null, Pending = new PendingPlacement(pending.Since, pending.Reason) } };
+        // Timed from the first ask of this wait, on this supervisor's clock; a pending wait already running keeps its start.
+        var since = Placement.Pending?.Since ?? Placement.AskingSince ?? now;
+        var next = this with { Placement = Placement with { AskingSince = null, Pending = new PendingPlacement(since, pending.Reason) } };
         return next.FailCallsIfPendingTooLong(fx, now);
     }
 
-    private AccountSupervision<TCall> FailCallsIfPendingTooLong(List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> FailCallsIfPendingTooLong(List<ISupervisionEffect> fx, TimeSpan now)
     {
-        var (since, reason) = Placement.Pending is { } pending ? (pending.Since, pending.Reason)
+        (TimeSpan Since, string Reason)? waiting = Placement.Pending is { } pending ? (pending.Since, pending.Reason)
             : Placement.AskingSince is { } asking
                 ? (asking, $"the registry did not say where account '{Config.Key}' runs within {Config.PendingTimeout.TotalSeconds:0.#} s")
-                : (DateTimeOffset.MaxValue, string.Empty);
-        if (now - since < Config.PendingTimeout) return this;
-        var refusal = new SupervisionRefusal(RefusalKind.ClusterUnreachable, "PendingCreation", reason);
+                : null;
+        if (waiting is not { } wait || now - wait.Since < Config.PendingTimeout) return this;
+        var refusal = new SupervisionRefusal(RefusalKind.ClusterUnreachable, "PendingCreation", wait.Reason);
         return RefuseCalls(c => !c.Sent && c.Caller is not null, refusal, fx).StopIfDrained(fx);
     }
 
@@ -149,7 +151,7 @@ public sealed partial record AccountSupervision<TCall>
     /// The instance stopped: because we moved it, or because its node is gone (then the account is placed again and
     /// the calls it had are resent there with their ids), or because its journal failed.
     /// </summary>
-    private AccountSupervision<TCall> InstanceEnded(InstanceStopped stopped, List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> InstanceEnded(InstanceStopped stopped, List<ISupervisionEffect> fx, TimeSpan now)
     {
         if (!Instance.Stopping && !stopped.NodeLost) return JournalFailed(fx);
         if (stopped.NodeLost && !Instance.Stopping)

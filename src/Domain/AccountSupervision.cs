@@ -39,15 +39,15 @@ public sealed record InstanceState(int Generation, string Node, bool Running, bo
 /// <param name="HoldsResources">It asked for resources, so it runs only where it was placed.</param>
 /// <param name="Known">The registry said where (or the open named it).</param>
 /// <param name="Node">The node it must run on; null: this one.</param>
-/// <param name="Pending">No node has its resources free: since when, and why.</param>
-/// <param name="AskingSince">Since when the registry was asked without an answer: calls do not wait on it for ever either.</param>
+/// <param name="Pending">No node has its resources free: since when (this supervisor's monotonic time), and why.</param>
+/// <param name="AskingSince">Since when (monotonic) the registry was asked without an answer: calls do not wait on it for ever either.</param>
 /// <param name="Released">The node that released the instance while shutting down: it must not be chosen again.</param>
-public sealed record PlacementState(bool HoldsResources, bool Known, string? Node, PendingPlacement? Pending, DateTimeOffset? AskingSince, string? Released)
+public sealed record PlacementState(bool HoldsResources, bool Known, string? Node, PendingPlacement? Pending, TimeSpan? AskingSince, string? Released)
 {
     public static readonly PlacementState Unknown = new(false, false, null, null, null, null);
 }
 
-public sealed record PendingPlacement(DateTimeOffset Since, string Reason);
+public sealed record PendingPlacement(TimeSpan Since, string Reason);
 
 /// <summary>The restart budget of the incarnation (Ray's max_restarts and max_task_retries) and how much of it is used.</summary>
 /// <param name="Restarting">A crash was seen and the instance has not reported its restart yet.</param>
@@ -120,14 +120,18 @@ public sealed partial record AccountSupervision<TCall> where TCall : class
     /// <summary>The node the instance must run on.</summary>
     public string Target => Placement.Node ?? Config.Node;
 
-    public SupervisionDecision<TCall> Decide(ISupervisionInput input, DateTimeOffset now)
+    /// <summary>
+    /// What the supervisor does on <paramref name="input"/>. <paramref name="now"/> is a monotonic reading (elapsed since
+    /// any fixed start), never the wall clock: it times pending placements, which a wall clock set forward would fail early.
+    /// </summary>
+    public SupervisionDecision<TCall> Decide(ISupervisionInput input, TimeSpan now)
     {
         var effects = new List<ISupervisionEffect>(2);
         var next = Mode == SupervisorMode.Dead ? WhenDead(input, effects) : WhenAlive(input, effects, now);
         return new SupervisionDecision<TCall>(next, effects);
     }
 
-    private AccountSupervision<TCall> WhenAlive(ISupervisionInput input, List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> WhenAlive(ISupervisionInput input, List<ISupervisionEffect> fx, TimeSpan now)
     {
         var running = Mode == SupervisorMode.Running;
         switch (input)
@@ -229,7 +233,7 @@ public sealed partial record AccountSupervision<TCall> where TCall : class
         return next;
     }
 
-    private AccountSupervision<TCall> Answered(long seq, List<ISupervisionEffect> fx, DateTimeOffset now)
+    private AccountSupervision<TCall> Answered(long seq, List<ISupervisionEffect> fx, TimeSpan now)
     {
         var next = this;
         if (Calls.TryGetValue(seq, out var call))

@@ -56,8 +56,11 @@ public sealed record StartThereTimedOut(int Generation, bool NodeUp) : ISupervis
 /// <summary>The registry said where the incarnation runs (<paramref name="Node"/> null: it holds no placement).</summary>
 public sealed record PlacementAnswered(string Incarnation, string? Node) : ISupervisionInput;
 
-/// <summary>The registry found no node with the incarnation's resources free since <paramref name="Since"/>.</summary>
-public sealed record PlacementPendingReported(string Incarnation, DateTimeOffset Since, string Reason) : ISupervisionInput;
+/// <summary>
+/// The registry found no node with the incarnation's resources free. The supervisor times the wait from when it asked, on
+/// its own clock: an instant from the coordinator's process would tie the timeout to two wall clocks.
+/// </summary>
+public sealed record PlacementPendingReported(string Incarnation, string Reason) : ISupervisionInput;
 
 /// <summary>A second passed since the registry was asked where to run.</summary>
 public sealed record PlacementAskDue : ISupervisionInput

@@ -7,10 +7,11 @@ public sealed record PlacementNodes(IReadOnlySet<string> Members, IReadOnlySet<s
 
 /// <summary>
 /// What one actor holds, by incarnation id: on <see cref="Node"/>, or on no node while it waits for one that fits (since
-/// <see cref="Since"/>). <see cref="IsOpen"/>: an open that was never placed; it fails after the pending timeout, while a
-/// live actor whose node left waits as long as it takes.
+/// <see cref="Since"/>, a monotonic reading of the coordinator's own clock from when IT saw the wait begin: never an instant
+/// from another process). <see cref="IsOpen"/>: an open that was never placed; it fails after the pending timeout, while
+/// a live actor whose node left waits as long as it takes.
 /// </summary>
-public sealed record Reservation(string Id, string Name, string Key, ResourceSet Resources, string? Node, DateTimeOffset Since, bool IsOpen);
+public sealed record Reservation(string Id, string Name, string Key, ResourceSet Resources, string? Node, TimeSpan Since, bool IsOpen);
 
 /// <summary>What the placement of a waiting reservation came to, for the registry.</summary>
 public abstract record PlacementOutcome(string Id);
@@ -36,8 +37,8 @@ public sealed record RunsAnywhere : WhereAnswer;
 /// <summary>It runs on <see cref="Node"/>; <see cref="Moved"/>: it was just placed there, which the registry records first.</summary>
 public sealed record RunsOn(string Node, bool Moved) : WhereAnswer;
 
-/// <summary>No node has its resources free since <see cref="Since"/>, for <see cref="Reason"/>.</summary>
-public sealed record WaitsForNode(string Reason, DateTimeOffset Since) : WhereAnswer;
+/// <summary>No node has its resources free for <see cref="Waited"/> now, for <see cref="Reason"/>.</summary>
+public sealed record WaitsForNode(string Reason, TimeSpan Waited) : WhereAnswer;
 
 /// <summary>What the actors hold on one node, and how many hold something there.</summary>
 public sealed record NodeHeld(string Node, ResourceSet Used, int Placed);
@@ -46,7 +47,7 @@ public sealed record NodeHeld(string Node, ResourceSet Used, int Placed);
 /// The placement coordinator's book: what every node advertises (from its own report), the nodes shutting down, and what
 /// every actor that asked for resources holds, and where. Immutable; time and the cluster's members are inputs. It is
 /// never journaled: after a failover it is rebuilt from the registry's live actors (<see cref="Rebuilt"/>), which carry
-/// their node and resources, and from the nodes' reports.
+/// their node and resources, and from the nodes' reports. Every <c>now</c> is a monotonic reading, never the wall clock.
 /// </summary>
 public sealed record PlacementBook(
     ImmutableDictionary<string, ResourceSet> Capacities,
@@ -80,7 +81,7 @@ public sealed record PlacementBook(
     /// Members changed: nodes that are gone are forgotten, and the actors on them lose their node (they wait for one
     /// that fits, from <paramref name="now"/>).
     /// </summary>
-    public (PlacementBook Book, IReadOnlyList<PlacementOutcome> Lost) MembersChanged(PlacementNodes nodes, DateTimeOffset now)
+    public (PlacementBook Book, IReadOnlyList<PlacementOutcome> Lost) MembersChanged(PlacementNodes nodes, TimeSpan now)
     {
         var lost = Reservations.Values.Where(r => r.Node is { } node && !nodes.Members.Contains(node)).ToList();
         var book = this with
@@ -118,7 +119,7 @@ public sealed record PlacementBook(
     /// Places what waits, oldest first: opens (which fail after <paramref name="pendingTimeout"/>), then live actors whose
     /// node left (they wait as long as it takes). Each placement holds its resources before the next is chosen.
     /// </summary>
-    public (PlacementBook Book, IReadOnlyList<PlacementOutcome> Outcomes) Retry(PlacementNodes nodes, DateTimeOffset now, TimeSpan pendingTimeout)
+    public (PlacementBook Book, IReadOnlyList<PlacementOutcome> Outcomes) Retry(PlacementNodes nodes, TimeSpan now, TimeSpan pendingTimeout)
     {
         var book = this;
         var outcomes = new List<PlacementOutcome>();
@@ -146,7 +147,7 @@ public sealed record PlacementBook(
     /// An account asks where its incarnation runs. <paramref name="leaving"/>: a node whose PlacedInstances released the instance
     /// because it is shutting down; no new placement goes there. An actor whose node is leaving or gone is placed again.
     /// </summary>
-    public (PlacementBook Book, WhereAnswer Answer) Where(string key, string id, string? leaving, PlacementNodes nodes, DateTimeOffset now)
+    public (PlacementBook Book, WhereAnswer Answer) Where(string key, string id, string? leaving, PlacementNodes nodes, TimeSpan now)
     {
         var book = leaving is null ? this : this with { Departing = Departing.Add(leaving) };
         if (!book.Reservations.TryGetValue(id, out var reservation) || reservation.Key != key || reservation is { IsOpen: true, Node: null })
@@ -161,7 +162,7 @@ public sealed record PlacementBook(
 
         if (Placement.Choose(book.Candidates(nodes), reservation.Resources) is not { } node)
             return (book, new WaitsForNode(
-                Placement.NoNodeFits(reservation.Name, reservation.Resources, book.Candidates(nodes), now - reservation.Since), reservation.Since));
+                Placement.NoNodeFits(reservation.Name, reservation.Resources, book.Candidates(nodes), now - reservation.Since), now - reservation.Since));
         return (book.Reserved(reservation with { Node = node }), new RunsOn(node, Moved: true));
     }
 

@@ -88,10 +88,10 @@ public static class BankNodeHostingExtensions
             .WithBankCluster(options)
             .WithBankPersistence(database)
             // Accounts that ask for no resources need a node with a CPU (Ray: 1 CPU to be placed): one with the cpu role.
-            .WithAccounts(ResourceSet.Cpu)
+            .WithAccounts(ResourceSet.Cpu, options.Clock)
             .WithPlacedInstances()
             .WithTransfers()
-            .WithPlacement()
+            .WithPlacement(options.Clock)
             .WithNameRegistry(options.Clock)
             .WithInspection(options.AdvertisedResources)
             .WithStateStore(database)

@@ -92,8 +92,8 @@ public sealed class AccountSupervisionPlacementSpecs
     public void While_no_node_fits_calls_wait_until_the_pending_timeout_then_fail_with_PendingCreation()
     {
         var run = Placed().Do(new InstanceStopped(NodeLost: true))
-            .Do(new PlacementPendingReported("inc-1", T0, "no node has GPU=1 free"))
-            .Call("early", new Deposit(1m), at: T0.AddSeconds(10));
+            .Do(new PlacementPendingReported("inc-1", "no node has GPU=1 free"))
+            .Call("early", new Deposit(1m), at: T0 + TimeSpan.FromSeconds(10));
         Assert.Empty(run.All<RefuseCall<string>>());
 
         run.Call("late", new Deposit(1m), at: T0 + PendingTimeout);
@@ -103,9 +103,24 @@ public sealed class AccountSupervisionPlacementSpecs
     }
 
     [Fact]
+    public void A_pending_wait_is_timed_from_this_supervisors_first_ask_and_a_repeated_report_keeps_its_start()
+    {
+        var run = Placed().Do(new InstanceStopped(NodeLost: true), at: T0)
+            .Do(new PlacementPendingReported("inc-1", "no node has GPU=1 free"), at: T0 + TimeSpan.FromSeconds(25))
+            .Do(PlacementAskDue.Instance, at: T0 + TimeSpan.FromSeconds(26))
+            .Do(new PlacementPendingReported("inc-1", "no node has GPU=1 free"), at: T0 + TimeSpan.FromSeconds(26))
+            .Call("early", new Deposit(1m), at: T0 + TimeSpan.FromSeconds(29));
+        Assert.Empty(run.All<RefuseCall<string>>());
+
+        run.Do(PlacementAskDue.Instance, at: T0 + PendingTimeout);
+
+        Assert.Equal("PendingCreation", run.RefusalOf("early").Code);
+    }
+
+    [Fact]
     public void Calls_do_not_wait_for_ever_on_a_registry_that_does_not_answer()
     {
-        var run = Placed().Do(new InstanceStopped(NodeLost: true)).Call("c", new Deposit(1m), at: T0.AddSeconds(1));
+        var run = Placed().Do(new InstanceStopped(NodeLost: true)).Call("c", new Deposit(1m), at: T0 + TimeSpan.FromSeconds(1));
         Assert.Empty(run.All<RefuseCall<string>>());
 
         run.Do(PlacementAskDue.Instance, at: T0 + PendingTimeout);

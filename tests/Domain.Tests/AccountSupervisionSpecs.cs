@@ -8,7 +8,8 @@ internal sealed class Supervised
 {
     public const string Here = "akka.tcp://bank@127.0.0.1:4000";
     public const string There = "akka.tcp://bank@127.0.0.1:4001";
-    public static readonly DateTimeOffset T0 = new(2026, 12, 3, 8, 0, 0, TimeSpan.Zero);
+    // A monotonic reading (elapsed since some start), as the supervisor decides with.
+    public static readonly TimeSpan T0 = TimeSpan.FromHours(8);
     public static readonly TimeSpan PendingTimeout = TimeSpan.FromSeconds(30);
 
     public Supervised(bool registry = true, bool faults = true) =>
@@ -27,7 +28,7 @@ internal sealed class Supervised
         return run.Do(new InstanceAnswered(run.State.LastSeq));
     }
 
-    public Supervised Do(ISupervisionInput input, DateTimeOffset? at = null)
+    public Supervised Do(ISupervisionInput input, TimeSpan? at = null)
     {
         var decision = State.Decide(input, at ?? T0);
         State = decision.Next;
@@ -35,7 +36,7 @@ internal sealed class Supervised
         return this;
     }
 
-    public Supervised Call(string caller, IAccountCommand command, string? placement = null, DateTimeOffset? at = null) =>
+    public Supervised Call(string caller, IAccountCommand command, string? placement = null, TimeSpan? at = null) =>
         Do(new CallArrived<string>(caller, command, placement), at);
 
     public Supervised Crash(bool injected = false) => Do(new InstanceCrashed("InvalidOperationException: boom", injected, FromCurrentInstance: true));

@@ -5,7 +5,8 @@ namespace Bank.Domain.Tests;
 /// <summary>The placement coordinator's decisions as a pure model: nodes, reservations, waiting, moving; time given.</summary>
 public sealed class PlacementBookSpecs
 {
-    private static readonly DateTimeOffset Now = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+    // Monotonic readings (elapsed since the coordinator started), as the book takes them.
+    private static readonly TimeSpan Now = TimeSpan.FromHours(3);
     private static readonly TimeSpan PendingTimeout = TimeSpan.FromSeconds(30);
     private const string CpuNode = "akka.tcp://bank@127.0.0.1:1";
     private const string GpuNode = "akka.tcp://bank@127.0.0.1:2";
@@ -18,7 +19,7 @@ public sealed class PlacementBookSpecs
     private static PlacementNodes Cluster(params string[] up) =>
         new(up.ToHashSet(StringComparer.Ordinal), up.ToHashSet(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal));
 
-    private static Reservation Open(string id, ResourceSet resources, DateTimeOffset? since = null) =>
+    private static Reservation Open(string id, ResourceSet resources, TimeSpan? since = null) =>
         new(id, $"actor-{id}", $"key-{id}", resources, null, since ?? Now, IsOpen: true);
 
     private static PlacementBook Book(PlacementNodes nodes, params (string Node, ResourceSet Resources)[] reports) =>
@@ -97,7 +98,7 @@ public sealed class PlacementBookSpecs
         nodes = Cluster(CpuNode, GpuNode);
         Assert.Equal([GpuNode], book.Unreported(nodes));
         book = book.Reported(GpuNode, Gpus, nodes);
-        (book, var outcomes) = book.Retry(nodes, Now.AddSeconds(5), PendingTimeout);
+        (book, var outcomes) = book.Retry(nodes, Now + TimeSpan.FromSeconds(5), PendingTimeout);
 
         Assert.Equal([new OpenPlacedOn("trainer", GpuNode)], outcomes);
         Assert.False(book.IsWaiting("trainer"));
@@ -118,8 +119,8 @@ public sealed class PlacementBookSpecs
         var book = Book(nodes, (CpuNode, Cpus), (GpuNode, Gpus));
         (book, _) = book.Place(Open("greedy", Placement.Request(numGpus: 8)), nodes);
 
-        Assert.Empty(book.Retry(nodes, Now.AddSeconds(29), PendingTimeout).Outcomes);
-        (book, var outcomes) = book.Retry(nodes, Now.AddSeconds(30), PendingTimeout);
+        Assert.Empty(book.Retry(nodes, Now + TimeSpan.FromSeconds(29), PendingTimeout).Outcomes);
+        (book, var outcomes) = book.Retry(nodes, Now + TimeSpan.FromSeconds(30), PendingTimeout);
 
         var failed = Assert.IsType<OpenUnplaceable>(Assert.Single(outcomes));
         Assert.Contains("no node has the resources for actor 'actor-greedy' (num_cpus=1, num_gpus=8)", failed.Reason);
@@ -152,13 +153,13 @@ public sealed class PlacementBookSpecs
         (book, _) = book.Place(Open("second", Placement.Request(numGpus: 1)), nodes);
 
         nodes = Cluster(CpuNode, OtherGpuNode);
-        (book, var lost) = book.MembersChanged(nodes, Now.AddMinutes(1));
+        (book, var lost) = book.MembersChanged(nodes, Now + TimeSpan.FromMinutes(1));
         Assert.Equal([new ActorUnplaced("first"), new ActorUnplaced("second")], lost.OrderBy(o => o.Id));
         Assert.DoesNotContain(GpuNode, book.Capacities.Keys);
-        Assert.Empty(book.Retry(nodes, Now.AddHours(1), PendingTimeout).Outcomes);
+        Assert.Empty(book.Retry(nodes, Now + TimeSpan.FromHours(1), PendingTimeout).Outcomes);
 
         book = book.Reported(OtherGpuNode, Parse("cpu=4,gpu=1,memory=8GiB"), nodes);
-        (book, var outcomes) = book.Retry(nodes, Now.AddHours(1), PendingTimeout);
+        (book, var outcomes) = book.Retry(nodes, Now + TimeSpan.FromHours(1), PendingTimeout);
 
         var moved = Assert.IsType<ActorMovedTo>(Assert.Single(outcomes));
         Assert.Equal(OtherGpuNode, moved.Node);
@@ -189,10 +190,10 @@ public sealed class PlacementBookSpecs
         var book = Book(nodes, (CpuNode, Cpus), (GpuNode, Gpus));
         (book, _) = book.Place(Open("stranded", Placement.Request(numGpus: 2)), nodes);
 
-        (book, var answer) = book.Where("key-stranded", "stranded", null, Cluster(CpuNode), Now.AddMinutes(1));
+        (book, var answer) = book.Where("key-stranded", "stranded", null, Cluster(CpuNode), Now + TimeSpan.FromMinutes(1));
 
         var waits = Assert.IsType<WaitsForNode>(answer);
-        Assert.Equal(Now.AddMinutes(1), waits.Since);
+        Assert.Equal(TimeSpan.Zero, waits.Waited);
         Assert.Contains("no node has the resources for actor 'actor-stranded' (num_cpus=1, num_gpus=2)", waits.Reason);
         Assert.True(book.IsWaiting("stranded"));
     }

@@ -21,6 +21,12 @@ public sealed record AccountSettings(
     /// <summary>How long and how many applied request ids each account remembers (bank.accounts.request-id-retention, max-remembered-ids).</summary>
     public RequestRetention Retention { get; init; } = RequestRetention.Default;
 
+    /// <summary>What supervisors time pending placements with: its monotonic timestamps, never its wall clock.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>A monotonic reading of <see cref="Clock"/> (elapsed since its timestamps' origin): differences of two are durations.</summary>
+    public TimeSpan Monotonic() => Clock.GetElapsedTime(0);
+
     private Deploy? _deploy;
 
     /// <summary>Props of one of an account's actors, with its mailbox when the system configures one.</summary>

@@ -15,13 +15,13 @@ public sealed class AccountMessageExtractor(int maxNumberOfShards) : HashCodeMes
 public static class AccountHostingExtensions
 {
     /// <summary>Starts the Account shard region on this node, registered as <see cref="AccountRegionKey"/>.</summary>
-    public static AkkaConfigurationBuilder WithAccounts(this AkkaConfigurationBuilder builder, string? role = null)
+    public static AkkaConfigurationBuilder WithAccounts(this AkkaConfigurationBuilder builder, string? role = null, TimeProvider? clock = null)
     {
         return builder.WithShardRegion<AccountRegionKey>(
             BankConstants.AccountShardType,
             (system, _, _) =>
             {
-                var settings = AccountSettings.From(system);
+                var settings = AccountSettings.From(system) with { Clock = clock ?? TimeProvider.System };
                 return key => AccountSupervisor.PropsFor(key, settings);
             },
             new AccountMessageExtractor(BankHocon.Defaults.GetInt("bank.accounts.number-of-shards", 100)),

@@ -76,7 +76,8 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
             return;
         }
 
-        var decision = _model.Decide(input, DateTimeOffset.UtcNow);
+        // Monotonic: a wall clock set forward must not fail a pending placement's calls early.
+        var decision = _model.Decide(input, _settings.Monotonic());
         _model = decision.Next;
         foreach (var effect in decision.Effects) Carry(effect, message);
         if (!_model.Instance.Running) _instance = ActorRefs.Nobody;
@@ -98,7 +99,7 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
         StartWaitTimedOut timedOut => new StartThereTimedOut(timedOut.Generation, IsUp(_model.Instance.Node)),
         RunAt runAt => new PlacementAnswered(runAt.Incarnation, runAt.Node),
         NotPlaced notPlaced => new PlacementAnswered(notPlaced.Incarnation, null),
-        PlacementPending pending => new PlacementPendingReported(pending.Incarnation, pending.Since, pending.Reason),
+        PlacementPending pending => new PlacementPendingReported(pending.Incarnation, pending.Reason),
         RegistryReports.AskAgain => PlacementAskDue.Instance,
         AccountInstanceReleased released => new InstanceReleased(released.Node),
         ActorFailureRecorded recorded => new FailureRecorded(recorded.Id),

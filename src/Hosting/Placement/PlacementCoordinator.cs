@@ -14,6 +14,7 @@ namespace Bank.Hosting.Placement;
 /// long as the actor lives, keeps an open PENDING_CREATION while no node fits (up to the pending timeout), and places
 /// again the actors of a node that leaves, only where they fit. A cluster singleton beside the registry; what it
 /// decides, <see cref="PlacementBook"/> decides. It keeps no journal: it starts from what the registry's actors hold.
+/// Waits are timed on its own monotonic clock from when it saw them begin, never from another process's wall-clock instant.
 /// </summary>
 public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
@@ -29,10 +30,12 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
     private readonly HashSet<string> _asking = new(StringComparer.Ordinal);
     private PlacementBook _book = PlacementBook.Empty;
     private IActorRef _registry = ActorRefs.Nobody;
+    private readonly long _started;
 
     public PlacementCoordinator(PlacementSettings settings)
     {
         _settings = settings;
+        _started = settings.Clock.GetTimestamp();
         Loading();
     }
 
@@ -50,6 +53,9 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
     }
 
     protected override void PostStop() => _cluster.Unsubscribe(Self);
+
+    /// <summary>Time since this coordinator started, on its monotonic clock: what pending waits are timed with.</summary>
+    private TimeSpan Elapsed() => _settings.Clock.GetElapsedTime(_started);
 
     /// <summary>Until the registry said what its actors hold, nothing is placed: a choice now could over-commit a node.</summary>
     private void Loading()
@@ -81,7 +87,7 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
         Receive<Retry>(_ => RetryPlacements());
         Receive<ReservePlacement>(reserve =>
         {
-            var open = new Reservation(reserve.Id, reserve.Name, reserve.Key, ResourceSet.From(reserve.Resources), null, reserve.Since, IsOpen: true);
+            var open = new Reservation(reserve.Id, reserve.Name, reserve.Key, ResourceSet.From(reserve.Resources), null, Elapsed(), IsOpen: true);
             (_book, var placed) = _book.Place(open, Nodes());
             if (placed is not null) Tell(placed);
         });
@@ -131,19 +137,22 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
             state.Unreachable.Select(m => m.Address.ToString()).ToHashSet(StringComparer.Ordinal));
     }
 
-    /// <summary>The registry's actors hold what it says; those on nodes that are gone wait for another one.</summary>
+    /// <summary>
+    /// The registry's actors hold what it says; those on nodes that are gone wait for another one. A pending open is timed
+    /// from now, when this coordinator first sees it: its CreatedAt is another process's wall clock.
+    /// </summary>
     private void Rebuild(KnownPlacements known)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = Elapsed();
         _book = _book.Rebuilt(known.Actors.Select(a => new Reservation(a.Id, a.Name, a.Key, a.Held, a.Node.Length == 0 ? null : a.Node,
-            a.State == ActorState.PendingCreation ? a.CreatedAt : now, IsOpen: a.State == ActorState.PendingCreation)));
+            now, IsOpen: a.State == ActorState.PendingCreation)));
         MembersChanged();
     }
 
     /// <summary>New Up nodes are asked what they have; the actors of nodes that are gone wait for a node that fits.</summary>
     private void MembersChanged()
     {
-        (_book, var lost) = _book.MembersChanged(Nodes(), DateTimeOffset.UtcNow);
+        (_book, var lost) = _book.MembersChanged(Nodes(), Elapsed());
         foreach (var outcome in lost) Tell(outcome);
         RetryPlacements();
     }
@@ -151,7 +160,7 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
     private void RetryPlacements()
     {
         AskReports();
-        (_book, var outcomes) = _book.Retry(Nodes(), DateTimeOffset.UtcNow, _settings.PendingTimeout);
+        (_book, var outcomes) = _book.Retry(Nodes(), Elapsed(), _settings.PendingTimeout);
         foreach (var outcome in outcomes) Tell(outcome);
     }
 
@@ -171,7 +180,7 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
     /// <summary>An account's entity asks where its incarnation runs: the node it holds its resources on.</summary>
     private void Where(WhereToRun where)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = Elapsed();
         var wasPlaced = _book.Reservations.TryGetValue(where.Incarnation, out var before) && before.Node is not null;
         (_book, var answer) = _book.Where(where.Key, where.Incarnation, where.Leaving, Nodes(), now);
         if (wasPlaced && _book.IsWaiting(where.Incarnation)) _registry.Tell(new PlacementLost(where.Incarnation));
@@ -187,11 +196,12 @@ public sealed class PlacementCoordinator : ReceiveActor, IWithTimers, IWithUnbou
                 _registry.Ask<PlacementRecorded>(new RecordPlacement(reservation.Name, reservation.Id, moved.Node), _settings.AskTimeout)
                     .PipeTo(Self, success: _ => new MoveAnswered(replyTo, new RunAt(where.Key, where.Incarnation, moved.Node), null),
                         failure: e => new MoveAnswered(replyTo,
-                            new PlacementPending(where.Key, where.Incarnation, $"the registry did not record the placement: {e.Message}", now),
+                            new PlacementPending(where.Key, where.Incarnation, $"the registry did not record the placement: {e.Message}", _settings.Clock.GetUtcNow()),
                             where.Incarnation));
                 break;
             case WaitsForNode waits:
-                Sender.Tell(new PlacementPending(where.Key, where.Incarnation, waits.Reason, waits.Since));
+                // The instant is for people; the account times its own wait.
+                Sender.Tell(new PlacementPending(where.Key, where.Incarnation, waits.Reason, _settings.Clock.GetUtcNow() - waits.Waited));
                 break;
             default:
                 Sender.Tell(new NotPlaced(where.Key, where.Incarnation));

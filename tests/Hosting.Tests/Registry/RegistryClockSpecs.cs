@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using Akka.Cluster;
 using Bank.Domain;
 using Bank.Hosting.Client;
+using Bank.Hosting.Tests.Support;
 using Xunit;
 
 namespace Bank.Hosting.Tests;
@@ -36,19 +36,5 @@ public sealed class RegistryClockSpecs
             Assert.Equal((actor.Id, ActorState.Alive), (found.Id, found.State));
         }, TimeSpan.FromMilliseconds(500));
         Assert.Equal(15m, await session.DepositAsync(actor, 5m));
-    }
-
-    /// <summary>A clock whose wall time can jump while its monotonic timestamps run on as the machine's do.</summary>
-    private sealed class JumpingClock : TimeProvider
-    {
-        private TimeSpan _jumped;
-
-        public void Jump(TimeSpan by) => _jumped += by;
-
-        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + _jumped;
-
-        public override long GetTimestamp() => Stopwatch.GetTimestamp();
-
-        public override long TimestampFrequency => Stopwatch.Frequency;
     }
 }
