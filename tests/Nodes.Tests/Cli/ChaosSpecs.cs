@@ -234,6 +234,7 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
                     // No deposit here can break a rule; a transfer the source cannot cover is refused.
                     outcome = new Outcome(op, op.IsDeposit ? Result.Unexpected : Result.Refused, $"{e.Code}: {e.Message}", attempts, took.Elapsed);
                 }
+                // At merge with issue 17's retry branch the lead makes this take ErrorKind.OutcomeUnknown too (resend the same id).
                 catch (BankException e) when (e.Kind == ErrorKind.ClusterUnreachable)
                 {
                     // No answer (the failover), or a journal that failed: the outcome is unknown, so the same id goes again.
