@@ -49,7 +49,7 @@ public sealed class SqliteDiskFullSpecs
                 await session.DepositAsync(name, 1m, id);
                 acknowledged[name]++;
             }
-            catch (BankException e) when (e.Kind == ErrorKind.ClusterUnreachable)
+            catch (BankException e) when (e.Kind is ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown)
             {
                 refusals.Add(e);
                 pending[name] = id;
@@ -75,7 +75,7 @@ public sealed class SqliteDiskFullSpecs
             {
                 return (decimal?)await session.DepositAsync(fullName, 1m, fullId);
             }
-            catch (BankException e) when (e.Kind == ErrorKind.ClusterUnreachable)
+            catch (BankException e) when (e.Kind is ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown)
             {
                 return null;
             }
