@@ -177,8 +177,8 @@ public sealed partial class BankGateway : ReceiveActor, IWithTimers
         var limit = Pages.Limit(get.Limit);
         var entries = await journal
             .CurrentEventsByPersistenceId(AccountActor.PersistenceIdFor(actor.Key), Math.Max(0, get.After) + 1, long.MaxValue)
-            .Select(envelope => Describe(envelope))
-            .Where(entry => entry is not null)
+            // Not Select then Where: a stream may not carry null, and events a history does not show describe as null.
+            .Collect(envelope => Describe(envelope) is not null, envelope => Describe(envelope)!)
             .Take(limit + 1)
             .RunAggregate(new List<HistoryEntry>(), (all, entry) =>
             {

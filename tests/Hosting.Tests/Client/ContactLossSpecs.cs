@@ -23,14 +23,15 @@ public sealed class ContactLossSpecs(ITestOutputHelper output)
     [Fact]
     public async Task Calls_in_flight_when_the_clients_node_dies_complete_through_another_node_well_before_their_timeout()
     {
-        await using var cluster = await InProcessCluster.StartAsync(2);
+        // Three nodes: with two, killing the oldest would make the survivor down itself too (keep-oldest, hocon/cluster.hocon).
+        await using var cluster = await InProcessCluster.StartAsync(3);
         await using var client = await BankClient.ConnectAsync(cluster.Nodes.Select(InProcessCluster.HostPortOf).ToList());
         await using var session = client.OpenSession();
         await using var inside = cluster.NewSession();
         var probe = await inside.OpenAsync("probe", new AccountOptions(0m, 0m) { Detached = true });
         await session.BalanceAsync(probe);
         var connected = await ConnectedNodeAsync(cluster);
-        var survivor = cluster.Nodes.Single(n => n != connected);
+        var survivor = cluster.Nodes.First(n => n != connected);
         var account = await OpenOnAsync(inside, InProcessCluster.AddressOf(survivor));
         Assert.Equal(10m, await session.BalanceAsync(account));
 

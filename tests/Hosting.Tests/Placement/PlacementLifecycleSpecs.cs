@@ -258,7 +258,9 @@ public sealed class PlacementLifecycleSpecs
     [Fact]
     public async Task Calls_to_a_placed_account_left_without_a_node_fail_with_PendingCreation_and_go_through_once_a_node_fits()
     {
-        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode], "bank.resources.pending-timeout = 2s\n" + NoRebalance);
+        // One attempt per call (no client resends): the spec reads the node's own answer to a held call.
+        await using var cluster = await InProcessCluster.StartAsync([CpuOnly, GpuNode],
+            "bank.resources.pending-timeout = 2s\nbank.client.retry-deadline = 0s\n" + NoRebalance);
         await using var session = cluster.NewSession();
         var stranded = await session.OpenAsync("stranded", new AccountOptions(100m, 0m) { NumGpus = 2 });
         await session.DepositAsync(stranded, 10m);
