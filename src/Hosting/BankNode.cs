@@ -7,6 +7,7 @@ using Bank.Hosting.Configuration;
 using Bank.Hosting.Door;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
+using Bank.Hosting.Journal;
 using Bank.Hosting.Placement;
 using Bank.Hosting.Registry;
 using Bank.Domain;
@@ -109,7 +110,8 @@ public static class BankNodeHostingExtensions
                 system => new BankSerializer(system))
             .AddHocon(StrictSerialization.Config, HoconAddMode.Prepend);
 
-    /// <summary>Remoting (mutual TLS with <see cref="BankNodeOptions.Tls"/>) and clustering; with no seeds the node joins itself.</summary>
+    /// <summary>Remoting (mutual TLS with <see cref="BankNodeOptions.Tls"/>) and clustering; with no seeds the node joins itself,
+    /// in either case once its journal has answered a recovery (<see cref="WarmJoin"/>).</summary>
     public static AkkaConfigurationBuilder WithBankCluster(this AkkaConfigurationBuilder builder, BankNodeOptions options)
     {
         var protocol = BankConstants.ProtocolOf(tls: options.Tls is not null);
@@ -118,10 +120,9 @@ public static class BankNodeHostingExtensions
             .WithClustering(new ClusterOptions
             {
                 Roles = [.. options.Roles.Union(NodeResources.RolesFor(options.AdvertisedResources, BankHocon.Defaults))],
-                SeedNodes = [.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")],
-            });
-        if (options.Seeds.Count == 0)
-            builder.AddStartup((system, _) => Cluster.Get(system).Join(Cluster.Get(system).SelfAddress));
+                // No seed nodes here: Akka would join at start, before the journal is warm (WarmJoin).
+            })
+            .WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")]);
         return builder;
     }
 
