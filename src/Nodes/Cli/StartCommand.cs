@@ -13,7 +13,7 @@ namespace Bank.Nodes.Cli;
 /// `bank start`: a long-running node. `--head` is the seed (port 4053 by default); `--address HOST:PORT` joins the
 /// cluster of that seed as a worker (any free port by default). Ctrl+C or SIGTERM leaves the cluster gracefully.
 /// </summary>
-public sealed class StartCommand(Output output)
+public sealed partial class StartCommand(Output output)
 {
     public const int DefaultHeadPort = 4053;
 
