@@ -13,5 +13,11 @@ public sealed class BankException(ErrorKind kind, string code, string message, s
     /// <summary>With OutcomeUnknown: the id to resend the operation under (it is applied once however often it is sent); else null.</summary>
     public string? RequestId { get; } = requestId;
 
+    /// <summary>
+    /// Whether sending the same message again, under the same id, is safe and may succeed: "not done now" answers and an
+    /// outcome the session could not learn before its deadline, but not an id the account may have forgotten (IdExpired).
+    /// </summary>
+    public bool MayResendSameId => Kind == ErrorKind.ClusterUnreachable || (Kind == ErrorKind.OutcomeUnknown && Code != RetryPolicy.IdExpired);
+
     public static BankException From(Rejected rejected) => new(rejected.Kind, rejected.Code, rejected.Message);
 }

@@ -177,17 +177,20 @@ public sealed partial class BankGateway : ReceiveActor, IWithTimers
         var limit = Pages.Limit(get.Limit);
         var entries = await journal
             .CurrentEventsByPersistenceId(AccountActor.PersistenceIdFor(actor.Key), Math.Max(0, get.After) + 1, long.MaxValue)
-            // Not Select then Where: a stream may not carry null, and events a history does not show describe as null.
-            .Collect(envelope => Describe(envelope) is not null, envelope => Describe(envelope)!)
+            // A stream may not carry null: events a history does not show pass as a marker, described once, then dropped.
+            .Select(envelope => Describe(envelope) ?? NotShown)
+            .Where(entry => !ReferenceEquals(entry, NotShown))
             .Take(limit + 1)
             .RunAggregate(new List<HistoryEntry>(), (all, entry) =>
             {
-                all.Add(entry!);
+                all.Add(entry);
                 return all;
             }, materializer);
         var (page, more) = Pages.Take(entries, limit);
         return new History(get.Name, actor.Key, page, more ? page[^1].Seq : null);
     }
+
+    private static readonly HistoryEntry NotShown = new(0, "", null, 0m, default);
 
     private static HistoryEntry? Describe(EventEnvelope envelope)
     {

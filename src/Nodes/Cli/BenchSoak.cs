@@ -205,7 +205,7 @@ internal sealed class SoakRun(SoakPlan plan, BankSession session, Action<MemoryS
     /// forgotten (IdExpired): the check of the balances says whether that one was applied.
     /// </summary>
     private static bool Resendable(BankException e) =>
-        e.Kind == ErrorKind.ClusterUnreachable || (e.Kind == ErrorKind.OutcomeUnknown && e.Code != RetryPolicy.IdExpired);
+        e.MayResendSameId;
 
     /// <summary>A read or a kill, resent on "try again" answers until it is answered (each is safe to repeat).</summary>
     private static async Task<T> ResendingAsync<T>(Func<Task<T>> call, CancellationToken stopping)

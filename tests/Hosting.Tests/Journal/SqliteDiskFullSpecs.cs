@@ -50,7 +50,7 @@ public sealed class SqliteDiskFullSpecs
                 await session.DepositAsync(name, 1m, id);
                 acknowledged[name]++;
             }
-            catch (BankException e) when (e.Kind is ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown)
+            catch (BankException e) when (e.MayResendSameId)
             {
                 refusals.Add(e);
                 pending[name] = id;
@@ -76,7 +76,7 @@ public sealed class SqliteDiskFullSpecs
             {
                 return (decimal?)await session.DepositAsync(fullName, 1m, fullId);
             }
-            catch (BankException e) when (e.Kind is ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown)
+            catch (BankException e) when (e.MayResendSameId)
             {
                 return null;
             }

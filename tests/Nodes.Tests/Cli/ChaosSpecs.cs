@@ -237,7 +237,7 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
                     // No deposit here can break a rule; a transfer the source cannot cover is refused.
                     outcome = new Outcome(op, op.IsDeposit ? Result.Unexpected : Result.Refused, $"{e.Code}: {e.Message}", attempts, took.Elapsed);
                 }
-                catch (BankException e) when (e.Kind is ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown && e.Code != RetryPolicy.IdExpired)
+                catch (BankException e) when (e.MayResendSameId)
                 {
                     // No answer (the failover), or a journal that failed: the outcome is unknown, so the same id goes again.
                     if (state.Clock.Elapsed > OperationsDeadline)
@@ -504,7 +504,7 @@ public sealed class ChaosSpecs(ITestOutputHelper output)
                 {
                     return (Answered: true, Value: await read(), Error: (BankException?)null);
                 }
-                catch (BankException e) when (e.Kind is ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown)
+                catch (BankException e) when (e.MayResendSameId)
                 {
                     return (Answered: false, Value: default(T), Error: e);
                 }

@@ -144,7 +144,7 @@ public sealed class ClusterFailoverSpecs(ITestOutputHelper output)
                 Assert.Equal(Opening(i) + Deposit(i), balance);
                 return (clock.Elapsed, failures.Count + 1);
             }
-            catch (BankException e) when (e.Kind is ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown)
+            catch (BankException e) when (e.MayResendSameId)
             {
                 failures.Add($"at {clock.Elapsed.TotalSeconds:0.0} s {e.Code}: {e.Message}");
                 await Task.Delay(TimeSpan.FromMilliseconds(100), limit.Token);

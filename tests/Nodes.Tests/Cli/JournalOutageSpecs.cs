@@ -163,7 +163,7 @@ public sealed class JournalOutageSpecs(ITestOutputHelper output)
                         break;
                     }
                     // Not done, or maybe done (a write the journal may have committed): the same id goes again, as a script does.
-                    catch (BankException e) when (e.Kind is ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown)
+                    catch (BankException e) when (e.MayResendSameId)
                     {
                         Took(clock.Elapsed - started);
                         Answers.Enqueue((clock.Elapsed, clock.Elapsed - started, e.Code));

@@ -241,7 +241,7 @@ public sealed class PausedNodeSpecs(ITestOutputHelper output)
     }
 
     /// <summary>An answer that means "not done now, send the same id again" (OutcomeUnknown named, for the client that has it).</summary>
-    private static bool IsTryAgain(BankException e) => e.Kind == ErrorKind.ClusterUnreachable || e.Kind.ToString() == "OutcomeUnknown";
+    private static bool IsTryAgain(BankException e) => e.MayResendSameId;
 
     private static void Signal(BankProcess process, string signal)
     {
