@@ -2,6 +2,8 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
 using Akka.Persistence;
+using Bank.Domain;
+using Bank.Hosting.Journal;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Bank.Hosting.Web;
@@ -50,7 +52,7 @@ public static class NodeHealth
     }
 
     /// <summary>
-    /// Asks the node's journal for the highest sequence number of the one stream no one writes (<see cref="Journal.WarmJoin.PersistenceId"/>),
+    /// Asks the node's journal for the highest sequence number of the one stream no one writes (<see cref="WarmJoin.PersistenceId"/>),
     /// as a recovery does: a query through the journal plugin's own connections, answered or failed within
     /// <c>bank.web.journal-check-timeout</c>.
     /// </summary>
@@ -64,7 +66,7 @@ public static class NodeHealth
             {
                 var journal = Persistence.Instance.Apply(system).JournalFor(null);
                 var answer = await journal.Ask<object>(
-                    replyTo => new ReplayMessages(1, 0, 0, Journal.WarmJoin.PersistenceId, replyTo), timeout, cancellationToken);
+                    replyTo => new ReplayMessages(1, 0, 0, WarmJoin.PersistenceId, replyTo), timeout, cancellationToken);
                 return answer switch
                 {
                     RecoverySuccess => HealthCheckResult.Healthy("the journal answered a recovery"),
@@ -82,6 +84,6 @@ public static class NodeHealth
             }
         }
 
-        private static string OneLine(Exception cause) => Bank.Domain.TextEcho.OneLine((cause.InnerException ?? cause).Message);
+        private static string OneLine(Exception cause) => TextEcho.OneLine((cause.InnerException ?? cause).Message);
     }
 }
