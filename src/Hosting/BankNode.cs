@@ -18,6 +18,7 @@ using Bank.Hosting.Transfers;
 using Bank.Hosting.StateStore;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Security;
+using Bank.Hosting.Web;
 
 namespace Bank.Hosting;
 
@@ -87,6 +88,7 @@ public static class BankNodeHostingExtensions
             .WithFaultInjection(options.AllowFaultInjection)
             .WithBankSerialization()
             .WithBankCluster(options)
+            .WithBankHealthChecks()
             .WithBankPersistence(database)
             // Accounts that ask for no resources need a node with a CPU (Ray: 1 CPU to be placed): one with the cpu role.
             .WithAccounts(ResourceSet.Cpu, options.Clock)

@@ -32,6 +32,10 @@ public sealed partial class RunningNode : IAsyncDisposable
 
     public ActorRegistry Registry { get; }
 
+    /// <summary>The node's health checks (<c>/health/live</c>, <c>/health/ready</c>): what <see cref="Web.NodeHealth"/> registered.</summary>
+    public Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService Health =>
+        _host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>();
+
     /// <summary>Sessions opened on this gateway call the node's registry and accounts directly.</summary>
     public IBankGateway Gateway { get; }
 
@@ -77,7 +81,8 @@ public sealed partial class RunningNode : IAsyncDisposable
     {
         var host = new HostBuilder()
             .ConfigureLogging(logging => configureLogging?.Invoke(logging))
-            .ConfigureServices(services => services.AddAkka(BankConstants.ActorSystemName, configureAkka))
+            // The health checks the node registers (Web.NodeHealth) run through the host's HealthCheckService.
+            .ConfigureServices(services => services.AddHealthChecks().Services.AddAkka(BankConstants.ActorSystemName, configureAkka))
             .Build();
         try
         {

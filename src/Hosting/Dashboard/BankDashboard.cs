@@ -3,6 +3,7 @@ using System.Text.Json;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Security;
+using Bank.Hosting.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -14,7 +15,8 @@ using Microsoft.Extensions.Logging;
 namespace Bank.Hosting.Dashboard;
 
 /// <summary>
-/// The web dashboard of a head node, on ASP.NET Core's own Kestrel: the nodes with their roles, machines and shards,
+/// A node's HTTP port, on ASP.NET Core's own Kestrel: <c>/health/live</c> and <c>/health/ready</c> (<see cref="HealthEndpoints"/>),
+/// and, unless <see cref="DashboardOptions.Pages"/> is off, the web dashboard: the nodes with their roles, machines and shards,
 /// the actors with state, restarts, node, detached and balance (the page polls every second), an actor's event history,
 /// and a chart of persisted account operations per second. Every asset is served by the node itself. It changes nothing,
 /// and every request meets <see cref="DashboardGuard"/> first; who may read it is <see cref="DashboardOptions"/>'s to say.
@@ -37,7 +39,7 @@ public sealed class BankDashboard : IAsyncDisposable
         Url = url;
     }
 
-    /// <summary>The page's address, e.g. http://127.0.0.1:8265 (https with TLS).</summary>
+    /// <summary>The port's address, e.g. http://127.0.0.1:8265 (https with TLS): the dashboard's page when it serves one.</summary>
     public string Url { get; }
 
     /// <summary>
@@ -62,9 +64,21 @@ public sealed class BankDashboard : IAsyncDisposable
         });
         var app = builder.Build();
         var operations = new OperationsCounter(node.System);
-        var timeout = TimeSpan.FromSeconds(5);
 
         app.Use(guard.InvokeAsync);
+        app.MapBankHealth(node.Health);
+        if (options.Pages) MapPages(app, node, operations, page);
+
+        await app.StartAsync(cancellationToken);
+        guard.Port = BoundPort(app, options.Port);
+        if (options.Pages) operations.Start();
+        var scheme = options.Tls is null ? "http" : "https";
+        return new BankDashboard(app, operations, $"{scheme}://{DashboardGuard.HostName(options.Host)}:{guard.Port}");
+    }
+
+    private static void MapPages(WebApplication app, RunningNode node, OperationsCounter operations, string page)
+    {
+        var timeout = TimeSpan.FromSeconds(5);
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/actor/{name}", (string name) => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/api/state", async (CancellationToken ct) =>
@@ -88,12 +102,6 @@ public sealed class BankDashboard : IAsyncDisposable
                     statusCode: e.Kind == ErrorKind.ActorNotFound ? 404 : 503);
             }
         });
-
-        await app.StartAsync(cancellationToken);
-        guard.Port = BoundPort(app, options.Port);
-        operations.Start();
-        var scheme = options.Tls is null ? "http" : "https";
-        return new BankDashboard(app, operations, $"{scheme}://{DashboardGuard.HostName(options.Host)}:{guard.Port}");
     }
 
     /// <summary>

@@ -2,12 +2,13 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Security.Cryptography;
 using System.Text;
+using Bank.Hosting.Web;
 using Microsoft.AspNetCore.Http;
 
 namespace Bank.Hosting.Dashboard;
 
 /// <summary>
-/// What every request meets before a handler runs: a Host header naming this dashboard (a page of another site whose
+/// What every request meets before a handler runs (a GET of /health/* only gets the headers: it answers anyone): a Host header naming this dashboard (a page of another site whose
 /// name was rebound to this address is refused), GET only (the dashboard changes nothing), the token or a client
 /// certificate when the dashboard asks for one, and headers that keep the page from being framed, sniffed or cached.
 /// </summary>
@@ -72,6 +73,9 @@ internal sealed class DashboardGuard
         // Balances and addresses are no business of a shared cache, nor of the browser's disk.
         response.Headers.CacheControl = "no-store";
 
+        // Health reveals only live or ready, and a probe names the node as it reaches it (a pod's IP, a balancer's name).
+        if (HealthEndpoints.IsHealth(request.Path) && HttpMethods.IsGet(request.Method))
+            return next(context);
         if (!KnownHost(request))
             return Refuse(context, StatusCodes.Status400BadRequest, $"this dashboard answers only to its own address, not to host '{request.Host.Host}'");
         if (!HttpMethods.IsGet(request.Method))

@@ -25,6 +25,9 @@ public sealed record DashboardOptions(string Host = "127.0.0.1", int Port = Dash
 
     private const int MaximumTokenLength = 1024;
 
+    /// <summary>Whether the port serves the dashboard's pages and API; off (`--no-dashboard`), it serves health (and metrics) only.</summary>
+    public bool Pages { get; init; } = true;
+
     /// <summary>The node's certificate (role node): HTTPS, and a client certificate of its CA or the token for every request.</summary>
     public TlsIdentity? Tls { get; init; }
 

@@ -6,6 +6,7 @@ using Bank.Hosting;
 using Bank.Hosting.Client;
 using Bank.Hosting.Dashboard;
 using Bank.Hosting.Security;
+using Bank.Hosting.Web;
 
 namespace Bank.Nodes.Cli;
 
@@ -40,15 +41,6 @@ public sealed partial class StartCommand(Output output)
                       "roles cpu, gpu and memory follow.",
     };
 
-    private static readonly Option<string?> DashboardPort = new("--dashboard-port")
-    {
-        HelpName = "PORT", Description = $"The head's web dashboard port (default {DashboardOptions.DefaultPort}).",
-    };
-
-    private static readonly Option<string?> DashboardHost = new("--dashboard-host") { HelpName = "HOST", Description = "The dashboard's address (default 127.0.0.1)." };
-
-    private static readonly Option<bool> NoDashboard = new("--no-dashboard") { Description = "Serve no dashboard." };
-
     private static readonly Option<string?> ClientPort = new("--client-port")
     {
         HelpName = "PORT", Description = "With --tls, the port of the node's door for clients (default --port + 1; a free one when --port is 0).",
@@ -69,10 +61,11 @@ public sealed partial class StartCommand(Output output)
     {
         var start = new Command("start",
             "Run a node until Ctrl+C or SIGTERM (it then leaves the cluster gracefully): --head for the seed, which serves the web " +
-            "dashboard at http://127.0.0.1:8265, or --address HOST:PORT for a worker that joins it.")
+            "dashboard at http://127.0.0.1:8265, or --address HOST:PORT for a worker that joins it. Every node serves /health/live and " +
+            "/health/ready on its HTTP port.")
         {
             Head, Seed, Port, Hostname, SharedOptions.Data, SharedOptions.Journal, SharedOptions.Connection, Resources,
-            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort, Insecure,
+            HttpPort, HttpHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort, Insecure,
         };
         start.SetAction((parsed, _) => new StartCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return start;
@@ -88,15 +81,11 @@ public sealed partial class StartCommand(Output output)
 
         var hostname = parsed.GetValue(Hostname) ?? "127.0.0.1";
         var port = ParsePort(parsed.GetValue(Port), head ? DefaultHeadPort : 0);
-        if (!head && (parsed.Has(DashboardPort) || parsed.Has(DashboardHost) || parsed.GetValue(NoDashboard)))
-            throw new UsageException("the dashboard is served by the head: --dashboard-port, --dashboard-host and --no-dashboard go with --head");
-        var dashboard = head && !parsed.GetValue(NoDashboard)
-            ? new DashboardOptions(parsed.GetValue(DashboardHost) ?? "127.0.0.1", ParsePort(parsed.GetValue(DashboardPort), DashboardOptions.DefaultPort, "--dashboard-port"))
-            : null;
+        var dashboard = HttpOptions(parsed, head ? DashboardOptions.DefaultPort : 0);
         var tlsFolder = parsed.GetValue(SharedOptions.Tls) ?? Environment.GetEnvironmentVariable("BANK__TLS");
-        if (SecureByDefault.Refusal(hostname, dashboard?.Host, tlsFolder, parsed.GetValue(Insecure)) is { } refusal)
+        if (SecureByDefault.Refusal(hostname, dashboard.Host, tlsFolder, parsed.GetValue(Insecure)) is { } refusal)
             throw new UsageException(refusal);
-        if (dashboard is not null && parsed.Has(DashboardPort)) EnsurePortFree(dashboard.Host, dashboard.Port, "--dashboard-port");
+        if (parsed.Has(HttpPort)) EnsurePortFree(dashboard.Host, dashboard.Port, Typed(parsed, HttpPort));
         string[] seeds = [];
         if (!head)
         {
@@ -143,21 +132,7 @@ public sealed partial class StartCommand(Output output)
             Tls = tls,
             ClientPort = clientPort,
         });
-        BankDashboard? web = null;
-        if (dashboard is not null)
-        {
-            try
-            {
-                web = await BankDashboard.StartAsync(node, dashboard, node.Stopping);
-            }
-            catch (IOException taken) when (!parsed.Has(DashboardPort))
-            {
-                // Another head on this machine has the default port: this one runs without a dashboard rather than not at all.
-                await Console.Error.WriteLineAsync($"warning: no dashboard: port {dashboard.Port} is in use ({taken.Message}); pick one with --dashboard-port");
-            }
-        }
-
-        await using var _ = web;
+        await using var web = await StartHttpAsync(node, dashboard, parsed);
         var address = node.System.Settings.Config.GetString("akka.remote.dot-netty.tcp.hostname") is { } host
             ? $"{host}:{Akka.Cluster.Cluster.Get(node.System).SelfAddress.Port}"
             : Akka.Cluster.Cluster.Get(node.System).SelfAddress.ToString();
@@ -167,7 +142,8 @@ public sealed partial class StartCommand(Output output)
         if (output.Json)
             output.PrintJson(new JsonObject
             {
-                ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = web?.Url,
+                ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = dashboard.Pages ? web?.Url : null,
+                ["http"] = web?.Url,
                 ["client_address"] = clients, ["tls"] = tls is not null,
             });
         else
@@ -177,9 +153,11 @@ public sealed partial class StartCommand(Output output)
                 ? $"Clients reach the cluster with --address {address} (or BANK_ADDRESS). Ctrl+C leaves the cluster."
                 : $"Clients reach the cluster with --address {clients} --tls DIR (a client or admin certificate of this CA). Ctrl+C leaves the cluster.");
             output.Line($"Resources: {resources}; roles: {string.Join(", ", InspectionCommands.Shown(roles).Order(StringComparer.Ordinal))}");
-            if (web is not null)
+            if (web is not null && dashboard.Pages)
                 output.Line($"View the dashboard at {web.Url}");
-            if (web is not null && dashboard!.RequiresAuthentication)
+            if (web is not null)
+                output.Line($"Health: {web.Url}{HealthEndpoints.LivePath} and {web.Url}{HealthEndpoints.ReadyPath}");
+            if (web is not null && dashboard.Pages && dashboard.RequiresAuthentication)
                 output.Line($"The dashboard lets in a client certificate of the cluster's CA{(dashboard.Token is null ? "" : $", or the token in ${DashboardOptions.TokenVariable} given once as ?token=")}.");
             if (parsed.GetValue(AllowFaultInjection))
                 output.Line("Fault injection is on: `bank chaos crash` and `bank chaos kill-node` are accepted by this node.");
@@ -212,9 +190,8 @@ public sealed partial class StartCommand(Output output)
     /// The dashboard with the node's certificate and its token ($BANK__DASHBOARD_TOKEN, or the file named by
     /// $BANK__DASHBOARD_TOKEN_FILE); one that would be unsafe is a usage error, before the node starts.
     /// </summary>
-    private static DashboardOptions? Secured(DashboardOptions? dashboard, TlsIdentity? tls)
+    private static DashboardOptions Secured(DashboardOptions dashboard, TlsIdentity? tls)
     {
-        if (dashboard is null) return null;
         try
         {
             var secured = dashboard with { Tls = tls, Token = Secrets.Read(DashboardOptions.TokenVariable) };

@@ -28,8 +28,8 @@ public sealed class CliSpecs
         "error: a worker shares the cluster's journal: start the head and every worker with --journal postgres --connection STRING (SQLite serves one process)")]
     [InlineData(new[] { "start", "--head", "--port", "99999" }, "error: --port must be a number from 0 to 65535, not '99999'")]
     [InlineData(new[] { "start", "--head", "--dashboard-port", "70000" }, "error: --dashboard-port must be a number from 0 to 65535, not '70000'")]
-    [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--no-dashboard" },
-        "error: the dashboard is served by the head: --dashboard-port, --dashboard-host and --no-dashboard go with --head")]
+    [InlineData(new[] { "start", "--head", "--http-port", "70000" }, "error: --http-port must be a number from 0 to 65535, not '70000'")]
+    [InlineData(new[] { "start", "--address", "127.0.0.1:4053", "--http-port", "abc" }, "error: --http-port must be a number from 0 to 65535, not 'abc'")]
     [InlineData(new[] { "start", "--head", "--resources", "gpu=lots" }, "error: --resources: gpu 'lots' is not an amount: use a number from 0 with at most 4 decimal places")]
     [InlineData(new[] { "cluster", "show", "extra" }, "error: unexpected argument 'extra'; usage: bank cluster show [--address HOST:PORT] [--tls DIR]")]
     [InlineData(new[] { "cluster" }, "error: missing argument; usage: bank cluster show [--address HOST:PORT] [--tls DIR] | bank cluster leave ADDRESS [--address HOST:PORT] [--tls DIR] | " +

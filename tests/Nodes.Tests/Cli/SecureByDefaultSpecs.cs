@@ -60,7 +60,7 @@ public sealed class SecureByDefaultSpecs
     [Fact]
     public void A_dashboard_beyond_loopback_needs_tls_even_with_insecure()
     {
-        Assert.Equal($"refusing to serve the dashboard on {Beyond} in plain text: give --tls DIR (see `bank cert init`) or keep it on loopback with --dashboard-host 127.0.0.1",
+        Assert.Equal($"refusing to serve the dashboard on {Beyond} in plain text: give --tls DIR (see `bank cert init`) or keep it on loopback with --http-host 127.0.0.1",
             SecureByDefault.Refusal("127.0.0.1", Beyond, tls: null, insecure: true));
         Assert.Null(SecureByDefault.Refusal(Beyond, Beyond, tls: "/etc/bank/tls", insecure: false));
     }
@@ -68,7 +68,8 @@ public sealed class SecureByDefaultSpecs
     [Theory]
     [InlineData("--hostname", Beyond, "refusing to listen on 203.0.113.7 in plain text: give --tls DIR (see `bank cert init`) or --insecure to accept plain text knowingly")]
     [InlineData("--hostname", "0.0.0.0", "refusing to listen on 0.0.0.0 in plain text: give --tls DIR (see `bank cert init`) or --insecure to accept plain text knowingly")]
-    [InlineData("--dashboard-host", Beyond, "refusing to serve the dashboard on 203.0.113.7 in plain text: give --tls DIR (see `bank cert init`) or keep it on loopback with --dashboard-host 127.0.0.1")]
+    [InlineData("--http-host", Beyond, "refusing to serve the dashboard on 203.0.113.7 in plain text: give --tls DIR (see `bank cert init`) or keep it on loopback with --http-host 127.0.0.1")]
+    [InlineData("--dashboard-host", Beyond, "refusing to serve the dashboard on 203.0.113.7 in plain text: give --tls DIR (see `bank cert init`) or keep it on loopback with --http-host 127.0.0.1")]
     public async Task Bank_start_beyond_loopback_without_tls_exits_2_with_one_line(string option, string host, string expected)
     {
         using var data = new TempDataDirectory();
