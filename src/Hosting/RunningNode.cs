@@ -38,7 +38,7 @@ public sealed partial class RunningNode : IAsyncDisposable
     /// <summary>Starts a node composed by <see cref="BankNodeHostingExtensions.WithBankNode"/>, logging warnings to stderr.</summary>
     public static async Task<RunningNode> StartAsync(BankNodeOptions options, CancellationToken cancellationToken = default)
     {
-        var persistence = options.Persistence ?? BankPersistenceOptions.FromConfig(Configuration.BankHocon.Defaults);
+        var persistence = options.Persistence ?? BankPersistenceOptions.FromConfig(Configuration.BankConfiguration.Current.Config);
         await persistence.EnsureReachableAsync(cancellationToken);
         var folderLock = persistence.LockDataFolder();
         try

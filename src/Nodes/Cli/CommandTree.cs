@@ -23,7 +23,7 @@ public static class CommandTree
     {
         var root = new RootCommand("bank: Ray-style stateful remote actors on an Akka.NET cluster.");
         root.Options.Add(SharedOptions.Json);
-        foreach (var command in NodeCommands().Concat(ClientCommands.Create()).Append(ChaosCommands.Create()).Concat(InspectionCommands.Create()).Append(CertCommands.Create()))
+        foreach (var command in NodeCommands().Concat(ClientCommands.Create()).Append(ChaosCommands.Create()).Concat(InspectionCommands.Create()).Append(CertCommands.Create()).Append(ConfigCommand.Create()))
             root.Subcommands.Add(command);
 
         // The assembly version as x.y.z, as before, not the informational version with a commit hash.

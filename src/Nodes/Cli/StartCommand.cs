@@ -113,7 +113,7 @@ public sealed partial class StartCommand(Output output)
             seeds = [seed];
         }
 
-        var journal = parsed.GetValue(SharedOptions.Journal) ?? Hosting.Configuration.BankHocon.Defaults.GetString("bank.persistence.journal", "sqlite");
+        var journal = parsed.GetValue(SharedOptions.Journal) ?? Hosting.Configuration.BankConfiguration.Current.Config.GetString("bank.persistence.journal", "sqlite");
         if (!head && journal == "sqlite")
             throw new UsageException(
                 "a worker shares the cluster's journal: start the head and every worker with --journal postgres --connection STRING (SQLite serves one process)");
