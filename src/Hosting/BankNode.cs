@@ -69,6 +69,9 @@ public sealed record BankNodeOptions
         .With(ResourceSet.Cpu, Environment.ProcessorCount)
         .With(ResourceSet.Gpu, 0)
         .With(ResourceSet.Memory, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+    /// <summary>The node's log on stderr as one JSON object a line (`--log-format json`) rather than one line of text per entry.</summary>
+    public bool JsonLogs { get; init; }
 }
 
 public static class BankNodeHostingExtensions

@@ -25,8 +25,8 @@ public sealed class ConfigCommand(Output output)
         return new Command("config", "The node's configuration.") { show };
     }
 
-    /// <summary>The variables read where they are used rather than as settings, shown (masked) when set.</summary>
-    private static readonly string[] Variables =
+    /// <summary>The variables read where they are used rather than as settings (and the environment's name), shown (masked) when set.</summary>
+    public static readonly IReadOnlyList<string> Variables =
     [
         ConnectionSecrets.Variable, ConnectionSecrets.FileVariable, Hosting.Security.TlsIdentity.DirectoryVariable,
         Hosting.Security.CertificateAuthority.PasswordVariable, Hosting.Security.CertificateAuthority.PasswordVariable + "_FILE",

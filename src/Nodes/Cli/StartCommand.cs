@@ -72,7 +72,7 @@ public sealed partial class StartCommand(Output output)
             "dashboard at http://127.0.0.1:8265, or --address HOST:PORT for a worker that joins it.")
         {
             Head, Seed, Port, Hostname, SharedOptions.Data, SharedOptions.Journal, SharedOptions.Connection, Resources,
-            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort, Insecure,
+            DashboardPort, DashboardHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort, Insecure, LogFormat,
         };
         start.SetAction((parsed, _) => new StartCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return start;
@@ -127,6 +127,7 @@ public sealed partial class StartCommand(Output output)
         if (tls is null && parsed.Has(ClientPort))
             throw new UsageException("--client-port is the port of the door for clients that a node opens with --tls: give --tls DIR too");
         int? clientPort = parsed.Has(ClientPort) ? ParsePort(parsed.GetValue(ClientPort), 0, "--client-port") : null;
+        var jsonLogs = JsonLogs(parsed);
         EnsurePortFree(hostname, port);
         if (tls is not null) EnsurePortFree(hostname, clientPort ?? (port == 0 ? 0 : port + 1), parsed.Has(ClientPort) ? "--client-port" : "--port (its client door takes the next port) or --client-port");
 
@@ -142,6 +143,7 @@ public sealed partial class StartCommand(Output output)
             Resources = resources,
             Tls = tls,
             ClientPort = clientPort,
+            JsonLogs = jsonLogs,
         });
         BankDashboard? web = null;
         if (dashboard is not null)
