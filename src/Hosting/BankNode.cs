@@ -70,6 +70,9 @@ public sealed record BankNodeOptions
         .With(ResourceSet.Cpu, Environment.ProcessorCount)
         .With(ResourceSet.Gpu, 0)
         .With(ResourceSet.Memory, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+    /// <summary>The node's log on stderr as one JSON object a line (`--log-format json`) rather than one line of text per entry.</summary>
+    public bool JsonLogs { get; init; }
 }
 
 public static class BankNodeHostingExtensions
@@ -77,14 +80,14 @@ public static class BankNodeHostingExtensions
     /// <summary>Everything a Bank node runs, in order.</summary>
     public static AkkaConfigurationBuilder WithBankNode(this AkkaConfigurationBuilder builder, BankNodeOptions options)
     {
-        var database = options.Persistence ?? BankPersistenceOptions.FromConfig(BankHocon.Defaults);
+        builder.WithBankHocon();
+        var database = options.Persistence ?? BankPersistenceOptions.FromConfig(builder.NodeConfig());
         // The door listens first, so the node can tell the others where (its role client-door=HOST:PORT).
         var door = options.Tls is { } tls
             ? ClientDoor.Start(tls, options.Hostname, options.ClientPort ?? (options.Port == 0 ? 0 : options.Port + 1))
             : null;
         if (door is not null) options = options with { Roles = [.. options.Roles, door.Role] };
         return builder
-            .WithBankHocon()
             .WithFaultInjection(options.AllowFaultInjection)
             .WithBankSerialization()
             .WithBankCluster(options)
@@ -121,7 +124,7 @@ public static class BankNodeHostingExtensions
             .WithRemoting(ClusterRemoting(options))
             .WithClustering(new ClusterOptions
             {
-                Roles = [.. options.Roles.Union(NodeResources.RolesFor(options.AdvertisedResources, BankHocon.Defaults))],
+                Roles = [.. options.Roles.Union(NodeResources.RolesFor(options.AdvertisedResources, builder.NodeConfig()))],
                 // No seed nodes here: Akka would join at start, before the journal is warm (WarmJoin).
             })
             .WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")]);

@@ -103,17 +103,19 @@ public static class BankPersistenceHostingExtensions
         };
         if (options.Journal == JournalKind.Sqlite)
             PrepareSqlite(options.ConnectionString);
+        // Read before the plugin adds its generated settings: the node's own (hocon/, appsettings, environment, code).
+        var config = builder.NodeConfig();
 
         builder.WithSqlPersistence(
-            connectionString: options.Journal == JournalKind.Postgres ? WithTimeouts(options.ConnectionString) : options.ConnectionString,
+            connectionString: options.Journal == JournalKind.Postgres ? WithTimeouts(options.ConnectionString, config) : options.ConnectionString,
             providerName: provider,
             mode: PersistenceMode.Both,
-            autoInitialize: BankHocon.Defaults.GetBoolean("akka.persistence.journal.sql.auto-initialize", true),
+            autoInitialize: config.GetBoolean("akka.persistence.journal.sql.auto-initialize", true),
             pluginIdentifier: BankConstants.SqlPluginId,
             isDefaultPlugin: true);
 
         // The plugin's generated settings carry library defaults; the tunables in hocon/ win over them.
-        var journal = BankHocon.Defaults.GetConfig("akka.persistence.journal.sql");
+        var journal = config.GetConfig("akka.persistence.journal.sql");
         var tunables = ConfigurationFactory.ParseString(
             $$"""
               akka.persistence.journal.sql {
@@ -121,17 +123,17 @@ public static class BankPersistenceHostingExtensions
                 group-commit-max-rows = {{journal.GetInt("group-commit-max-rows", 1000)}}
                 parallelism = {{(options.Journal == JournalKind.Sqlite
                     ? journal.GetInt("parallelism", 1)
-                    : BankHocon.Defaults.GetInt("bank.persistence.postgres-parallelism", 4))}}
+                    : config.GetInt("bank.persistence.postgres-parallelism", 4))}}
                 batch-size = {{journal.GetInt("batch-size", 100)}}
                 buffer-size = {{journal.GetInt("buffer-size", 5000)}}
                 auto-initialize = {{(journal.GetBoolean("auto-initialize", true) ? "on" : "off")}}
                 replay-filter.mode = {{journal.GetString("replay-filter.mode", "off")}}
                 {{Breaker(journal)}}
-                write-timeout = {{Millis(BankHocon.Defaults.GetTimeSpan("bank.persistence.write-timeout", TimeSpan.FromSeconds(4)))}}
+                write-timeout = {{Millis(config.GetTimeSpan("bank.persistence.write-timeout", TimeSpan.FromSeconds(4)))}}
               }
               akka.persistence.snapshot-store.sql {
                 class = "{{typeof(Journal.GroupCommitSqlSnapshotStore).AssemblyQualifiedName}}"
-                {{Breaker(BankHocon.Defaults.GetConfig("akka.persistence.snapshot-store.sql"))}}
+                {{Breaker(config.GetConfig("akka.persistence.snapshot-store.sql"))}}
               }
               """);
         return builder.AddHocon(tunables, HoconAddMode.Prepend);
@@ -141,8 +143,10 @@ public static class BankPersistenceHostingExtensions
     /// The PostgreSQL connection string with the connect and command timeouts of hocon/persistence.hocon where it names
     /// none itself, so a stopped or frozen server holds no journal read longer than a client's call.
     /// </summary>
-    public static string WithTimeouts(string connectionString)
+    /// <param name="config">The node's configuration; null: this process's (<see cref="BankConfiguration.Current"/>).</param>
+    public static string WithTimeouts(string connectionString, Config? config = null)
     {
+        var settings = config ?? BankConfiguration.Current.Config;
         var named = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!named.ContainsKey("Timeout") && !named.ContainsKey("Connect Timeout") && !named.ContainsKey("Connection Timeout"))
@@ -151,8 +155,8 @@ public static class BankPersistenceHostingExtensions
             builder.CommandTimeout = Seconds("bank.persistence.command-timeout", 15);
         return builder.ConnectionString;
 
-        static int Seconds(string path, int fallback) =>
-            Math.Max(1, (int)Math.Ceiling(BankHocon.Defaults.GetTimeSpan(path, TimeSpan.FromSeconds(fallback)).TotalSeconds));
+        int Seconds(string path, int fallback) =>
+            Math.Max(1, (int)Math.Ceiling(settings.GetTimeSpan(path, TimeSpan.FromSeconds(fallback)).TotalSeconds));
     }
 
     /// <summary>The circuit breaker of a plugin as hocon/persistence.hocon sets it (see there why).</summary>

@@ -42,7 +42,7 @@ public sealed partial class RunningNode : IAsyncDisposable
     /// <summary>Starts a node composed by <see cref="BankNodeHostingExtensions.WithBankNode"/>, logging warnings to stderr.</summary>
     public static async Task<RunningNode> StartAsync(BankNodeOptions options, CancellationToken cancellationToken = default)
     {
-        var persistence = options.Persistence ?? BankPersistenceOptions.FromConfig(Configuration.BankHocon.Defaults);
+        var persistence = options.Persistence ?? BankPersistenceOptions.FromConfig(Configuration.BankConfiguration.Current.Config);
         await persistence.EnsureReachableAsync(cancellationToken);
         var folderLock = persistence.LockDataFolder();
         try
@@ -59,7 +59,7 @@ public sealed partial class RunningNode : IAsyncDisposable
                 })
                 .WithBankNode(options with { Persistence = persistence })
                 .AddStartup((system, _) => refused.TrySetResult(JoinWatch.Start(system, options.Seeds, options.Tls?.Certificate))),
-                WarningsToStderr, refused.Task.Unwrap(), cancellationToken);
+                options.JsonLogs ? JsonWarningsToStderr : WarningsToStderr, refused.Task.Unwrap(), cancellationToken);
             node._dataFolderLock = folderLock;
             return node;
         }
@@ -153,9 +153,13 @@ public sealed partial class RunningNode : IAsyncDisposable
     private static partial Regex TlsHandshakeReport();
 
     /// <summary>Console logging on stderr, warnings and up, so stdout stays the command's own output.</summary>
-    public static void WarningsToStderr(ILoggingBuilder logging) => logging
-        .ClearProviders()
-        .AddSimpleConsole(console => console.SingleLine = true)
+    public static void WarningsToStderr(ILoggingBuilder logging) => ToStderr(logging.ClearProviders().AddSimpleConsole(console => console.SingleLine = true));
+
+    /// <summary>As <see cref="WarningsToStderr"/>, one JSON object a line (`--log-format json`), for a log collector.</summary>
+    public static void JsonWarningsToStderr(ILoggingBuilder logging) =>
+        ToStderr(logging.ClearProviders().AddJsonConsole(console => console.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false }));
+
+    private static void ToStderr(ILoggingBuilder logging) => logging
         .AddFilter(level => level >= LogLevel.Warning)
         // A failed start is reported by the caller in one line, not as the host's stack trace.
         .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)

@@ -24,7 +24,7 @@ public static class AccountHostingExtensions
                 var settings = AccountSettings.From(system) with { Clock = clock ?? TimeProvider.System };
                 return key => AccountSupervisor.PropsFor(key, settings);
             },
-            new AccountMessageExtractor(BankHocon.Defaults.GetInt("bank.accounts.number-of-shards", 100)),
+            new AccountMessageExtractor(builder.NodeConfig().GetInt("bank.accounts.number-of-shards", 100)),
             new ShardOptions { Role = role, HandOffStopMessage = AccountSupervisor.StopWhenIdle.Instance });
     }
 }

@@ -128,7 +128,7 @@ public sealed class BankClient : IAsyncDisposable
             """))
         .WithFallback(BankSerializer.Bindings)
             .WithFallback(StrictSerialization.Config)
-        .WithFallback(BankHocon.Defaults)
+        .WithFallback(BankConfiguration.Current.Config)
         .WithFallback(ClusterClientReceptionist.DefaultConfig())
         // ClusterClient wraps each call in pub-sub's Send: without its serializer bound, Send would go as
         // Newtonsoft JSON, resolving type names by reflection on every call at the receiving node.

@@ -125,7 +125,7 @@ public sealed class ClientDoor : IAsyncDisposable
             // Nothing a client sends is built from a type name it carries (no JSON fallback, no remote deployment).
             .WithFallback(BankSerializer.Bindings)
             .WithFallback(StrictSerialization.Config)
-            .WithFallback(BankHocon.Defaults);
+            .WithFallback(BankConfiguration.Current.Config);
         var setup = BootstrapSetup.Create().WithConfig(config);
         return tls is null
             ? ActorSystem.Create(BankConstants.DoorSystemName, setup)

@@ -263,7 +263,7 @@ public static class TransferHostingExtensions
                 var accounts = registry.Get<AccountRegionKey>();
                 return transferId => TransferSaga.PropsFor(transferId, accounts, settings);
             },
-            new TransferMessageExtractor(BankHocon.Defaults.GetInt("bank.transfers.number-of-shards", 20)),
+            new TransferMessageExtractor(builder.NodeConfig().GetInt("bank.transfers.number-of-shards", 20)),
             new ShardOptions
             {
                 Role = role,

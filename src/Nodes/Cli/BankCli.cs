@@ -36,6 +36,11 @@ public static class BankCli
         {
             return output.Error(ErrorKind.Usage, usage.Message, ExitCodes.Usage);
         }
+        catch (Hosting.Configuration.SettingsException settings)
+        {
+            // appsettings or a BANK__ variable naming no setting: bad input, said before anything starts.
+            return output.Error(ErrorKind.Usage, OneLine(settings.Message), ExitCodes.Usage);
+        }
         catch (BankException stopping) when (stopping.Code == "ShuttingDown")
         {
             // The node was asked to stop (Ctrl+C, SIGTERM) while the command used it.

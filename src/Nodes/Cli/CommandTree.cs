@@ -23,10 +23,10 @@ public static class CommandTree
     {
         var root = new RootCommand("bank: Ray-style stateful remote actors on an Akka.NET cluster.");
         root.Options.Add(SharedOptions.Json);
-        foreach (var command in NodeCommands().Concat(ClientCommands.Create()).Append(ChaosCommands.Create()).Concat(InspectionCommands.Create()).Append(CertCommands.Create()))
+        foreach (var command in NodeCommands().Concat(ClientCommands.Create()).Append(ChaosCommands.Create()).Concat(InspectionCommands.Create()).Append(CertCommands.Create()).Append(ConfigCommand.Create()))
             root.Subcommands.Add(command);
 
-        // The assembly version as x.y.z, as before, not the informational version with a commit hash.
+        // The tool's version and the commit it was built from (x.y.z+SHA), as `dotnet tool list` and issues name a build.
         var version = root.Options.OfType<VersionOption>().Single();
         version.Action = new PrintAction(Version);
 
@@ -53,7 +53,14 @@ public static class CommandTree
 
     private static IEnumerable<Command> NodeCommands() => [DemoCommand.Create(), BenchCommand.Create(), StartCommand.Create()];
 
-    public static string Version => typeof(CommandTree).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+    /// <summary>
+    /// The package version (Version in src/Nodes/Nodes.csproj) and, when built from a git checkout, the commit:
+    /// <c>0.2.0+1a2b3c...</c> (the SDK's SourceLink puts the commit in the informational version).
+    /// </summary>
+    public static string Version =>
+        typeof(CommandTree).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion
+        ?? typeof(CommandTree).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
     /// <summary>Every command that can be run or asked for help, depth first, hidden ones left out; "bank" first.</summary>
     public static IEnumerable<(string Path, Command Command)> Commands()

@@ -10,7 +10,7 @@ public static class JournalOptions
     /// <returns>The persistence options, and where the data lives, for people (never the connection's password).</returns>
     public static (BankPersistenceOptions Options, string Where) From(ParseResult parsed)
     {
-        var defaults = BankHocon.Defaults;
+        var defaults = BankConfiguration.Current.Config;
         var journal = parsed.GetValue(SharedOptions.Journal) ?? defaults.GetString("bank.persistence.journal", "sqlite");
         switch (journal)
         {

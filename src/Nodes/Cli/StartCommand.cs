@@ -65,7 +65,7 @@ public sealed partial class StartCommand(Output output)
             "/health/ready on its HTTP port.")
         {
             Head, Seed, Port, Hostname, SharedOptions.Data, SharedOptions.Journal, SharedOptions.Connection, Resources,
-            HttpPort, HttpHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort, Insecure,
+            HttpPort, HttpHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort, Insecure, LogFormat,
         };
         start.SetAction((parsed, _) => new StartCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return start;
@@ -102,7 +102,7 @@ public sealed partial class StartCommand(Output output)
             seeds = [seed];
         }
 
-        var journal = parsed.GetValue(SharedOptions.Journal) ?? Hosting.Configuration.BankHocon.Defaults.GetString("bank.persistence.journal", "sqlite");
+        var journal = parsed.GetValue(SharedOptions.Journal) ?? Hosting.Configuration.BankConfiguration.Current.Config.GetString("bank.persistence.journal", "sqlite");
         if (!head && journal == "sqlite")
             throw new UsageException(
                 "a worker shares the cluster's journal: start the head and every worker with --journal postgres --connection STRING (SQLite serves one process)");
@@ -116,6 +116,7 @@ public sealed partial class StartCommand(Output output)
         if (tls is null && parsed.Has(ClientPort))
             throw new UsageException("--client-port is the port of the door for clients that a node opens with --tls: give --tls DIR too");
         int? clientPort = parsed.Has(ClientPort) ? ParsePort(parsed.GetValue(ClientPort), 0, "--client-port") : null;
+        var jsonLogs = JsonLogs(parsed);
         EnsurePortFree(hostname, port);
         if (tls is not null) EnsurePortFree(hostname, clientPort ?? (port == 0 ? 0 : port + 1), parsed.Has(ClientPort) ? "--client-port" : "--port (its client door takes the next port) or --client-port");
 
@@ -131,6 +132,7 @@ public sealed partial class StartCommand(Output output)
             Resources = resources,
             Tls = tls,
             ClientPort = clientPort,
+            JsonLogs = jsonLogs,
         });
         await using var web = await StartHttpAsync(node, dashboard, parsed);
         var address = node.System.Settings.Config.GetString("akka.remote.dot-netty.tcp.hostname") is { } host

@@ -91,12 +91,25 @@ public sealed class CommandTreeSpecs
     }
 
     [Fact]
-    public async Task Version_prints_three_numbers()
+    public async Task Version_prints_the_packages_three_numbers_and_the_commit_it_was_built_from()
     {
         var (code, output, _) = await RunAsync("--version");
 
         Assert.Equal(ExitCodes.Ok, code);
-        Assert.Matches(@"^\d+\.\d+\.\d+$", output.Trim());
+        var match = System.Text.RegularExpressions.Regex.Match(output.Trim(), @"^(?<version>\d+\.\d+\.\d+)(\+(?<commit>[0-9a-f]{40}))?$");
+        Assert.True(match.Success, $"bank --version printed '{output.Trim()}'");
+        // The one place of the version: src/Nodes/Nodes.csproj.
+        var project = File.ReadAllText(Repository.PathOf("src", "Nodes", "Nodes.csproj"));
+        Assert.Contains($"<Version>{match.Groups["version"].Value}</Version>", project, StringComparison.Ordinal);
+        // Built from a git checkout (CI's clone, a worktree): the commit is there, and it is one of this repository's.
+        if (Path.Exists(Repository.PathOf(".git")))
+        {
+            Assert.True(match.Groups["commit"].Success, $"bank --version printed no commit: '{output.Trim()}'");
+            var git = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("git", ["-C", Repository.Root, "cat-file", "-e", match.Groups["commit"].Value + "^{commit}"])
+            { RedirectStandardError = true })!;
+            await git.WaitForExitAsync();
+            Assert.Equal(0, git.ExitCode);
+        }
     }
 
     [Fact]

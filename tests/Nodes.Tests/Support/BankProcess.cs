@@ -88,6 +88,13 @@ public sealed class BankProcess : IAsyncDisposable
         return await running.WaitForExitAsync(timeout);
     }
 
+    /// <summary>Runs `bank ARGS` to its end in <paramref name="workingDirectory"/> (where it reads appsettings.json) with these variables.</summary>
+    public static async Task<Result> RunInAsync(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string?> environment, params string[] args)
+    {
+        await using var running = Start("bank " + string.Join(' ', args), args, environment, workingDirectory);
+        return await running.WaitForExitAsync(timeout);
+    }
+
     /// <summary>Starts `bank ARGS` and reads its output as it comes, so a test can act on a line while it runs.</summary>
     public static BankProcess Start(params string[] args) => Start("bank " + string.Join(' ', args), args);
 
@@ -216,14 +223,15 @@ public sealed class BankProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static BankProcess Start(string description, string[] args, IReadOnlyDictionary<string, string?>? environment = null)
+    private static BankProcess Start(string description, string[] args, IReadOnlyDictionary<string, string?>? environment = null,
+        string? workingDirectory = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "bank.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
