@@ -17,6 +17,7 @@ using Bank.Hosting.Serialization;
 using Bank.Hosting.Transfers;
 using Bank.Hosting.StateStore;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Bootstrap;
 using Bank.Hosting.Security;
 
 namespace Bank.Hosting;
@@ -69,6 +70,12 @@ public sealed record BankNodeOptions
         .With(ResourceSet.Cpu, Environment.ProcessorCount)
         .With(ResourceSet.Gpu, 0)
         .With(ResourceSet.Memory, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+    /// <summary>
+    /// Form or join the cluster with Akka.Management's cluster bootstrap (`--discovery`): the node's <see cref="Seeds"/> are
+    /// then unused. Null: the seeds, as `--head` and `--address` do.
+    /// </summary>
+    public BootstrapOptions? Bootstrap { get; init; }
 }
 
 public static class BankNodeHostingExtensions
@@ -87,6 +94,7 @@ public static class BankNodeHostingExtensions
             .WithFaultInjection(options.AllowFaultInjection)
             .WithBankSerialization()
             .WithBankCluster(options)
+            .WithBankBootstrap(options.Bootstrap)
             .WithBankPersistence(database)
             // Accounts that ask for no resources need a node with a CPU (Ray: 1 CPU to be placed): one with the cpu role.
             .WithAccounts(ResourceSet.Cpu, options.Clock)
@@ -111,7 +119,8 @@ public static class BankNodeHostingExtensions
             .AddHocon(StrictSerialization.Config, HoconAddMode.Prepend);
 
     /// <summary>Remoting (mutual TLS with <see cref="BankNodeOptions.Tls"/>) and clustering; with no seeds the node joins itself,
-    /// in either case once its journal has answered a recovery (<see cref="WarmJoin"/>).</summary>
+    /// with <see cref="BankNodeOptions.Bootstrap"/> it starts cluster bootstrap, in every case once its journal has answered
+    /// a recovery (<see cref="WarmJoin"/>).</summary>
     public static AkkaConfigurationBuilder WithBankCluster(this AkkaConfigurationBuilder builder, BankNodeOptions options)
     {
         var protocol = BankConstants.ProtocolOf(tls: options.Tls is not null);
@@ -121,8 +130,9 @@ public static class BankNodeHostingExtensions
             {
                 Roles = [.. options.Roles.Union(NodeResources.RolesFor(options.AdvertisedResources, BankHocon.Defaults))],
                 // No seed nodes here: Akka would join at start, before the journal is warm (WarmJoin).
-            })
-            .WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")]);
+            });
+        if (options.Bootstrap is not null) builder.WithWarmJoin(BankBootstrap.Start);
+        else builder.WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")]);
         return builder;
     }
 
