@@ -93,8 +93,9 @@ public static class BankNodeHostingExtensions
             .WithBankHocon()
             .WithFaultInjection(options.AllowFaultInjection)
             .WithBankSerialization()
-            .WithBankCluster(options)
+            // The bootstrap endpoint answers from the start; the bootstrap itself waits for the warm-up (WithBankCluster).
             .WithBankBootstrap(options.Bootstrap)
+            .WithBankCluster(options)
             .WithBankPersistence(database)
             // Accounts that ask for no resources need a node with a CPU (Ray: 1 CPU to be placed): one with the cpu role.
             .WithAccounts(ResourceSet.Cpu, options.Clock)

@@ -1,11 +1,11 @@
 using System.Text.Json;
+using Akka;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Discovery.KubernetesApi;
 using Akka.Event;
 using Akka.Hosting;
 using Akka.Management.Cluster.Bootstrap;
-using Akka.Management.Dsl;
 
 namespace Bank.Hosting.Bootstrap;
 
@@ -76,8 +76,9 @@ public static class BankBootstrap
 public static class BankBootstrapHostingExtensions
 {
     /// <summary>
-    /// With <paramref name="options"/>, Akka.Management's HTTP endpoint listens from the node's start (a port that
-    /// cannot be bound fails the start); the join itself is <see cref="BankBootstrap.Start"/>'s. Null: nothing.
+    /// With <paramref name="options"/>, the bootstrap endpoint (<see cref="BootstrapEndpoint"/>) listens from the node's
+    /// start (a port that cannot be bound fails the start) until the node shuts down; the join itself is
+    /// <see cref="BankBootstrap.Start"/>'s. Null: nothing.
     /// </summary>
     public static AkkaConfigurationBuilder WithBankBootstrap(this AkkaConfigurationBuilder builder, BootstrapOptions? options)
     {
@@ -86,9 +87,13 @@ public static class BankBootstrapHostingExtensions
             .AddHocon(BankBootstrap.Compose(options), HoconAddMode.Prepend)
             .AddStartup(async (system, _) =>
             {
-                if (await AkkaManagement.Get(system).Start() is null)
-                    throw new InvalidOperationException(
-                        $"Akka.Management did not listen on {options.ManagementHost}:{options.ManagementPort}");
+                var endpoint = await BootstrapEndpoint.StartAsync(system, options);
+                // Stops answering once the node has left, as Akka.Management's own endpoint unbinds.
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseActorSystemTerminate, "bootstrap-endpoint", async () =>
+                {
+                    await endpoint.DisposeAsync();
+                    return Done.Instance;
+                });
             });
     }
 }

@@ -1,5 +1,7 @@
 using Akka.Configuration;
 
+using Bank.Domain;
+
 namespace Bank.Hosting.Bootstrap;
 
 /// <summary>How contact points are found: listed in configuration, or the pods the Kubernetes API lists.</summary>
@@ -68,6 +70,6 @@ public sealed record BootstrapOptions
         "config" => DiscoveryMethod.Config,
         "kubernetes" or "kubernetes-api" => DiscoveryMethod.Kubernetes,
         _ => throw new ArgumentException(
-            $"discovery must be config or kubernetes, not '{Bank.Domain.TextEcho.OneLine(name)}'"),
+            $"discovery must be config or kubernetes, not '{TextEcho.OneLine(name)}'"),
     };
 }

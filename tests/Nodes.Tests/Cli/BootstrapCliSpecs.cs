@@ -1,4 +1,7 @@
+using Bank.Hosting.Bootstrap;
+using Bank.Hosting.Configuration;
 using Bank.Nodes.Cli;
+using Bank.Testing;
 using Xunit;
 
 namespace Bank.Nodes.Tests;
@@ -61,6 +64,23 @@ public sealed class BootstrapCliSpecs
         Assert.Equal($"error: refusing to serve the bootstrap endpoint on {Beyond}: it has no TLS and names the cluster's members; " +
                      "give --tls DIR (the cluster port then admits only your nodes) or --insecure, or keep it on loopback", error.TrimEnd('\n', '\r'));
         Assert.Empty(output);
+    }
+
+    [Fact]
+    public void The_kubernetes_example_starts_bank_with_options_bank_start_has()
+    {
+        var manifest = File.ReadAllLines(Repository.PathOf("deploy", "kubernetes", "bank.yaml"));
+        var start = CommandTree.Root.Subcommands.Single(c => c.Name == "start");
+        var known = start.Options.Select(o => o.Name).ToHashSet();
+        var args = manifest.SkipWhile(l => l.Trim() != "args:").Skip(1).TakeWhile(l => l.TrimStart().StartsWith("- ", StringComparison.Ordinal))
+            .Select(l => l.Trim()[2..].Trim('"')).ToList();
+
+        Assert.Equal("start", args[0]);
+        Assert.Equal("kubernetes", args[args.IndexOf("--discovery") + 1]);
+        Assert.All(args.Where(a => a.StartsWith("--", StringComparison.Ordinal)), a => Assert.Contains(a, known));
+        // The bootstrap probes the pods' port of that name.
+        Assert.Contains(manifest, l => l.Trim() == "- name: management");
+        Assert.Equal("management", BootstrapOptions.FromConfig(BankHocon.Defaults).PortName);
     }
 
     [Theory]
