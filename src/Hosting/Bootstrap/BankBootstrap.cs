@@ -50,6 +50,7 @@ public static class BankBootstrap
               discovery-method = {{method}}
               required-contact-point-nr = {{options.RequiredContactPoints}}
             }
+            bank.node.join-timeout = {{(long)options.JoinTimeout.TotalMilliseconds}}ms
             akka.discovery.method = {{method}}
             {{discovery}}
             """;

@@ -35,6 +35,9 @@ public sealed record BootstrapOptions
 
     public int ManagementPort { get; init; } = DefaultManagementPort;
 
+    /// <summary>How long the node waits to be Up before it gives up: the other contact points may start much later.</summary>
+    public TimeSpan JoinTimeout { get; init; } = TimeSpan.FromHours(1);
+
     public string PodLabelSelector { get; init; } = "app={0}";
 
     /// <summary>The named container port of a pod's management endpoint (Kubernetes discovery).</summary>
@@ -58,6 +61,7 @@ public sealed record BootstrapOptions
             RequiredContactPoints = section.GetInt("required-contact-points", 2),
             ManagementHost = section.GetString("management.hostname", "127.0.0.1"),
             ManagementPort = section.GetInt("management.port", DefaultManagementPort),
+            JoinTimeout = section.GetTimeSpan("join-timeout", TimeSpan.FromHours(1)),
             PodLabelSelector = section.GetString("kubernetes.pod-label-selector", "app={0}"),
             PortName = section.GetString("kubernetes.port-name", "management"),
             PodNamespace = section.GetString("kubernetes.pod-namespace", ""),

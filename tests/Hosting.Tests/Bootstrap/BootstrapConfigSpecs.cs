@@ -73,6 +73,15 @@ public sealed class BootstrapConfigSpecs
     }
 
     [Fact]
+    public void A_node_started_by_bootstrap_waits_an_hour_for_the_others_not_the_30_s_of_a_worker()
+    {
+        var config = Composed(BootstrapOptions.FromConfig(BankHocon.Defaults));
+
+        Assert.Equal(TimeSpan.FromSeconds(30), BankHocon.Defaults.GetTimeSpan("bank.node.join-timeout"));
+        Assert.Equal(TimeSpan.FromHours(1), config.GetTimeSpan("bank.node.join-timeout"));
+    }
+
+    [Fact]
     public void Nodes_of_one_machine_on_different_management_ports_are_all_contact_points()
     {
         // Akka.Management's default keeps, of the contact points of one host, only the one on the fallback port (8558).
