@@ -17,6 +17,7 @@ using Bank.Hosting.Serialization;
 using Bank.Hosting.Transfers;
 using Bank.Hosting.StateStore;
 using Bank.Hosting.Accounts;
+using Bank.Hosting.Bootstrap;
 using Bank.Hosting.Security;
 using Bank.Hosting.Web;
 
@@ -73,6 +74,12 @@ public sealed record BankNodeOptions
 
     /// <summary>The node's log on stderr as one JSON object a line (`--log-format json`) rather than one line of text per entry.</summary>
     public bool JsonLogs { get; init; }
+
+    /// <summary>
+    /// Form or join the cluster with Akka.Management's cluster bootstrap (`--discovery`): the node's <see cref="Seeds"/> are
+    /// then unused. Null: the seeds, as `--head` and `--address` do.
+    /// </summary>
+    public BootstrapOptions? Bootstrap { get; init; }
 }
 
 public static class BankNodeHostingExtensions
@@ -90,6 +97,8 @@ public static class BankNodeHostingExtensions
         return builder
             .WithFaultInjection(options.AllowFaultInjection)
             .WithBankSerialization()
+            // The bootstrap endpoint answers from the start; the bootstrap itself waits for the warm-up (WithBankCluster).
+            .WithBankBootstrap(options.Bootstrap)
             .WithBankCluster(options)
             .WithBankHealthChecks()
             .WithBankPersistence(database)
@@ -116,7 +125,8 @@ public static class BankNodeHostingExtensions
             .AddHocon(StrictSerialization.Config, HoconAddMode.Prepend);
 
     /// <summary>Remoting (mutual TLS with <see cref="BankNodeOptions.Tls"/>) and clustering; with no seeds the node joins itself,
-    /// in either case once its journal has answered a recovery (<see cref="WarmJoin"/>).</summary>
+    /// with <see cref="BankNodeOptions.Bootstrap"/> it starts cluster bootstrap, in every case once its journal has answered
+    /// a recovery (<see cref="WarmJoin"/>).</summary>
     public static AkkaConfigurationBuilder WithBankCluster(this AkkaConfigurationBuilder builder, BankNodeOptions options)
     {
         var protocol = BankConstants.ProtocolOf(tls: options.Tls is not null);
@@ -126,8 +136,9 @@ public static class BankNodeHostingExtensions
             {
                 Roles = [.. options.Roles.Union(NodeResources.RolesFor(options.AdvertisedResources, builder.NodeConfig()))],
                 // No seed nodes here: Akka would join at start, before the journal is warm (WarmJoin).
-            })
-            .WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")]);
+            });
+        if (options.Bootstrap is not null) builder.WithWarmJoin(BankBootstrap.Start);
+        else builder.WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")]);
         return builder;
     }
 

@@ -25,27 +25,39 @@ public sealed class WarmJoin : ReceiveActor
     private bool _joined;
     private readonly long _started = Stopwatch.GetTimestamp();
 
-    public WarmJoin(IReadOnlyList<Address> seeds, TimeSpan timeout)
+    public WarmJoin(IReadOnlyList<Address> seeds, TimeSpan timeout) : this(system => JoinSeeds(system, seeds), timeout)
+    {
+    }
+
+    /// <param name="join">How the node joins once warm: its seeds, or Akka.Management's cluster bootstrap.</param>
+    /// <param name="timeout">How long the warm-up may take before the node joins cold.</param>
+    public WarmJoin(Action<ActorSystem> join, TimeSpan timeout)
     {
         Context.Watch(Context.ActorOf(Props.Create(() => new EmptyStream()), "stream"));
         Context.SetReceiveTimeout(timeout);
-        Receive<EmptyStream.Recovered>(_ => Join(seeds));
-        Receive<Terminated>(_ => Join(seeds));
+        Receive<EmptyStream.Recovered>(_ => Join(join));
+        Receive<Terminated>(_ => Join(join));
         Receive<ReceiveTimeout>(_ =>
         {
             _log.Warning("The journal did not answer a recovery within {0}; joining the cluster cold", timeout);
-            Join(seeds);
+            Join(join);
         });
     }
 
-    private void Join(IReadOnlyList<Address> seeds)
+    /// <summary>Joins <paramref name="seeds"/>, or the node itself when there are none (a one-node cluster or the head).</summary>
+    public static void JoinSeeds(ActorSystem system, IReadOnlyList<Address> seeds)
+    {
+        var cluster = Cluster.Get(system);
+        if (seeds.Count == 0) cluster.Join(cluster.SelfAddress);
+        else cluster.JoinSeedNodes(seeds);
+    }
+
+    private void Join(Action<ActorSystem> join)
     {
         if (_joined) return;
         _joined = true;
         _log.Info("Joining the cluster {0:0} ms after start, the journal warm-up done", Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
-        var cluster = Cluster.Get(Context.System);
-        if (seeds.Count == 0) cluster.Join(cluster.SelfAddress);
-        else cluster.JoinSeedNodes(seeds);
+        join(Context.System);
         Context.Stop(Self);
     }
 
@@ -73,11 +85,17 @@ public static class WarmJoinHostingExtensions
     /// Joins <paramref name="seeds"/> (the node itself when there are none) once the journal has answered a recovery; the
     /// cluster options must name no seed nodes, or Akka would join at start.
     /// </summary>
-    public static AkkaConfigurationBuilder WithWarmJoin(this AkkaConfigurationBuilder builder, IReadOnlyList<string> seeds) =>
+    public static AkkaConfigurationBuilder WithWarmJoin(this AkkaConfigurationBuilder builder, IReadOnlyList<string> seeds)
+    {
+        var addresses = seeds.Select(Address.Parse).ToList();
+        return builder.WithWarmJoin(system => WarmJoin.JoinSeeds(system, addresses));
+    }
+
+    /// <summary>Calls <paramref name="join"/> once the journal has answered a recovery (or the warm-up timed out).</summary>
+    public static AkkaConfigurationBuilder WithWarmJoin(this AkkaConfigurationBuilder builder, Action<ActorSystem> join) =>
         builder.AddStartup((system, _) =>
         {
             var timeout = system.Settings.Config.GetTimeSpan("bank.persistence.warm-up-timeout", TimeSpan.FromSeconds(10));
-            var addresses = seeds.Select(Address.Parse).ToList();
-            system.ActorOf(Props.Create(() => new WarmJoin(addresses, timeout)), "warm-join");
+            system.ActorOf(Props.Create(() => new WarmJoin(join, timeout)), "warm-join");
         });
 }

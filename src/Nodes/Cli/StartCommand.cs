@@ -12,7 +12,8 @@ namespace Bank.Nodes.Cli;
 
 /// <summary>
 /// `bank start`: a long-running node. `--head` is the seed (port 4053 by default); `--address HOST:PORT` joins the
-/// cluster of that seed as a worker (any free port by default). Ctrl+C or SIGTERM leaves the cluster gracefully.
+/// cluster of that seed as a worker (any free port by default); `--discovery` forms or joins one by cluster bootstrap
+/// (StartCommand.Bootstrap.cs). Ctrl+C or SIGTERM leaves the cluster gracefully.
 /// </summary>
 public sealed partial class StartCommand(Output output)
 {
@@ -61,12 +62,14 @@ public sealed partial class StartCommand(Output output)
     {
         var start = new Command("start",
             "Run a node until Ctrl+C or SIGTERM (it then leaves the cluster gracefully): --head for the seed, which serves the web " +
-            "dashboard at http://127.0.0.1:8265, or --address HOST:PORT for a worker that joins it. Every node serves /health/live and " +
-            "/health/ready on its HTTP port.")
+            "dashboard at http://127.0.0.1:8265, --address HOST:PORT for a worker that joins it, or the same --discovery config " +
+            "--contact-points HOST:PORT,... on every node, which form one cluster by Akka.Management's cluster bootstrap. Every node " +
+            "serves /health/live and /health/ready on its HTTP port.")
         {
             Head, Seed, Port, Hostname, SharedOptions.Data, SharedOptions.Journal, SharedOptions.Connection, Resources,
             HttpPort, HttpHost, NoDashboard, AllowFaultInjection, SharedOptions.Tls, ClientPort, Insecure, LogFormat,
         };
+        foreach (var option in BootstrapOptionsList) start.Options.Add(option);
         start.SetAction((parsed, _) => new StartCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return start;
     }
@@ -76,18 +79,21 @@ public sealed partial class StartCommand(Output output)
     public async Task<int> RunAsync(ParseResult parsed)
     {
         var head = parsed.GetValue(Head);
-        if (head == parsed.Has(Seed))
-            throw new UsageException($"say --head for the seed node or --address HOST:PORT to join one; usage: {Usage}");
+        var bootstrap = BootstrapFrom(parsed);
+        if (bootstrap is null && head == parsed.Has(Seed))
+            throw new UsageException($"say --head for the seed node, --address HOST:PORT to join one, or --discovery config --contact-points HOST:PORT,... to form one by bootstrap; usage: {Usage}");
 
         var hostname = parsed.GetValue(Hostname) ?? "127.0.0.1";
-        var port = ParsePort(parsed.GetValue(Port), head ? DefaultHeadPort : 0);
-        var dashboard = HttpOptions(parsed, head ? DashboardOptions.DefaultPort : 0);
+        var port = ParsePort(parsed.GetValue(Port), head || bootstrap is not null ? DefaultHeadPort : 0);
+        var dashboard = HttpOptions(parsed, head || bootstrap is not null ? DashboardOptions.DefaultPort : 0);
         var tlsFolder = parsed.GetValue(SharedOptions.Tls) ?? Environment.GetEnvironmentVariable("BANK__TLS");
         if (SecureByDefault.Refusal(hostname, dashboard.Host, tlsFolder, parsed.GetValue(Insecure)) is { } refusal)
             throw new UsageException(refusal);
+        if (bootstrap is not null && ManagementRefusal(bootstrap.ManagementHost, tlsFolder, parsed.GetValue(Insecure)) is { } exposed)
+            throw new UsageException(exposed);
         if (parsed.Has(HttpPort)) EnsurePortFree(dashboard.Host, dashboard.Port, Typed(parsed, HttpPort));
         string[] seeds = [];
-        if (!head)
+        if (!head && bootstrap is null)
         {
             var seed = parsed.GetValue(Seed)!;
             try
@@ -103,6 +109,9 @@ public sealed partial class StartCommand(Output output)
         }
 
         var journal = parsed.GetValue(SharedOptions.Journal) ?? Hosting.Configuration.BankConfiguration.Current.Config.GetString("bank.persistence.journal", "sqlite");
+        if (bootstrap is not null && journal == "sqlite")
+            throw new UsageException(
+                "the nodes of a bootstrapped cluster share its journal: start every node with --journal postgres --connection STRING (SQLite serves one process)");
         if (!head && journal == "sqlite")
             throw new UsageException(
                 "a worker shares the cluster's journal: start the head and every worker with --journal postgres --connection STRING (SQLite serves one process)");
@@ -118,6 +127,7 @@ public sealed partial class StartCommand(Output output)
         int? clientPort = parsed.Has(ClientPort) ? ParsePort(parsed.GetValue(ClientPort), 0, "--client-port") : null;
         var jsonLogs = JsonLogs(parsed);
         EnsurePortFree(hostname, port);
+        if (bootstrap is not null) EnsurePortFree(bootstrap.ManagementHost, bootstrap.ManagementPort, "--management-port");
         if (tls is not null) EnsurePortFree(hostname, clientPort ?? (port == 0 ? 0 : port + 1), parsed.Has(ClientPort) ? "--client-port" : "--port (its client door takes the next port) or --client-port");
 
         // What this machine has (nvidia-smi for GPUs), overridden by --resources.
@@ -133,6 +143,7 @@ public sealed partial class StartCommand(Output output)
             Tls = tls,
             ClientPort = clientPort,
             JsonLogs = jsonLogs,
+            Bootstrap = bootstrap,
         });
         await using var web = await StartHttpAsync(node, dashboard, parsed);
         var address = node.System.Settings.Config.GetString("akka.remote.dot-netty.tcp.hostname") is { } host
@@ -144,17 +155,20 @@ public sealed partial class StartCommand(Output output)
         if (output.Json)
             output.PrintJson(new JsonObject
             {
-                ["address"] = address, ["role"] = head ? "head" : "worker", ["journal"] = where, ["dashboard"] = dashboard.Pages ? web?.Url : null,
-                ["http"] = web?.Url,
+                ["address"] = address, ["role"] = head ? "head" : bootstrap is null ? "worker" : "node", ["journal"] = where,
+                ["dashboard"] = dashboard.Pages ? web?.Url : null, ["http"] = web?.Url,
                 ["client_address"] = clients, ["tls"] = tls is not null,
+                ["management"] = bootstrap is null ? null : ManagementUrl(bootstrap),
             });
         else
         {
-            output.Line($"Bank {(head ? "head" : "worker")} node up at {address}; journal: {where}{(tls is null ? "" : "; mutual TLS")}");
+            output.Line($"Bank {(head ? "head " : bootstrap is null ? "worker " : "")}node up at {address}; journal: {where}{(tls is null ? "" : "; mutual TLS")}");
             output.Line(tls is null
                 ? $"Clients reach the cluster with --address {address} (or BANK_ADDRESS). Ctrl+C leaves the cluster."
                 : $"Clients reach the cluster with --address {clients} --tls DIR (a client or admin certificate of this CA). Ctrl+C leaves the cluster.");
             output.Line($"Resources: {resources}; roles: {string.Join(", ", InspectionCommands.Shown(roles).Order(StringComparer.Ordinal))}");
+            if (bootstrap is not null)
+                output.Line(BootstrapLine(bootstrap));
             if (web is not null && dashboard.Pages)
                 output.Line($"View the dashboard at {web.Url}");
             if (web is not null)

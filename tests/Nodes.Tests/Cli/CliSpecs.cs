@@ -75,7 +75,7 @@ public sealed class CliSpecs
         var (code, output, error) = await RunAsync("start");
 
         Assert.Equal(ExitCodes.Usage, code);
-        Assert.Equal("error: say --head for the seed node or --address HOST:PORT to join one; usage: " + StartCommand.Usage, error.TrimEnd('\n', '\r'));
+        Assert.Equal("error: say --head for the seed node, --address HOST:PORT to join one, or --discovery config --contact-points HOST:PORT,... to form one by bootstrap; usage: " + StartCommand.Usage, error.TrimEnd('\n', '\r'));
         Assert.StartsWith("bank start [--head] [--address HOST:PORT] [--port PORT]", StartCommand.Usage);
         Assert.Empty(output);
     }
