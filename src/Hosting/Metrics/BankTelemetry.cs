@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -34,9 +35,20 @@ public static class BankTelemetry
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(BankMetrics.MeterName).AddPrometheusExporter();
-                if (otlp) metrics.AddOtlpExporter();
+                if (otlp) metrics.AddOtlpExporter(options => MetricsSignal(options, configuration));
             });
         return services;
+    }
+
+    /// <summary>
+    /// The metrics-only variables, which the exporter reads only when it is set up for every signal at once: the endpoint
+    /// is taken as given (with its path, /v1/metrics over HTTP), as the specification says of a signal's own endpoint.
+    /// </summary>
+    private static void MetricsSignal(OtlpExporterOptions options, IConfiguration configuration)
+    {
+        if (configuration["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] is { Length: > 0 } protocol)
+            options.Protocol = protocol.Trim() == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf;
+        if (configuration["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] is { Length: > 0 } endpoint) options.Endpoint = new Uri(endpoint.Trim());
     }
 
     /// <summary>Whether <paramref name="configuration"/> names an OTLP collector for metrics.</summary>

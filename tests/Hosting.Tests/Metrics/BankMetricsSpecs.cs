@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Akka.Cluster;
 using Bank.Hosting.Client;
@@ -99,6 +100,11 @@ public sealed partial class BankMetricsSpecs(BankNodeFixture fixture) : IClassFi
         Assert.Matches(@"bank_call_duration_seconds_bucket\{[^}]*kind=""deposit""", scrape);
         Assert.Contains("bank_journal_commit_batch_size", scrape);
         Assert.Contains("bank_accounts_live", scrape);
+        // The dashboard reads the same figures: its reader started with the exporter and heard the same deposits.
+        using var state = JsonDocument.Parse(await http.GetStringAsync(dashboard.Url + "/api/state"));
+        var deposits = state.RootElement.GetProperty("metrics").GetProperty("calls").EnumerateArray()
+            .Single(c => c.GetProperty("kind").GetString() == "deposit" && c.GetProperty("outcome").GetString() == "ok");
+        Assert.True(deposits.GetProperty("count").GetInt64() >= 3, $"the dashboard shows {deposits} deposits");
     }
 
     private static async Task<string> ScrapeAsync(HttpClient http, BankDashboard dashboard)
