@@ -84,6 +84,20 @@ public sealed partial class BankMetricsSpecs(BankNodeFixture fixture) : IClassFi
     }
 
     [Fact]
+    public async Task The_node_reports_its_live_and_alive_accounts_and_the_state_store_s_lag()
+    {
+        await using var session = fixture.Cluster.NewSession();
+        var account = await session.OpenAsync("metrics-gauges", new AccountOptions(10m, 0m) { Detached = true });
+        await session.DepositAsync(account, 1m);
+        var node = Cluster.Get(fixture.Node.System).SelfAddress.ToString();
+
+        Assert.True(_heard.Gauge("bank.accounts.live", node) >= 1, "no live account on the node");
+        Assert.True(_heard.Gauge("bank.accounts.alive", node) >= 1, "no alive account in the registry");
+        // The feeder reads the journal's head every lag-interval (5 s).
+        await Eventually.HoldsAsync(() => _heard.Gauge("bank.state_store.lag", node) >= 0, "the state store's lag in the gauge");
+    }
+
+    [Fact]
     public async Task The_dashboard_port_serves_the_figures_to_Prometheus_at_metrics()
     {
         await using var dashboard = await BankDashboard.StartAsync(fixture.Node, new DashboardOptions("127.0.0.1", FreePort.Next()));
