@@ -8,6 +8,7 @@ using Bank.Hosting.Door;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Journal;
+using Bank.Hosting.Metrics;
 using Bank.Hosting.Placement;
 using Bank.Hosting.Registry;
 using Bank.Domain;
@@ -111,6 +112,7 @@ public static class BankNodeHostingExtensions
             .WithInspection(options.AdvertisedResources)
             .WithStateStore(database)
             .WithGateway(options.KillNode)
+            .WithBankMetrics()
             .WithClientDoor(door);
     }
 

@@ -1,22 +1,25 @@
 using Akka.Actor;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Accounts;
 
-/// <summary>How many account instances run in this actor system now, for `bank status`.</summary>
+/// <summary>How many account instances run in this actor system now, for `bank status` and the gauge bank.accounts.live.</summary>
 public sealed class AccountInstances : IExtension
 {
-    private int _running;
+    private readonly NodeFigures _figures;
 
-    public int Running => Volatile.Read(ref _running);
+    internal AccountInstances(NodeFigures figures) => _figures = figures;
+
+    public int Running => (int)_figures.LiveAccounts;
 
     public static AccountInstances For(ActorSystem system) => system.WithExtension<AccountInstances, AccountInstancesProvider>();
 
-    internal void Started() => Interlocked.Increment(ref _running);
+    internal void Started() => _figures.AccountStarted();
 
-    internal void Stopped() => Interlocked.Decrement(ref _running);
+    internal void Stopped() => _figures.AccountStopped();
 }
 
 public sealed class AccountInstancesProvider : ExtensionIdProvider<AccountInstances>
 {
-    public override AccountInstances CreateExtension(ExtendedActorSystem system) => new();
+    public override AccountInstances CreateExtension(ExtendedActorSystem system) => new(NodeFigures.For(system));
 }

@@ -5,6 +5,7 @@ using Akka.Event;
 using Akka.Hosting;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Accounts;
 
@@ -228,6 +229,7 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
                 _reports?.StopAsking();
                 break;
             case ReportRestarting restarting:
+                BankMetrics.Restarts.Add(1);
                 _registry?.Tell(new ActorRestarting(_key, restarting.Incarnation, restarting.Restarts, restarting.Cause));
                 break;
             case ReportRestartCompleted completed:

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Client;
 
@@ -45,19 +47,6 @@ public interface IBankGateway
         system.Settings.Config.GetTimeSpan("bank.client.retry-deadline", DefaultRetryDeadline);
 }
 
-/// <summary>How long a gateway waits for an answer.</summary>
-internal static class Patience
-{
-    /// <summary>
-    /// The client's ask timeout; an open of an actor that holds resources may wait PENDING_CREATION for a node up to
-    /// <c>bank.resources.pending-timeout</c> on top of it.
-    /// </summary>
-    public static TimeSpan For(IBankMessage request, TimeSpan timeout, ActorSystem system) =>
-        request is OpenActor { Resources: not null }
-            ? timeout + system.Settings.Config.GetTimeSpan("bank.resources.pending-timeout", TimeSpan.FromSeconds(30))
-            : timeout;
-}
-
 /// <summary>
 /// A gateway inside a node: registry requests and calls by incarnation go straight to the registry and the shard region;
 /// calls by name and the requests the gateway answers itself go to this node's gateway, as a ClusterClient's do.
@@ -84,18 +73,39 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
         }
     }
 
+    // Calls that go past the node's gateway are counted here (BankMetrics.Calls); those through it, by the gateway.
     public Task<object> RequestAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
-        ClientCallPolicy.IdRefusal(request) is { } badId ? Task.FromResult<object>(badId)
-        : request is IGatewayRequest
+        request is IGatewayRequest
             // History, transfers and fault injection are the node's gateway's business, as for clients outside.
-            ? AskAsync(NodeGateway, request, cancellationToken)
-            : AskAsync(registry, request, cancellationToken, Patience.For(request, timeout, system));
+            ? ClientCallPolicy.IdRefusal(request) is { } refused ? Task.FromResult<object>(refused) : AskAsync(NodeGateway, request, cancellationToken)
+            : Counted(request, Stopwatch.GetTimestamp(), ClientCallPolicy.IdRefusal(request) is { } badId ? Task.FromResult<object>(badId)
+                : AskAsync(registry, request, cancellationToken, Patience.For(request, timeout, system)));
 
     /// <summary>Straight to the shard region, past the gateway's mailbox, under the same policy as the gateway's.</summary>
     public Task<object> CallAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
-        ClientCallPolicy.Admit(request, out var refused) is not { } admitted ? Task.FromResult<object>(refused!)
-        : ClientCallPolicy.ReusedElsewhere(_keyOf, admitted) is { } reused ? Task.FromResult<object>(reused)
-        : AskAsync(accounts, admitted, cancellationToken);
+        Counted(request, Stopwatch.GetTimestamp(),
+            ClientCallPolicy.Admit(request, out var refused) is not { } admitted ? Task.FromResult<object>(refused!)
+            : ClientCallPolicy.ReusedElsewhere(_keyOf, admitted) is { } reused ? Task.FromResult<object>(reused)
+            : AskAsync(accounts, admitted, cancellationToken));
+
+    /// <summary>The answer, with the call counted by kind and outcome (the error's code when it fails).</summary>
+    private static Task<object> Counted(object request, long started, Task<object> answer) =>
+        BankMetrics.KindOf(request) is not { } kind ? answer : CountedAsync(kind, started, answer);
+
+    private static async Task<object> CountedAsync(string kind, long started, Task<object> answer)
+    {
+        try
+        {
+            var answered = await answer;
+            BankMetrics.RecordCall(kind, BankMetrics.OutcomeOf(answered), started);
+            return answered;
+        }
+        catch (BankException e)
+        {
+            BankMetrics.RecordCall(kind, e.Code, started);
+            throw;
+        }
+    }
 
     /// <summary>Through this node's gateway, which resolves the name as it does for a client outside.</summary>
     public Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default) =>

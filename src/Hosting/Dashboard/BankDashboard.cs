@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Metrics;
 using Bank.Hosting.Security;
 using Bank.Hosting.Web;
 using Microsoft.AspNetCore.Builder;
@@ -31,11 +32,13 @@ public sealed class BankDashboard : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly OperationsCounter _operations;
+    private readonly MetricsReader _metrics;
 
-    private BankDashboard(WebApplication app, OperationsCounter operations, string url)
+    private BankDashboard(WebApplication app, OperationsCounter operations, MetricsReader metrics, string url)
     {
         _app = app;
         _operations = operations;
+        _metrics = metrics;
         Url = url;
     }
 
@@ -54,6 +57,7 @@ public sealed class BankDashboard : IAsyncDisposable
         var guard = DashboardGuard.For(options, bound, context => Certified(context, options.Tls), page);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        builder.Services.AddBankTelemetry(builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -64,25 +68,28 @@ public sealed class BankDashboard : IAsyncDisposable
         });
         var app = builder.Build();
         var operations = new OperationsCounter(node.System);
+        var metrics = new MetricsReader();
 
         app.Use(guard.InvokeAsync);
         app.MapBankHealth(node.Health);
-        if (options.Pages) MapPages(app, node, operations, page);
+        // The meter's figures for Prometheus, behind the guard (they show the cluster's shape), with or without the pages.
+        app.MapBankMetrics();
+        if (options.Pages) MapPages(app, node, operations, metrics, page);
 
         await app.StartAsync(cancellationToken);
         guard.Port = BoundPort(app, options.Port);
         if (options.Pages) operations.Start();
         var scheme = options.Tls is null ? "http" : "https";
-        return new BankDashboard(app, operations, $"{scheme}://{DashboardGuard.HostName(options.Host)}:{guard.Port}");
+        return new BankDashboard(app, operations, metrics, $"{scheme}://{DashboardGuard.HostName(options.Host)}:{guard.Port}");
     }
 
-    private static void MapPages(WebApplication app, RunningNode node, OperationsCounter operations, string page)
+    private static void MapPages(WebApplication app, RunningNode node, OperationsCounter operations, MetricsReader metrics, string page)
     {
         var timeout = TimeSpan.FromSeconds(5);
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/actor/{name}", (string name) => Results.Content(page, "text/html; charset=utf-8"));
         app.MapGet("/api/state", async (CancellationToken ct) =>
-            Results.Json(await DashboardState.ReadAsync(node, operations, timeout, ct), Json));
+            Results.Json(await DashboardState.ReadAsync(node, operations, metrics, timeout, ct), Json));
         app.MapGet("/api/actors/{name}/history", async (string name, CancellationToken ct) =>
         {
             await using var session = new BankSession(node.Gateway);
@@ -164,5 +171,6 @@ public sealed class BankDashboard : IAsyncDisposable
         await _operations.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _metrics.Dispose();
     }
 }

@@ -4,6 +4,7 @@ using Bank.Domain;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Inspection;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Dashboard;
 
@@ -14,7 +15,7 @@ namespace Bank.Hosting.Dashboard;
 /// </summary>
 internal static class DashboardState
 {
-    public static async Task<object> ReadAsync(RunningNode node, OperationsCounter operations, TimeSpan timeout, CancellationToken ct)
+    public static async Task<object> ReadAsync(RunningNode node, OperationsCounter operations, MetricsReader metrics, TimeSpan timeout, CancellationToken ct)
     {
         await using var session = new BankSession(node.Gateway);
         var view = session.ClusterViewAsync(ct);
@@ -77,6 +78,8 @@ internal static class DashboardState
             // How many journal events the store had yet to take in when read: the balances are that far behind.
             StoreLag = store.Lag,
             Operations = operations.Samples.Select(s => new { At = s.At.ToString("O"), PerSecond = s.Count }),
+            // This node's figures of the meter Bank, as its /metrics endpoint gives them to Prometheus.
+            Metrics = metrics.Read(node.System),
         };
     }
 }

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Bank.Domain;
 using Akka.Actor;
 using Akka.Event;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Gateway;
 
@@ -49,10 +51,11 @@ public sealed partial class BankGateway
     /// </summary>
     private void CallByIncarnation(CorrelatedAccountRequest call)
     {
-        var (id, replyTo) = (call.Id, Sender);
+        var (id, replyTo, started, kind) = (call.Id, Sender, Stopwatch.GetTimestamp(), BankMetrics.KindOf(call));
         var admitted = ClientCallPolicy.Admit(call.Request, out var refused);
         if ((admitted is null ? refused : ReusedElsewhere(admitted)) is { } no)
         {
+            BankMetrics.RecordCall(kind, BankMetrics.OutcomeOf(no), started);
             replyTo.Tell(Correlate(id, no));
             return;
         }
@@ -70,9 +73,11 @@ public sealed partial class BankGateway
             catch (Exception)
             {
                 // No answer (a timeout, a failure): the client hears silence and sends the call again.
+                BankMetrics.RecordCall(kind, BankMetrics.NoAnswer, started);
                 return;
             }
 
+            BankMetrics.RecordCall(kind, BankMetrics.OutcomeOf(answer), started);
             replyTo.Tell(Correlate(id, answer));
         }
     }
@@ -80,8 +85,10 @@ public sealed partial class BankGateway
     /// <summary>A call on the account behind a name; answered, like a call by incarnation, only when the account answers.</summary>
     private void CallByName(NamedAccountRequest request, IActorRef replyTo, Func<object, object> reply)
     {
+        var (started, kind) = (Stopwatch.GetTimestamp(), BankMetrics.KindOf(request));
         if (ClientCallPolicy.Admit(request, out var refused) is not { } call)
         {
+            BankMetrics.RecordCall(kind, BankMetrics.OutcomeOf(refused!), started);
             replyTo.Tell(reply(refused!));
             return;
         }
@@ -90,7 +97,9 @@ public sealed partial class BankGateway
         if (_sentTo.Find(requestId) is { } earlier && earlier.Name != call.Name)
         {
             // Resent, it would go to the account the id went to first, and its answer would be that account's.
-            replyTo.Tell(reply(IdReused(requestId!, $"a call on '{earlier.Name}'")));
+            var reused = IdReused(requestId!, $"a call on '{earlier.Name}'");
+            BankMetrics.RecordCall(kind, BankMetrics.OutcomeOf(reused), started);
+            replyTo.Tell(reply(reused));
             return;
         }
 
@@ -108,14 +117,17 @@ public sealed partial class BankGateway
             catch (AskTimeoutException)
             {
                 // Silence, as for a call by incarnation: the client sends the call again under the same request id.
+                BankMetrics.RecordCall(kind, BankMetrics.NoAnswer, started);
                 return;
             }
             catch (Exception e)
             {
+                BankMetrics.RecordCall(kind, BankMetrics.NoAnswer, started);
                 log.Warning("Call by name on {Name} got no answer: {Error}", call.Name, e.Message);
                 return;
             }
 
+            BankMetrics.RecordCall(kind, BankMetrics.OutcomeOf(answer), started);
             replyTo.Tell(reply(answer));
         }
     }

@@ -1,6 +1,9 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Bank.Hosting.Contracts;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Gateway;
 
@@ -40,22 +43,39 @@ public sealed partial class BankGateway
         Receive<ResendInFlight>(_ => _inFlight.ResendAll());
     }
 
-    /// <summary>Asks <paramref name="target"/> on <paramref name="replyTo"/>'s behalf, as a call that is sent again on a removal.</summary>
-    private void AnswerWhenAnswered(IActorRef target, object request, IActorRef replyTo)
+    /// <summary>
+    /// Asks <paramref name="target"/> on <paramref name="replyTo"/>'s behalf, as a call that is sent again on a removal,
+    /// and counts the call's outcome (<see cref="BankMetrics"/>).
+    /// </summary>
+    private void AnswerWhenAnswered(IActorRef target, object request, IActorRef replyTo, TimeSpan timeout)
     {
-        _ = AnswerAsync(_inFlight, _timeout);
+        var (started, kind) = (Stopwatch.GetTimestamp(), BankMetrics.KindOf(request));
+        _ = AnswerAsync(_inFlight);
 
-        async Task AnswerAsync(InFlightCalls inFlight, TimeSpan timeout)
+        async Task AnswerAsync(InFlightCalls inFlight)
         {
+            object answer;
             try
             {
-                replyTo.Tell(await inFlight.AskAsync(target, request, timeout));
+                answer = await inFlight.AskAsync(target, request, timeout);
             }
             catch (Exception)
             {
                 // No answer: the client hears silence and sends the same id again, as when its message was lost.
+                BankMetrics.RecordCall(kind, BankMetrics.NoAnswer, started);
+                return;
             }
+
+            BankMetrics.RecordCall(kind, BankMetrics.OutcomeOf(answer), started);
+            replyTo.Tell(answer);
         }
+    }
+
+    /// <summary>Answers a request the gateway refuses itself, counting the refusal.</summary>
+    private void Refuse(object request, Rejected refusal)
+    {
+        BankMetrics.RecordCall(BankMetrics.KindOf(request), refusal.Code, Stopwatch.GetTimestamp());
+        Sender.Tell(refusal);
     }
 
     private sealed class ResendInFlight

@@ -40,30 +40,31 @@ public sealed partial class BankGateway : ReceiveActor, IWithTimers
         _self = Cluster.Get(Context.System).SelfAddress;
 
         ReceiveAccountCalls();
+        // Opens and kills are answered here, not forwarded, so that their outcomes are counted (BankMetrics.Calls).
         Receive<OpenActor>(open =>
         {
-            if (ClientCallPolicy.IdRefusal(open) is { } badId) Sender.Tell(badId);
-            else _registry.Forward(open);
+            if (ClientCallPolicy.IdRefusal(open) is { } badId) Refuse(open, badId);
+            else AnswerWhenAnswered(_registry, open, Sender, Patience.For(open, _timeout, Context.System));
         });
         Receive<GetActor>(m => _registry.Forward(m));
         Receive<KillActor>(kill =>
         {
             if (ClientCallPolicy.IdRefusal(kill) is { } badId)
             {
-                Sender.Tell(badId);
+                Refuse(kill, badId);
                 return;
             }
 
             _names.Forget(kill.Name);
-            _registry.Forward(kill);
+            AnswerWhenAnswered(_registry, kill, Sender, _timeout);
         });
         Receive<ListActors>(m => _registry.Forward(m));
         Receive<OwnerEnded>(m => _registry.Forward(m));
         Receive<OwnerHeartbeat>(m => _registry.Forward(m));
         Receive<TransferMoney>(transfer =>
         {
-            if (ClientCallPolicy.IdRefusal(transfer) is { } badId) Sender.Tell(badId);
-            else AnswerWhenAnswered(transfers, transfer, Sender);
+            if (ClientCallPolicy.IdRefusal(transfer) is { } badId) Refuse(transfer, badId);
+            else AnswerWhenAnswered(transfers, transfer, Sender, _timeout);
         });
         Receive<GetClusterView>(m => inspector.Forward(m));
         Receive<ChangeMembership>(m => inspector.Forward(m));

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Npgsql;
 using NpgsqlTypes;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Journal;
 
@@ -94,9 +96,11 @@ public sealed class PostgresGroupCommitter : IDisposable
                 rows += entry.Rows.Count;
             }
 
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 await WriteAsync(batch);
+                Committed(batch.Count, started);
                 foreach (var entry in batch) entry.Done.TrySetResult();
             }
             catch (PostgresException) when (batch.Count > 1)
@@ -106,13 +110,16 @@ public sealed class PostgresGroupCommitter : IDisposable
                 // once instead: its appends may be committed, and going again one by one would only hold the writer.)
                 foreach (var entry in batch)
                 {
+                    var alone = Stopwatch.GetTimestamp();
                     try
                     {
                         await WriteAsync([entry]);
+                        Committed(1, alone);
                         entry.Done.TrySetResult();
                     }
                     catch (Exception e)
                     {
+                        BankMetrics.CommitFailures.Add(1);
                         Broken(e);
                         entry.Done.TrySetException(e);
                     }
@@ -120,12 +127,19 @@ public sealed class PostgresGroupCommitter : IDisposable
             }
             catch (Exception e)
             {
+                BankMetrics.CommitFailures.Add(batch.Count);
                 Broken(e);
                 foreach (var entry in batch) entry.Done.TrySetException(e);
             }
 
             batch.Clear();
         }
+    }
+
+    private static void Committed(int writes, long started)
+    {
+        BankMetrics.CommitBatchSize.Record(writes);
+        BankMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>

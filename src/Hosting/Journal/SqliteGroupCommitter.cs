@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Journal;
 
@@ -223,6 +225,7 @@ public sealed class SqliteGroupCommitter : IDisposable
         var committed = subscribers is null ? null : new List<CommittedEvent>(batch.Sum(e => e.Rows?.Count ?? 0));
         var failures = new Exception?[batch.Count];
         long rows = 0;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             using var transaction = connection.BeginTransaction();
@@ -257,12 +260,17 @@ public sealed class SqliteGroupCommitter : IDisposable
         catch (Exception e)
         {
             // The commit itself failed (disk full, I/O error): nothing of the batch is in.
+            BankMetrics.CommitFailures.Add(batch.Count);
             foreach (var entry in batch) entry.Done.TrySetException(e);
             return;
         }
 
         Interlocked.Increment(ref _transactions);
         Interlocked.Add(ref _appended, rows);
+        var failed = failures.Count(f => f is not null);
+        BankMetrics.CommitBatchSize.Record(batch.Count - failed);
+        BankMetrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        if (failed > 0) BankMetrics.CommitFailures.Add(failed);
         for (var i = 0; i < batch.Count; i++)
         {
             if (failures[i] is { } failure) batch[i].Done.TrySetException(failure);

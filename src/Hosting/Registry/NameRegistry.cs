@@ -5,6 +5,7 @@ using Akka.Pattern;
 using Akka.Persistence;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Registry;
 
@@ -49,6 +50,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         Recover<RecoveryCompleted>(_ =>
         {
             ReleaseOrphans();
+            Publish();
             // A coordinator that outlived the registry's last life starts again from what the actors hold now.
             Coordinator.Tell(KnownPlacements());
         });
@@ -267,6 +269,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
 
     private void Finish(RegistryDecision decision, IActorRef sender, (string? Id, string Request)? asked)
     {
+        Publish();
         if (decision is { Open: { } name, OpenersReply: { } toOpeners })
         {
             var reply = ToMessage(toOpeners);
@@ -282,6 +285,23 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         if (asked is { } request) _replies.Remember(request.Id, request.Request, message);
         if (decision.Closes.Count == 0) sender.Tell(message);
         else closing.PipeTo(sender, success: () => message);
+    }
+
+    /// <summary>The registry's figures for the gauges of this node (<see cref="NodeFigures"/>), while it runs here.</summary>
+    private void Publish()
+    {
+        var figures = NodeFigures.For(Context.System);
+        figures.AliveAccounts = _state.Live.Count;
+        figures.PendingActors = _state.Pending.Count;
+    }
+
+    protected override void PostStop()
+    {
+        // The singleton moved on: its next node reports the figures.
+        var figures = NodeFigures.For(Context.System);
+        figures.AliveAccounts = -1;
+        figures.PendingActors = -1;
+        base.PostStop();
     }
 
     private void MaybeSnapshot()

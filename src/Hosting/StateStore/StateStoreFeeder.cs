@@ -7,6 +7,7 @@ using Akka.Streams.Dsl;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Journal;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.StateStore;
 
@@ -24,6 +25,9 @@ public sealed record StateStoreSettings(
     /// <summary>How often the SQLite feed takes the writer's commits: a tenth of the window, at least 10 ms.</summary>
     public TimeSpan DrainInterval => TimeSpan.FromTicks(Math.Max(BatchWindow.Ticks / 10, TimeSpan.TicksPerMillisecond * 10));
 
+    /// <summary>How often the feeder reads the journal's head for the gauge bank.state_store.lag.</summary>
+    public TimeSpan LagInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     public static StateStoreSettings From(ActorSystem system)
     {
         var config = system.Settings.Config;
@@ -36,7 +40,10 @@ public sealed record StateStoreSettings(
             BatchWindow: config.GetTimeSpan("bank.state-store.batch-window", TimeSpan.FromMilliseconds(100)),
             WorkerTimeout: config.GetTimeSpan("bank.state-store.worker-timeout", TimeSpan.FromSeconds(5)),
             MaxRetries: Math.Max(-1, config.GetInt("bank.state-store.max-retries", 3)),
-            GapTimeout: config.GetTimeSpan("bank.state-store.gap-timeout", TimeSpan.FromSeconds(10)));
+            GapTimeout: config.GetTimeSpan("bank.state-store.gap-timeout", TimeSpan.FromSeconds(10)))
+        {
+            LagInterval = config.GetTimeSpan("bank.state-store.lag-interval", TimeSpan.FromSeconds(5)),
+        };
     }
 }
 
@@ -51,7 +58,7 @@ public sealed record StateStoreSettings(
 /// max-retries times (Ray's max_retries for stateless work); one the worker refuses as wrong is never retried.
 /// It runs as a cluster singleton.
 /// </summary>
-public sealed class StateStoreFeeder : ReceiveActor
+public sealed class StateStoreFeeder : ReceiveActor, IWithTimers
 {
     public const string Projection = "account-state";
 
@@ -77,6 +84,16 @@ public sealed class StateStoreFeeder : ReceiveActor
                 _rowsByWorker[worker] = _rowsByWorker.GetValueOrDefault(worker) + rows;
             _retried += stored.Retried;
             _refused += stored.Refused;
+        });
+        Receive<ReadLag>(_ =>
+        {
+            var offset = _offset;
+            _store.JournalHeadAsync().PipeTo(Self, success: head => new LagRead(Math.Max(0, head - offset)), failure: _ => new LagRead(null));
+        });
+        Receive<LagRead>(lag =>
+        {
+            // A failed read keeps the last value: the feed itself reports a journal that is away.
+            if (lag.Events is { } events) NodeFigures.For(Context.System).StateStoreLag = events;
         });
         Receive<StreamStopped>(stopped =>
             throw new InvalidOperationException($"the state store's feed stopped at offset {_offset}: {stopped.Reason}"));
@@ -112,9 +129,12 @@ public sealed class StateStoreFeeder : ReceiveActor
                 new OneForOneStrategy(-1, -1, _ => Directive.Restart, loggingEnabled: false), null),
             new ClusterRouterPoolSettings(settings.PoolSize, settings.PoolSize, allowLocalRoutees: true, settings.WorkerRole)));
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     protected override void PreStart()
     {
         _workers = Context.ActorOf(WorkerPoolProps(_settings), "workers");
+        Timers.StartPeriodicTimer(ReadLag.Instance, ReadLag.Instance, _settings.LagInterval);
         var store = _store;
         // A start that fails (the database is away) fails the feeder, so its backoff supervisor tries again; unanswered,
         // the feeder would sit idle for good and the store never catch up after an outage.
@@ -133,6 +153,8 @@ public sealed class StateStoreFeeder : ReceiveActor
         var committer = _committer;
         _committer = null;
         if (committer is not null) _ = Task.Run(committer.Dispose);
+        // The singleton moved on (or stopped): its next node reports the lag.
+        NodeFigures.For(Context.System).StateStoreLag = -1;
         base.PostStop();
     }
 
@@ -342,6 +364,15 @@ public sealed class StateStoreFeeder : ReceiveActor
     }
 
     private sealed record Resume(long Offset);
+
+    /// <summary>Time to read the journal's head for the lag gauge.</summary>
+    private sealed class ReadLag
+    {
+        public static readonly ReadLag Instance = new();
+    }
+
+    /// <param name="Events">The lag, or null when the head could not be read.</param>
+    private sealed record LagRead(long? Events);
 
     private sealed record Stored(long Offset, IReadOnlyDictionary<string, long> RowsByWorker, long Retried, long Refused);
 

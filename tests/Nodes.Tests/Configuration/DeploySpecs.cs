@@ -16,11 +16,9 @@ public sealed partial class DeploySpecs
     /// Flags the examples use that other parts of issue 18 add in parallel (cluster bootstrap, the node's HTTP port). At
     /// merge, once `bank start` has them, this list is emptied (<see cref="The_flags_not_yet_in_the_CLI_are_not_in_it"/> says when).
     /// </summary>
-    public static readonly string[] FlagsNotYetInTheCli =
-        ["--discovery", "--contact-points", "--required-contact-points", "--management-host", "--management-port", "--http-host", "--http-port"];
+    public static readonly string[] FlagsNotYetInTheCli = [];
 
-    /// <summary>Akka.Management's default port, which the node's management port keeps (DESIGN18).</summary>
-    private const int ManagementPort = 8558;
+    private const int ManagementPort = Bank.Hosting.Bootstrap.BootstrapOptions.DefaultManagementPort;
 
     private static string Dockerfile => File.ReadAllText(Repository.PathOf("deploy", "Dockerfile"));
 
