@@ -8,6 +8,7 @@ using Bank.Hosting.Door;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Journal;
+using Bank.Hosting.Lease;
 using Bank.Hosting.Placement;
 using Bank.Hosting.Registry;
 using Bank.Domain;
@@ -86,8 +87,9 @@ public static class BankNodeHostingExtensions
             .WithBankHocon()
             .WithFaultInjection(options.AllowFaultInjection)
             .WithBankSerialization()
-            .WithBankCluster(options)
+            .WithBankCluster(options with { Persistence = database })
             .WithBankPersistence(database)
+            .WithClusterLease(database.Journal == JournalKind.Postgres)
             // Accounts that ask for no resources need a node with a CPU (Ray: 1 CPU to be placed): one with the cpu role.
             .WithAccounts(ResourceSet.Cpu, options.Clock)
             .WithPlacedInstances()
@@ -111,7 +113,8 @@ public static class BankNodeHostingExtensions
             .AddHocon(StrictSerialization.Config, HoconAddMode.Prepend);
 
     /// <summary>Remoting (mutual TLS with <see cref="BankNodeOptions.Tls"/>) and clustering; with no seeds the node joins itself,
-    /// in either case once its journal has answered a recovery (<see cref="WarmJoin"/>).</summary>
+    /// in either case once its journal has answered a recovery (<see cref="WarmJoin"/>), and on a PostgreSQL journal only
+    /// once it holds the journal's cluster lease (<see cref="ClusterLease"/>).</summary>
     public static AkkaConfigurationBuilder WithBankCluster(this AkkaConfigurationBuilder builder, BankNodeOptions options)
     {
         var protocol = BankConstants.ProtocolOf(tls: options.Tls is not null);
@@ -122,7 +125,8 @@ public static class BankNodeHostingExtensions
                 Roles = [.. options.Roles.Union(NodeResources.RolesFor(options.AdvertisedResources, BankHocon.Defaults))],
                 // No seed nodes here: Akka would join at start, before the journal is warm (WarmJoin).
             })
-            .WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")]);
+            .WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")],
+                options.Persistence?.Journal == JournalKind.Postgres ? system => ClusterLease.Get(system).FormAsync() : null);
         return builder;
     }
 

@@ -24,9 +24,15 @@ public sealed class WarmJoin : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private bool _joined;
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly Func<Task<bool>>? _mayForm;
 
-    public WarmJoin(IReadOnlyList<Address> seeds, TimeSpan timeout)
+    private sealed record MayForm(bool Granted);
+
+    /// <param name="mayForm">Asked before the node forms a new cluster (joins itself, having no seeds): false keeps it
+    /// out, and whoever answered has said why (the journal's cluster lease). Null: it always may.</param>
+    public WarmJoin(IReadOnlyList<Address> seeds, TimeSpan timeout, Func<Task<bool>>? mayForm = null)
     {
+        _mayForm = mayForm;
         Context.Watch(Context.ActorOf(Props.Create(() => new EmptyStream()), "stream"));
         Context.SetReceiveTimeout(timeout);
         Receive<EmptyStream.Recovered>(_ => Join(seeds));
@@ -36,6 +42,12 @@ public sealed class WarmJoin : ReceiveActor
             _log.Warning("The journal did not answer a recovery within {0}; joining the cluster cold", timeout);
             Join(seeds);
         });
+        Receive<MayForm>(may =>
+        {
+            if (may.Granted) JoinSelf();
+            else Context.Stop(Self);
+        });
+        Receive<Status.Failure>(_ => Context.Stop(Self));
     }
 
     private void Join(IReadOnlyList<Address> seeds)
@@ -43,9 +55,19 @@ public sealed class WarmJoin : ReceiveActor
         if (_joined) return;
         _joined = true;
         _log.Info("Joining the cluster {0:0} ms after start, the journal warm-up done", Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
+        if (seeds.Count > 0)
+        {
+            Cluster.Get(Context.System).JoinSeedNodes(seeds);
+            Context.Stop(Self);
+        }
+        else if (_mayForm is null) JoinSelf();
+        else _mayForm().PipeTo(Self, success: granted => new MayForm(granted), failure: e => new Status.Failure(e));
+    }
+
+    private void JoinSelf()
+    {
         var cluster = Cluster.Get(Context.System);
-        if (seeds.Count == 0) cluster.Join(cluster.SelfAddress);
-        else cluster.JoinSeedNodes(seeds);
+        cluster.Join(cluster.SelfAddress);
         Context.Stop(Self);
     }
 
@@ -73,11 +95,14 @@ public static class WarmJoinHostingExtensions
     /// Joins <paramref name="seeds"/> (the node itself when there are none) once the journal has answered a recovery; the
     /// cluster options must name no seed nodes, or Akka would join at start.
     /// </summary>
-    public static AkkaConfigurationBuilder WithWarmJoin(this AkkaConfigurationBuilder builder, IReadOnlyList<string> seeds) =>
+    /// <param name="mayForm">Asked before the node forms a new cluster (see <see cref="WarmJoin"/>); null: always.</param>
+    public static AkkaConfigurationBuilder WithWarmJoin(this AkkaConfigurationBuilder builder, IReadOnlyList<string> seeds,
+        Func<ActorSystem, Task<bool>>? mayForm = null) =>
         builder.AddStartup((system, _) =>
         {
             var timeout = system.Settings.Config.GetTimeSpan("bank.persistence.warm-up-timeout", TimeSpan.FromSeconds(10));
             var addresses = seeds.Select(Address.Parse).ToList();
-            system.ActorOf(Props.Create(() => new WarmJoin(addresses, timeout)), "warm-join");
+            Func<Task<bool>>? gate = mayForm is null ? null : () => mayForm(system);
+            system.ActorOf(Props.Create(() => new WarmJoin(addresses, timeout, gate)), "warm-join");
         });
 }
