@@ -28,6 +28,7 @@ public sealed class LeaseKeeper : ReceiveActor, IWithTimers
     private readonly HashSet<string> _seen = [];
     private readonly Dictionary<UniqueAddress, Member> _up = [];
     private bool _acquiring;
+    private bool _leaving;
 
     public LeaseKeeper()
     {
@@ -59,6 +60,8 @@ public sealed class LeaseKeeper : ReceiveActor, IWithTimers
         });
         Receive<ReleaseIfLast>(_ =>
         {
+            // From now on this node keeps nothing: the lease is released, or left for the members that stay.
+            _leaving = true;
             var others = _up.Keys.Any(node => !node.Equals(_cluster.SelfUniqueAddress));
             if (others || !_lease.Lease.CheckLease()) Sender.Tell(new Released());
             else _lease.Lease.Release().ContinueWith(_ => new Released(), TaskScheduler.Default).PipeTo(Sender);
@@ -96,7 +99,7 @@ public sealed class LeaseKeeper : ReceiveActor, IWithTimers
     /// <summary>The oldest Up member makes sure it holds the lease; the others only watch.</summary>
     private void Keep()
     {
-        if (_acquiring || !IsOldest() || _lease.Lease.CheckLease()) return;
+        if (_leaving || _acquiring || !IsOldest() || _lease.Lease.CheckLease()) return;
         _acquiring = true;
         var predecessors = _seen.Where(owner => owner != _lease.Owner).ToList();
         _lease.Lease.AcquireFrom(predecessors, lost => _log.Warning("This cluster's lease on its journal was lost: {0}", lost.Message))
