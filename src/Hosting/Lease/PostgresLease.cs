@@ -38,10 +38,8 @@ public sealed class PostgresLease : AkkaLease
     {
         if (string.IsNullOrWhiteSpace(connectionString))
             throw new ArgumentException("a PostgreSQL lease needs a connection string: the lease's connection-string or the journal's");
-        _connectionString = new NpgsqlConnectionStringBuilder(connectionString)
-        {
-            CommandTimeout = Math.Max(1, (int)Math.Ceiling(settings.TimeoutSettings.OperationTimeout.TotalSeconds)),
-        }.ConnectionString;
+        // As given, so that the lease shares the journal's connection pool rather than opening connections of its own.
+        _connectionString = connectionString;
         _log = log;
     }
 
@@ -61,7 +59,7 @@ public sealed class PostgresLease : AkkaLease
         var sent = Environment.TickCount64;
         var acquired = await RunAsync(async (connection, token) =>
         {
-            await using var command = new NpgsqlCommand(
+            await using var command = Command(
                 $"""
                  INSERT INTO {Table} AS held (name, owner, since, expires_at)
                  VALUES (@name, @owner, now(), now() + @ttl)
@@ -88,7 +86,7 @@ public sealed class PostgresLease : AkkaLease
         StopHeartbeat();
         return await RunAsync(async (connection, token) =>
         {
-            await using var command = new NpgsqlCommand($"DELETE FROM {Table} WHERE name = @name AND owner = @owner", connection);
+            await using var command = Command($"DELETE FROM {Table} WHERE name = @name AND owner = @owner", connection);
             command.Parameters.AddWithValue("name", Settings.LeaseName);
             command.Parameters.AddWithValue("owner", Settings.OwnerName);
             return await command.ExecuteNonQueryAsync(token) == 1;
@@ -105,7 +103,7 @@ public sealed class PostgresLease : AkkaLease
     /// <summary>The row as it stands, or null when no one holds the lease.</summary>
     public Task<LeaseHolder?> HolderAsync() => RunAsync(async (connection, token) =>
     {
-        await using var command = new NpgsqlCommand(
+        await using var command = Command(
             $"SELECT owner, since, GREATEST(0, EXTRACT(EPOCH FROM expires_at - now()))::float8 FROM {Table} WHERE name = @name", connection);
         command.Parameters.AddWithValue("name", Settings.LeaseName);
         await using var reader = await command.ExecuteReaderAsync(token);
@@ -116,7 +114,7 @@ public sealed class PostgresLease : AkkaLease
     /// <summary>Extends the lease by heartbeat-timeout if it is still ours; false when another owner has it.</summary>
     private Task<bool> RenewAsync() => RunAsync(async (connection, token) =>
     {
-        await using var command = new NpgsqlCommand(
+        await using var command = Command(
             $"UPDATE {Table} SET expires_at = now() + @ttl WHERE name = @name AND owner = @owner", connection);
         command.Parameters.AddWithValue("name", Settings.LeaseName);
         command.Parameters.AddWithValue("owner", Settings.OwnerName);
@@ -212,7 +210,7 @@ public sealed class PostgresLease : AkkaLease
         if (Volatile.Read(ref _tableReady)) return;
         try
         {
-            await using var create = new NpgsqlCommand(
+            await using var create = Command(
                 $"CREATE TABLE IF NOT EXISTS {Table} (name text PRIMARY KEY, owner text NOT NULL, since timestamptz NOT NULL, expires_at timestamptz NOT NULL)",
                 connection);
             await create.ExecuteNonQueryAsync(token);
@@ -224,6 +222,9 @@ public sealed class PostgresLease : AkkaLease
 
         Volatile.Write(ref _tableReady, true);
     }
+
+    private NpgsqlCommand Command(string sql, NpgsqlConnection connection) =>
+        new(sql, connection) { CommandTimeout = Math.Max(1, (int)Math.Ceiling(Settings.TimeoutSettings.OperationTimeout.TotalSeconds)) };
 
     private static string ConnectionStringOf(LeaseSettings settings, ActorSystem system) =>
         settings.LeaseConfig.GetString("connection-string", string.Empty) is { Length: > 0 } own
