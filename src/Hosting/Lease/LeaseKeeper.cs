@@ -94,7 +94,13 @@ public sealed class LeaseKeeper : ReceiveActor, IWithTimers
         });
     }
 
-    protected override void PostStop() => _cluster.Unsubscribe(Self);
+    /// <summary>The actor system is going away: its lease stops renewing (released already, or left to a successor, who
+    /// takes it over, or to expire), so that a node stopped inside a process that goes on keeps nothing alive.</summary>
+    protected override void PostStop()
+    {
+        _cluster.Unsubscribe(Self);
+        _lease.Lease.StopRenewing();
+    }
 
     /// <summary>The oldest Up member makes sure it holds the lease; the others only watch.</summary>
     private void Keep()

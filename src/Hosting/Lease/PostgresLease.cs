@@ -93,6 +93,9 @@ public sealed class PostgresLease : AkkaLease
         }, "release");
     }
 
+    /// <summary>Stops renewing without releasing: the row expires after heartbeat-timeout unless someone takes it over.</summary>
+    public void StopRenewing() => StopHeartbeat();
+
     /// <summary>True while the last renewal (or the acquisition) is younger than heartbeat-timeout, by this node's
     /// monotonic clock counted from before the statement was sent, so it never outlasts the row.</summary>
     public override bool CheckLease()
