@@ -8,6 +8,7 @@ using Bank.Hosting.Door;
 using Bank.Hosting.Gateway;
 using Bank.Hosting.Inspection;
 using Bank.Hosting.Journal;
+using Bank.Hosting.Lease;
 using Bank.Hosting.Metrics;
 using Bank.Hosting.Placement;
 using Bank.Hosting.Registry;
@@ -100,9 +101,10 @@ public static class BankNodeHostingExtensions
             .WithBankSerialization()
             // The bootstrap endpoint answers from the start; the bootstrap itself waits for the warm-up (WithBankCluster).
             .WithBankBootstrap(options.Bootstrap)
-            .WithBankCluster(options)
+            .WithBankCluster(options with { Persistence = database })
             .WithBankHealthChecks()
             .WithBankPersistence(database)
+            .WithClusterLease(database.Journal == JournalKind.Postgres)
             // Accounts that ask for no resources need a node with a CPU (Ray: 1 CPU to be placed): one with the cpu role.
             .WithAccounts(ResourceSet.Cpu, options.Clock)
             .WithPlacedInstances()
@@ -128,7 +130,8 @@ public static class BankNodeHostingExtensions
 
     /// <summary>Remoting (mutual TLS with <see cref="BankNodeOptions.Tls"/>) and clustering; with no seeds the node joins itself,
     /// with <see cref="BankNodeOptions.Bootstrap"/> it starts cluster bootstrap, in every case once its journal has answered
-    /// a recovery (<see cref="WarmJoin"/>).</summary>
+    /// a recovery (<see cref="WarmJoin"/>), and a node that forms a cluster on a PostgreSQL journal only once it holds the
+    /// journal's cluster lease (<see cref="ClusterLease"/>).</summary>
     public static AkkaConfigurationBuilder WithBankCluster(this AkkaConfigurationBuilder builder, BankNodeOptions options)
     {
         var protocol = BankConstants.ProtocolOf(tls: options.Tls is not null);
@@ -139,8 +142,10 @@ public static class BankNodeHostingExtensions
                 Roles = [.. options.Roles.Union(NodeResources.RolesFor(options.AdvertisedResources, builder.NodeConfig()))],
                 // No seed nodes here: Akka would join at start, before the journal is warm (WarmJoin).
             });
+        Func<ActorSystem, Task<bool>>? mayForm = options.Persistence?.Journal == JournalKind.Postgres ? system => ClusterLease.Get(system).FormAsync() : null;
+        // With bootstrap the node that forms the cluster is chosen later; its lease keeper takes the lease once it is Up.
         if (options.Bootstrap is not null) builder.WithWarmJoin(BankBootstrap.Start);
-        else builder.WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")]);
+        else builder.WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")], mayForm);
         return builder;
     }
 

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Lease;
 
 namespace Bank.Hosting;
 
@@ -99,10 +100,12 @@ public sealed partial class RunningNode : IAsyncDisposable
             var joinTimeout = node.System.Settings.Config.GetTimeSpan("bank.node.join-timeout", TimeSpan.FromSeconds(30));
             var up = node.System.WhenUpAsync();
             var keptOut = refused ?? new TaskCompletionSource<string>().Task;
+            // A node that would form a second cluster on a journal another cluster owns (its lease) stays out.
+            var owned = ClusterLease.Get(node.System).Refused;
             Task joined;
             try
             {
-                joined = await Task.WhenAny(up, node.System.WhenTerminated, keptOut).WaitAsync(joinTimeout, cancellationToken);
+                joined = await Task.WhenAny(up, node.System.WhenTerminated, keptOut, owned).WaitAsync(joinTimeout, cancellationToken);
             }
             catch (TimeoutException)
             {
@@ -110,11 +113,14 @@ public sealed partial class RunningNode : IAsyncDisposable
                     $"this node did not join its cluster within {joinTimeout.TotalSeconds:0.#} s: is the seed up, and do both use --tls or neither?");
             }
 
-            if (joined == keptOut)
+            if (joined == keptOut || joined == owned)
             {
                 // Stopped while its loggers still run, so that the channels it closes are join noise, not lines on stdout.
                 await node.System.Terminate().WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
-                throw new BankException(ErrorKind.ClusterUnreachable, "Tls", await keptOut);
+                // A refused start is exit 1 (a rule of the journal), a TLS mismatch exit 4 (the cluster is out of reach).
+                throw joined == owned
+                    ? new BankException(ErrorKind.RuleViolation, "JournalOwned", await owned)
+                    : new BankException(ErrorKind.ClusterUnreachable, "Tls", await keptOut);
             }
             if (joined != up) throw StoppedBeforeJoining(StopReasonOf(host) ?? "its actor system terminated");
             JoinWatch.MarkJoined(node.System);

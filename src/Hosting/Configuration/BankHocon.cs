@@ -7,7 +7,7 @@ namespace Bank.Hosting.Configuration;
 public static class BankHocon
 {
     /// <summary>Files in load order; a later file wins over an earlier one.</summary>
-    private static readonly string[] Files = ["akka.hocon", "cluster.hocon", "sharding.hocon", "persistence.hocon", "bootstrap.hocon", "bank.hocon"];
+    private static readonly string[] Files = ["akka.hocon", "cluster.hocon", "sharding.hocon", "persistence.hocon", "bootstrap.hocon", "bank.hocon", "lease.hocon"];
 
     private static readonly Lazy<IReadOnlyList<(string File, Config Config)>> Loaded = new(Load);
 

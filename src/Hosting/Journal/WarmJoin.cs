@@ -22,26 +22,41 @@ public sealed class WarmJoin : ReceiveActor
     public const string PersistenceId = "bank-warm-up";
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private bool _joined;
+    private readonly Action<ActorSystem> _join;
+    private readonly Func<Task<bool>>? _mayForm;
     private readonly long _started = Stopwatch.GetTimestamp();
+    private bool _joined;
 
+    private sealed record MayForm(bool Granted);
+
+    /// <summary>Joins <paramref name="seeds"/> (the node itself when there are none) once warm, whatever the lease.</summary>
     public WarmJoin(IReadOnlyList<Address> seeds, TimeSpan timeout) : this(system => JoinSeeds(system, seeds), timeout)
     {
     }
 
-    /// <param name="join">How the node joins once warm: its seeds, or Akka.Management's cluster bootstrap.</param>
+    /// <param name="join">How the node joins once warm: its seeds, itself, or Akka.Management's cluster bootstrap.</param>
     /// <param name="timeout">How long the warm-up may take before the node joins cold.</param>
-    public WarmJoin(Action<ActorSystem> join, TimeSpan timeout)
+    /// <param name="mayForm">Asked first when the join forms a new cluster: false keeps the node out, and whoever answered
+    /// has said why (the journal's cluster lease). Null: it always may.</param>
+    public WarmJoin(Action<ActorSystem> join, TimeSpan timeout, Func<Task<bool>>? mayForm = null)
     {
+        _join = join;
+        _mayForm = mayForm;
         Context.Watch(Context.ActorOf(Props.Create(() => new EmptyStream()), "stream"));
         Context.SetReceiveTimeout(timeout);
-        Receive<EmptyStream.Recovered>(_ => Join(join));
-        Receive<Terminated>(_ => Join(join));
+        Receive<EmptyStream.Recovered>(_ => Join());
+        Receive<Terminated>(_ => Join());
         Receive<ReceiveTimeout>(_ =>
         {
             _log.Warning("The journal did not answer a recovery within {0}; joining the cluster cold", timeout);
-            Join(join);
+            Join();
         });
+        Receive<MayForm>(may =>
+        {
+            if (may.Granted) _join(Context.System);
+            Context.Stop(Self);
+        });
+        Receive<Status.Failure>(_ => Context.Stop(Self));
     }
 
     /// <summary>Joins <paramref name="seeds"/>, or the node itself when there are none (a one-node cluster or the head).</summary>
@@ -52,13 +67,17 @@ public sealed class WarmJoin : ReceiveActor
         else cluster.JoinSeedNodes(seeds);
     }
 
-    private void Join(Action<ActorSystem> join)
+    private void Join()
     {
         if (_joined) return;
         _joined = true;
         _log.Info("Joining the cluster {0:0} ms after start, the journal warm-up done", Stopwatch.GetElapsedTime(_started).TotalMilliseconds);
-        join(Context.System);
-        Context.Stop(Self);
+        if (_mayForm is null)
+        {
+            _join(Context.System);
+            Context.Stop(Self);
+        }
+        else _mayForm().PipeTo(Self, success: granted => new MayForm(granted), failure: e => new Status.Failure(e));
     }
 
     /// <summary>Recovers <see cref="PersistenceId"/> (a snapshot load, a replay, the highest sequence number) and stops.</summary>
@@ -85,17 +104,21 @@ public static class WarmJoinHostingExtensions
     /// Joins <paramref name="seeds"/> (the node itself when there are none) once the journal has answered a recovery; the
     /// cluster options must name no seed nodes, or Akka would join at start.
     /// </summary>
-    public static AkkaConfigurationBuilder WithWarmJoin(this AkkaConfigurationBuilder builder, IReadOnlyList<string> seeds)
+    /// <param name="mayForm">Asked before the node forms a new cluster (no seeds; see <see cref="WarmJoin"/>); null: always.</param>
+    public static AkkaConfigurationBuilder WithWarmJoin(this AkkaConfigurationBuilder builder, IReadOnlyList<string> seeds,
+        Func<ActorSystem, Task<bool>>? mayForm = null)
     {
         var addresses = seeds.Select(Address.Parse).ToList();
-        return builder.WithWarmJoin(system => WarmJoin.JoinSeeds(system, addresses));
+        return builder.WithWarmJoin(system => WarmJoin.JoinSeeds(system, addresses), addresses.Count == 0 ? mayForm : null);
     }
 
     /// <summary>Calls <paramref name="join"/> once the journal has answered a recovery (or the warm-up timed out).</summary>
-    public static AkkaConfigurationBuilder WithWarmJoin(this AkkaConfigurationBuilder builder, Action<ActorSystem> join) =>
+    public static AkkaConfigurationBuilder WithWarmJoin(this AkkaConfigurationBuilder builder, Action<ActorSystem> join,
+        Func<ActorSystem, Task<bool>>? mayForm = null) =>
         builder.AddStartup((system, _) =>
         {
             var timeout = system.Settings.Config.GetTimeSpan("bank.persistence.warm-up-timeout", TimeSpan.FromSeconds(10));
-            system.ActorOf(Props.Create(() => new WarmJoin(join, timeout)), "warm-join");
+            Func<Task<bool>>? gate = mayForm is null ? null : () => mayForm(system);
+            system.ActorOf(Props.Create(() => new WarmJoin(join, timeout, gate)), "warm-join");
         });
 }
