@@ -143,7 +143,10 @@ public static class BankNodeHostingExtensions
                 // No seed nodes here: Akka would join at start, before the journal is warm (WarmJoin).
             });
         Func<ActorSystem, Task<bool>>? mayForm = options.Persistence?.Journal == JournalKind.Postgres ? system => ClusterLease.Get(system).FormAsync() : null;
-        // With bootstrap the node that forms the cluster is chosen later; its lease keeper takes the lease once it is Up.
+        // With bootstrap the node that forms the cluster is chosen later, by the join decider, which asks for the lease then.
+        if (options.Bootstrap is not null && mayForm is not null)
+            builder.AddHocon($"akka.management.cluster.bootstrap.join-decider.class = \"{typeof(LeasedJoinDecider).AssemblyQualifiedName}\"",
+                HoconAddMode.Prepend);
         if (options.Bootstrap is not null) builder.WithWarmJoin(BankBootstrap.Start);
         else builder.WithWarmJoin([.. options.Seeds.Select(seed => $"{protocol}://{BankConstants.ActorSystemName}@{seed}")], mayForm);
         return builder;

@@ -23,6 +23,24 @@ public sealed class ClusterLeaseCliSpecs
     };
 
     [SkippableFact]
+    public async Task A_bootstrapped_cluster_on_a_running_clusters_journal_is_refused_before_it_forms()
+    {
+        await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
+        var port = FreePort.Next();
+        await using var first = await BankProcess.StartNodeAsync($"head on port {port}", ShortLease, Head(port, database));
+
+        // One contact point, its own: bootstrap decides to form a new cluster, and the lease says no.
+        var management = FreePort.Next();
+        var refused = await BankProcess.RunAsync(TimeSpan.FromSeconds(90), ShortLease, "start", "--discovery", "config",
+            "--contact-points", $"127.0.0.1:{management}", "--required-contact-points", "1", "--management-port", management.ToString(),
+            "--port", FreePort.Next().ToString(), "--http-port", "0", "--journal", "postgres", "--connection", database.ConnectionString);
+        Assert.True(refused.ExitCode == 1, $"a bootstrapped node on the same journal exited {refused.ExitCode}\n{refused.Stdout}\n{refused.Stderr}");
+        Assert.Contains($"held by akka.tcp://bank@127.0.0.1:{port} since ", Assert.Single(refused.ErrorLines, l => l.StartsWith("error: ", StringComparison.Ordinal)));
+        Assert.DoesNotContain("node up at", refused.Stdout);
+        Assert.StartsWith($"akka.tcp://bank@127.0.0.1:{port}#", await HolderAsync(database));
+    }
+
+    [SkippableFact]
     public async Task A_second_cluster_on_a_running_clusters_journal_is_refused_and_starts_once_the_killed_owners_lease_expired()
     {
         await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
