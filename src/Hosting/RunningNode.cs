@@ -103,9 +103,11 @@ public sealed partial class RunningNode : IAsyncDisposable
             // A node that would form a second cluster on a journal another cluster owns (its lease) stays out.
             var owned = ClusterLease.Get(node.System).Refused;
             Task joined;
+            // Ctrl+C or SIGTERM while the node waits to join (a bootstrap node may wait an hour for its peers) stops it.
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, node.Stopping);
             try
             {
-                joined = await Task.WhenAny(up, node.System.WhenTerminated, keptOut, owned).WaitAsync(joinTimeout, cancellationToken);
+                joined = await Task.WhenAny(up, node.System.WhenTerminated, keptOut, owned).WaitAsync(joinTimeout, stopping.Token);
             }
             catch (TimeoutException)
             {
@@ -153,7 +155,13 @@ public sealed partial class RunningNode : IAsyncDisposable
         .ExcludeMessageRegex(TlsHandshakeReport())
         // DotNetty's note on a channel closed while its TLS handshake was pending (a node that stops before it joined),
         // printed on stdout once the loggers have stopped; the node has said why it stopped.
-        .ExcludeMessageContaining("Unable to REMOVE channel");
+        .ExcludeMessageContaining("Unable to REMOVE channel")
+        // Cluster bootstrap probes every contact point each second until enough answer: one that is not up yet is expected
+        // (the nodes start in any order), and Akka.Management reports each try with a stack trace.
+        .ExcludeMessageRegex(BootstrapProbeReport());
+
+    [GeneratedRegex(@"^Probing \[.*/bootstrap/seed-nodes\] failed due to|^Overdue of probing-failure-timeout")]
+    private static partial Regex BootstrapProbeReport();
 
     [GeneratedRegex(@"TLS handshake failed \(Server side\)|NotSslRecordException")]
     private static partial Regex TlsHandshakeReport();

@@ -54,6 +54,30 @@ public sealed class BootstrapCliSpecs
         Assert.Empty(output);
     }
 
+    [SkippableFact]
+    public async Task A_node_waiting_for_its_contact_points_logs_no_stack_traces_and_stops_on_sigterm()
+    {
+        await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
+        var (management, missing) = (FreePort.Next(), FreePort.Next());
+        await using var node = BankProcess.Start("start", "--discovery", "config", "--contact-points", $"127.0.0.1:{management},127.0.0.1:{missing}",
+            "--required-contact-points", "2", "--management-port", management.ToString(), "--port", FreePort.Next().ToString(),
+            "--http-port", "0", "--journal", "postgres", "--connection", database.ConnectionString);
+        // The missing contact point: a port that drops every connection, so that each probe fails; wait for three of them.
+        using var dropping = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, missing);
+        dropping.Start();
+        var probes = 0;
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await Eventually.HoldsAsync(async () =>
+        {
+            using var probe = await dropping.AcceptTcpClientAsync(limit.Token);
+            return ++probes >= 3;
+        }, "three probes of the missing contact point", TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(10));
+        await node.TerminateAsync();
+        var stopped = await node.WaitForExitAsync(TimeSpan.FromSeconds(20));
+        Assert.DoesNotContain("   at ", stopped.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Probing [", stopped.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_bootstrap_endpoint_beyond_loopback_without_tls_or_insecure_is_refused()
     {
