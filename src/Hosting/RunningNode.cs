@@ -109,6 +109,14 @@ public sealed partial class RunningNode : IAsyncDisposable
             {
                 joined = await Task.WhenAny(up, node.System.WhenTerminated, keptOut, owned).WaitAsync(joinTimeout, stopping.Token);
             }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The host is stopping by itself: a SIGTERM, or Akka.Remote shutting the node down after a failed TLS
+                // handshake with a seed (the host stops with its actor system). The refusal or the stop reason says which.
+                var settled = Task.WhenAny(keptOut, owned, node.System.WhenTerminated);
+                if (await Task.WhenAny(settled, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)) != settled) throw;
+                joined = await settled;
+            }
             catch (TimeoutException)
             {
                 throw new BankException(ErrorKind.ClusterUnreachable, "JoinTimeout",

@@ -1,8 +1,8 @@
-using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Bank.Hosting.Configuration;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Sharding;
 
 namespace Bank.Hosting.Accounts;
 
@@ -17,14 +17,14 @@ public static class AccountHostingExtensions
     /// <summary>Starts the Account shard region on this node, registered as <see cref="AccountRegionKey"/>.</summary>
     public static AkkaConfigurationBuilder WithAccounts(this AkkaConfigurationBuilder builder, string? role = null, TimeProvider? clock = null)
     {
-        return builder.WithShardRegion<AccountRegionKey>(
+        return builder.WithSettledFirstShardRegion<AccountRegionKey>(
             BankConstants.AccountShardType,
-            (system, _, _) =>
+            (system, _) =>
             {
                 var settings = AccountSettings.From(system) with { Clock = clock ?? TimeProvider.System };
                 return key => AccountSupervisor.PropsFor(key, settings);
             },
             new AccountMessageExtractor(builder.NodeConfig().GetInt("bank.accounts.number-of-shards", 100)),
-            new ShardOptions { Role = role, HandOffStopMessage = AccountSupervisor.StopWhenIdle.Instance });
+            role, AccountSupervisor.StopWhenIdle.Instance);
     }
 }

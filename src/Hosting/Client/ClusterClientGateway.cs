@@ -150,8 +150,9 @@ public sealed class ClusterClientGateway : IBankGateway
             });
             Receive<Forget>(forget => _waiting.Remove(forget.Id));
             // The connection to a node dropped: the calls in flight (and their answers) may be lost with it. They go again
-            // now, same ids, by the next node (the ClusterClient or door client has already moved on), not after their timeout.
-            Receive<Akka.Remote.DisassociatedEvent>(_ =>
+            // now, same ids, by the next node, not after their timeout. On the link's word that it has moved (ClusterLink,
+            // DoorClient), not on the dropped connection itself, which this actor might hear before the link does.
+            Receive<ClusterLink.LinkMoved>(_ =>
             {
                 if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null) return;
                 foreach (var call in _waiting.Values)
@@ -159,7 +160,7 @@ public sealed class ClusterClientGateway : IBankGateway
             });
         }
 
-        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Akka.Remote.DisassociatedEvent));
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(ClusterLink.LinkMoved));
 
         protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 

@@ -14,6 +14,9 @@ namespace Bank.Hosting.Client;
 /// </summary>
 internal sealed class ClusterLink : ReceiveActor
 {
+    /// <summary>Published once a client's link has left the node at <paramref name="Lost"/>: calls in flight may go again.</summary>
+    public sealed record LinkMoved(Address Lost);
+
     private readonly ClusterClientSettings _settings;
     private ImmutableHashSet<ActorPath> _contacts;
     private IActorRef _client;
@@ -50,6 +53,8 @@ internal sealed class ClusterLink : ReceiveActor
         Context.Stop(_client);
         var others = _contacts.Where(c => !c.Address.Equals(lost)).ToImmutableHashSet();
         _client = Start(others.IsEmpty ? _contacts : others);
+        // Only now: calls resent before this line would have gone to the old ClusterClient, towards the dead node.
+        Context.System.EventStream.Publish(new LinkMoved(lost));
     }
 
     private IActorRef Start(ImmutableHashSet<ActorPath>? contacts = null)

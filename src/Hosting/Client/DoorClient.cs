@@ -35,6 +35,7 @@ internal sealed class DoorClient : ReceiveActor
         if (_doors.Count < 2 || !_doors[_current].Address.Equals(lost)) return;
         _current = (_current + 1) % _doors.Count;
         _door = Context.ActorSelection(_doors[_current]);
+        Context.System.EventStream.Publish(new ClusterLink.LinkMoved(lost));
     }
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Hosting;
@@ -8,6 +7,7 @@ using Bank.Domain;
 using Bank.Hosting.Configuration;
 using Bank.Hosting.Contracts;
 using Bank.Hosting.Gateway;
+using Bank.Hosting.Sharding;
 
 namespace Bank.Hosting.Transfers;
 
@@ -255,19 +255,15 @@ public static class TransferHostingExtensions
     /// remembered in the journal, so the sagas of a node that dies resume on another one.
     /// </summary>
     public static AkkaConfigurationBuilder WithTransfers(this AkkaConfigurationBuilder builder, string? role = null) =>
-        builder.WithShardRegion<TransferRegionKey>(
+        builder.WithSettledFirstShardRegion<TransferRegionKey>(
             BankConstants.TransferShardType,
-            (system, registry, _) =>
+            (system, registry) =>
             {
                 var settings = TransferSettings.From(system);
                 var accounts = registry.Get<AccountRegionKey>();
                 return transferId => TransferSaga.PropsFor(transferId, accounts, settings);
             },
             new TransferMessageExtractor(builder.NodeConfig().GetInt("bank.transfers.number-of-shards", 20)),
-            new ShardOptions
-            {
-                Role = role,
-                RememberEntities = true,
-                RememberEntitiesStore = RememberEntitiesStore.Eventsourced,
-            });
+            role, PoisonPill.Instance,
+            "remember-entities = on\nremember-entities-store = eventsourced");
 }

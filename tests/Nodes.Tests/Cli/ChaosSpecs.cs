@@ -21,7 +21,7 @@ namespace Bank.Nodes.Tests;
 /// failover bound (<see cref="ClusterFailoverSpecs.FailoverLimit"/>) of the kill. Needs BANK_TEST_POSTGRES (skipped with that reason elsewhere); BANK_CHAOS_SEED=N replays a run's operations; BANK_CHAOS_DUMP=1 keeps the node logs of a run that passed.
 /// A failed run leaves the nodes' logs, the journals and every outcome in a folder it names.
 /// </summary>
-[Collection(ClusterCollection.Name)]
+[Collection(TimedFailoverCollection.Name)]
 public sealed class ChaosSpecs(ITestOutputHelper output)
 {
     private const int Accounts = 20;

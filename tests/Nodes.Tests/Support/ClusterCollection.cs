@@ -11,3 +11,14 @@ public sealed class ClusterCollection
 {
     public const string Name = "bank clusters";
 }
+
+/// <summary>
+/// The chaos spec holds failover to the README's 10 s bound, which is about the cluster, not about a test machine that
+/// also runs other specs' processes: it runs alone, after the parallel collections (measured: 8.3-9.3 s with its own
+/// clients and nodes on two cores, 10.5 s beside other specs in a CI run).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TimedFailoverCollection
+{
+    public const string Name = "timed failover";
+}
