@@ -15,7 +15,9 @@ public sealed class FilteringLoggerFactoryLogger : LoggerFactoryLogger
 
     protected override void Log(LogEvent log, ActorPath path)
     {
-        if (_filter.ShouldTryKeepMessage(log, out _) && !JoinWatch.IsJoinNoise(Context.System, log.Message?.ToString() ?? ""))
+        var text = log.Message?.ToString() ?? "";
+        // Akka's filter did not drop Akka.Management's probe reports (it may see their template): checked on the text too.
+        if (_filter.ShouldTryKeepMessage(log, out _) && !JoinWatch.IsJoinNoise(Context.System, text) && !RunningNode.IsBootstrapProbeReport(text))
             base.Log(Masked(log), path);
     }
 
