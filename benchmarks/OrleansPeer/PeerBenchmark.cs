@@ -28,7 +28,7 @@ public static class PeerBenchmark
         try
         {
             await using var silo = await OrleansPeerSilo.StartAsync(stderr, stopping);
-            var result = await new PeerRun(options, silo.Grains).ExecuteAsync(stopping);
+            var result = await new PeerRun(options, name => silo.Grains.GetGrain<IAccountGrain>(name)).ExecuteAsync(stopping);
             await stdout.WriteLineAsync(options.Json ? Json(result, options) : Line(result, options));
             return result.Verified ? 0 : 1;
         }

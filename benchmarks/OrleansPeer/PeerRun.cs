@@ -13,17 +13,18 @@ public sealed record PeerResult(double OpsPerSecond, double[] SortedLatencies, b
 /// <summary>
 /// `bank bench`'s phases on Orleans: activate every grain (a grain is virtual: its first call opens it), warm up
 /// (deposits for the warm-up seconds, then until the optimizing compiler falls quiet), deposit 1 into each account
-/// M times from C callers (the measured phase), then check every balance.
+/// M times from C callers (the measured phase), then check every balance. <paramref name="account"/> gives the grain of
+/// a name (the silo's grain factory; a test's stand-in).
 /// </summary>
-public sealed class PeerRun(PeerOptions options, IGrainFactory grains)
+public sealed class PeerRun(PeerOptions options, Func<string, IAccountGrain> account)
 {
     public async Task<PeerResult> ExecuteAsync(CancellationToken stopping)
     {
         var name = Guid.NewGuid().ToString("N")[..8];
-        var accounts = Enumerable.Range(0, options.Accounts).Select(i => grains.GetGrain<IAccountGrain>($"bench-{name}-{i}")).ToArray();
+        var accounts = Enumerable.Range(0, options.Accounts).Select(i => account($"bench-{name}-{i}")).ToArray();
         var activating = Stopwatch.StartNew();
         await Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
-            async (account, _) => await account.Balance());
+            async (grain, _) => await grain.Balance());
         var activationsPerSecond = options.Accounts / Math.Max(activating.Elapsed.TotalSeconds, 1e-6);
         var workingSet = Process.GetCurrentProcess().WorkingSet64;
 
@@ -42,11 +43,11 @@ public sealed class PeerRun(PeerOptions options, IGrainFactory grains)
             while ((op = Interlocked.Increment(ref next)) < options.Total)
             {
                 stopping.ThrowIfCancellationRequested();
-                var account = (int)(op % options.Accounts);
+                var i = (int)(op % options.Accounts);
                 var started = Stopwatch.GetTimestamp();
-                await accounts[account].Deposit(1m);
+                await accounts[i].Deposit(1m);
                 latencies[op] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                Interlocked.Increment(ref deposited[account]);
+                Interlocked.Increment(ref deposited[i]);
             }
         }));
         var elapsed = clock.Elapsed;
@@ -75,9 +76,9 @@ public sealed class PeerRun(PeerOptions options, IGrainFactory grains)
             while (clock.Elapsed < warmup)
             {
                 stopping.ThrowIfCancellationRequested();
-                var account = (int)(Interlocked.Increment(ref next) % accounts.Length);
-                await accounts[account].Deposit(1m);
-                Interlocked.Increment(ref deposited[account]);
+                var i = (int)(Interlocked.Increment(ref next) % accounts.Length);
+                await accounts[i].Deposit(1m);
+                Interlocked.Increment(ref deposited[i]);
             }
         }));
 
