@@ -32,7 +32,7 @@ public static class PeerBenchmark
             await stdout.WriteLineAsync(options.Json ? Json(result, options) : Line(result, options));
             return result.Verified ? 0 : 1;
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
             await stderr.WriteLineAsync("interrupted");
             return 130;
