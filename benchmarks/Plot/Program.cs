@@ -3,7 +3,8 @@ using System.Text.Json;
 
 namespace Bank.Benchmarks.Plot;
 
-// Turns the JSON lines of `bank bench ... --json` into a throughput-vs-concurrency PNG and a markdown summary.
+// Turns the JSON lines of `bank bench ... --json` (and of the Orleans peer's --json, a series of its own) into a
+// throughput-vs-concurrency PNG and a markdown summary.
 // Usage: plot INPUT.jsonl OUTPUT.png [--title "..."] [--font FILE.ttf]
 // With --soak first: the memory samples of a soak over time instead (see SoakPlot).
 internal static class Program
@@ -99,8 +100,7 @@ internal static class Program
                 // Concurrency goes on a log2 axis, so it must be positive.
                 if (concurrency < 1) throw new PlotException($"{where}: concurrency must be at least 1");
                 runs.Add(new Run(
-                    o.GetProperty("journal").GetString() ?? throw new PlotException($"{where}: journal is null"),
-                    o.GetProperty("state_store").GetString() ?? throw new PlotException($"{where}: state_store is null"),
+                    SeriesOf(o, where),
                     concurrency,
                     o.GetProperty("ops_per_s").GetDouble(),
                     o.GetProperty("p99_ms").GetDouble()));
@@ -111,7 +111,7 @@ internal static class Program
             }
             catch (KeyNotFoundException)
             {
-                throw new PlotException($"{where}: needs ops_per_s, p99_ms, concurrency, journal and state_store");
+                throw new PlotException($"{where}: needs ops_per_s, p99_ms, concurrency, journal and state_store (or system orleans)");
             }
             catch (Exception e) when (e is InvalidOperationException or FormatException)
             {
@@ -124,10 +124,17 @@ internal static class Program
         return runs;
     }
 
+    // bank's runs are a series per journal and state store; the Orleans peer (benchmarks/OrleansPeer) has no store.
+    private static string SeriesOf(JsonElement o, string where) =>
+        o.TryGetProperty("system", out var system) && system.GetString() == "orleans"
+            ? "Orleans, memory grain storage"
+            : $"{o.GetProperty("journal").GetString() ?? throw new PlotException($"{where}: journal is null")}, " +
+              $"store {o.GetProperty("state_store").GetString() ?? throw new PlotException($"{where}: state_store is null")}";
+
     // Repeated runs at the same (series, concurrency) are averaged so each series has one point per concurrency.
     private static List<Point> Summarise(List<Run> runs) =>
-        runs.GroupBy(r => (r.Journal, r.Store, r.Concurrency))
-            .Select(g => new Point($"{g.Key.Journal}, store {g.Key.Store}", g.Key.Concurrency,
+        runs.GroupBy(r => (r.Series, r.Concurrency))
+            .Select(g => new Point(g.Key.Series, g.Key.Concurrency,
                 g.Average(r => r.OpsPerSecond), g.Average(r => r.P99Ms), g.Count()))
             .OrderBy(p => p.Series, StringComparer.Ordinal).ThenBy(p => p.Concurrency)
             .ToList();
@@ -209,7 +216,7 @@ internal static class Program
         ScottPlot.Fonts.Default = typeface.FamilyName;
     }
 
-    private sealed record Run(string Journal, string Store, int Concurrency, double OpsPerSecond, double P99Ms);
+    private sealed record Run(string Series, int Concurrency, double OpsPerSecond, double P99Ms);
 
     private sealed record Point(string Series, int Concurrency, double OpsPerSecond, double P99Ms, int Runs);
 

@@ -22,6 +22,9 @@ public sealed class BenchCommand(Output output)
     /// <summary>Seconds of deposits before the measured ones, unless --warmup says otherwise.</summary>
     public const int DefaultWarmupSeconds = 3;
 
+    /// <summary>Seconds between two progress lines of a long phase on stderr, unless --progress says otherwise.</summary>
+    public const int DefaultProgressSeconds = 5;
+
     /// <summary>Operations a second a soak offers unless --rate says otherwise.</summary>
     public const int DefaultSoakRate = 200;
 
@@ -45,6 +48,12 @@ public sealed class BenchCommand(Output output)
     private static readonly Option<string?> Warmup = new("--warmup")
     {
         HelpName = "SECONDS", Description = $"Seconds of deposits before the measured ones (default {DefaultWarmupSeconds}).",
+    };
+
+    private static readonly Option<string?> Progress = new("--progress")
+    {
+        HelpName = "SECONDS", Description = "A phase (opens, deposits, checks, kills) that runs twice SECONDS reports its progress on stderr " +
+            $"every SECONDS: done/total, rate, elapsed (default {DefaultProgressSeconds}; 0: never).",
     };
 
     private static readonly Option<string?> Recovery = new("--recovery")
@@ -75,7 +84,7 @@ public sealed class BenchCommand(Output output)
             "p50/p95/p99, peak memory, verified balances, and how far the state store lagged.")
         {
             Accounts, Ops, Concurrency, Rate, SharedOptions.Journal, SharedOptions.Data, SharedOptions.Connection, StateStore,
-            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Recovery, Duration, Chaos, Samples,
+            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Progress, Recovery, Duration, Chaos, Samples,
         };
         bench.SetAction((parsed, _) => new BenchCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return bench;
@@ -88,6 +97,7 @@ public sealed class BenchCommand(Output output)
         var concurrency = PositiveCount(parsed, Concurrency, accounts);
         int? rate = parsed.Has(Rate) ? PositiveCount(parsed, Rate, 0) : null;
         var warmup = WarmupSeconds(parsed);
+        var progressEvery = ProgressInterval(parsed);
         var remote = parsed.Has(SharedOptions.ClusterAddress);
         if (remote && (parsed.Has(SharedOptions.Journal) || parsed.Has(SharedOptions.Data) || parsed.Has(SharedOptions.Connection) || parsed.Has(StateStore)))
             throw new UsageException("--address benches a running cluster, which has its own journal and state store: leave out --journal, --data, --connection and --state-store");
@@ -140,9 +150,9 @@ public sealed class BenchCommand(Output output)
             await using var session = client is not null ? client.OpenSession() : new BankSession(node!.Gateway);
             var stopping = node?.Stopping ?? CancellationToken.None;
             if (soak is not null) return await SoakAsync(soak, session, where, remote, parsed.GetValue(Samples), stopping);
-            var run = new BenchRun(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup));
+            var run = new BenchRun(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup), output.Stderr, progressEvery);
             var result = await run.ExecuteAsync(session, sampleStore: remote || store == "on", stopping);
-            PrintDeposits(result, run, where, journalKind, remote ? "cluster" : store);
+            PrintDeposits(result, run, where, journalKind, remote ? "cluster" : store, remote);
             return result.Verified ? ExitCodes.Ok : ExitCodes.Failure;
         }
         finally
@@ -152,7 +162,7 @@ public sealed class BenchCommand(Output output)
         }
     }
 
-    private void PrintDeposits(BenchResult result, BenchRun run, string where, string journal, string store)
+    private void PrintDeposits(BenchResult result, BenchRun run, string where, string journal, string store, bool remote)
     {
         var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024);
         if (output.Json)
@@ -179,6 +189,9 @@ public sealed class BenchCommand(Output output)
                 ["gc_gen2"] = result.Gc.Gen2,
                 ["gc_paused_ms"] = Math.Round(result.Gc.PausedMs, 1),
                 ["allocated_mb"] = Math.Round(result.Gc.AllocatedMb, 1),
+                ["allocated_bytes_per_op"] = Math.Round(result.Gc.BytesPer(run.Total), 0),
+                // Whose allocation it is: the one process of an embedded node and its callers, or a remote cluster's client alone.
+                ["allocated_in"] = remote ? "client" : "process",
                 ["opens_per_s"] = Math.Round(result.Opened.PerSecond, 1),
                 ["working_set_after_opens_mb"] = Math.Round(result.Opened.WorkingSetMb, 1),
                 ["gc_heap_after_opens_mb"] = Math.Round(result.Opened.HeapMb, 1),
@@ -197,7 +210,8 @@ public sealed class BenchCommand(Output output)
             $"{result.OpsPerSecond:0} ops/s, p50 {result.Percentile(0.50):0.0} ms, p95 {result.Percentile(0.95):0.0} ms, " +
             $"p99 {result.Percentile(0.99):0.0} ms, peak working set {peakMb:0} MB, verified={(result.Verified ? "true" : "false")}{storeLine}; " +
             $"GC while it ran: {result.Gc.Gen0}/{result.Gc.Gen1}/{result.Gc.Gen2} collections (gen0/1/2), paused {result.Gc.PausedMs:0} ms, " +
-            $"{result.Gc.AllocatedMb:0} MB allocated; opened {result.Opened.PerSecond:0} accounts/s " +
+            $"{result.Gc.AllocatedMb:0} MB allocated, {result.Gc.BytesPer(run.Total):0} bytes per deposit " +
+            $"({(remote ? "this client process only" : "this process: node and callers")}); opened {result.Opened.PerSecond:0} accounts/s " +
             $"(with all open: working set {result.Opened.WorkingSetMb:0} MB, managed heap {result.Opened.HeapMb:0} MB at the last collection, " +
             $"{result.Opened.CommittedMb:0} MB committed by the collector), killed {result.Killed.PerSecond:0}/s"));
     }
@@ -276,6 +290,14 @@ public sealed class BenchCommand(Output output)
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 600
             ? seconds
             : throw new UsageException($"--warmup must be a whole number of seconds from 0 to 600, not '{TextEcho.OneLine(text)}'");
+    }
+
+    private static TimeSpan ProgressInterval(ParseResult parsed)
+    {
+        if (parsed.GetValue(Progress) is not { } text) return TimeSpan.FromSeconds(DefaultProgressSeconds);
+        return decimal.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) && seconds <= 3600
+            ? TimeSpan.FromSeconds((double)seconds)
+            : throw new UsageException($"--progress must be a number of seconds from 0 to 3600, not '{TextEcho.OneLine(text)}'");
     }
 
     private static int PositiveCount(ParseResult parsed, Option<string?> option, int fallback)

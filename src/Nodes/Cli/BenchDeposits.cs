@@ -34,31 +34,48 @@ internal sealed record BenchResult(double OpsPerSecond, double[] SortedLatencies
 /// This process's garbage collections while the deposits ran: with an embedded node, the node's and the callers'
 /// (one process); through ClusterClient, the client's alone.
 /// </summary>
-internal sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PausedMs, double AllocatedMb)
+internal sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PausedMs, long AllocatedBytes)
 {
+    // Precise: counts what the threads' allocation contexts hold, not only what they have handed back.
     public static GcFigures Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
-        GC.GetTotalPauseDuration().TotalMilliseconds, GC.GetTotalAllocatedBytes() / (1024.0 * 1024));
+        GC.GetTotalPauseDuration().TotalMilliseconds, GC.GetTotalAllocatedBytes(precise: true));
+
+    public double AllocatedMb => AllocatedBytes / (1024.0 * 1024);
 
     public GcFigures Since(GcFigures start) =>
-        new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, PausedMs - start.PausedMs, AllocatedMb - start.AllocatedMb);
+        new(Gen0 - start.Gen0, Gen1 - start.Gen1, Gen2 - start.Gen2, PausedMs - start.PausedMs, AllocatedBytes - start.AllocatedBytes);
+
+    /// <summary>Bytes allocated per operation over <paramref name="operations"/>.</summary>
+    public double BytesPer(long operations) => AllocatedBytes / (double)Math.Max(operations, 1);
 }
 
 /// <summary>
 /// One run: open the accounts, warm up (deposits for <paramref name="Warmup"/>, not measured: the runtime compiles
 /// the hot paths again, optimized, in its first seconds), deposit 1 into each M times, check every balance, kill
-/// the accounts.
+/// the accounts. Each phase that runs long reports its progress on <paramref name="Progress"/> (stderr) every
+/// <paramref name="ProgressEvery"/>.
 /// </summary>
-internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup)
+internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup, TextWriter Progress, TimeSpan ProgressEvery)
 {
     public long Total => (long)Accounts * Ops;
+
+    private BenchProgress Phase(string name, long? total) => BenchProgress.Start(name, total, Progress, ProgressEvery);
 
     public async Task<BenchResult> ExecuteAsync(BankSession session, bool sampleStore, CancellationToken stopping)
     {
         var name = Guid.NewGuid().ToString("N")[..8];
         var handles = new ActorInfo[Accounts];
         var opening = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, Accounts), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
-            async (i, ct) => handles[i] = await session.OpenAsync($"bench-{name}-{i}", new AccountOptions(0m, 0m) { Detached = true }, ct));
+        await using (var progress = Phase("opening accounts", Accounts))
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, Accounts), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
+                async (i, ct) =>
+                {
+                    handles[i] = await session.OpenAsync($"bench-{name}-{i}", new AccountOptions(0m, 0m) { Detached = true }, ct);
+                    progress.Done();
+                });
+        }
+
         var opened = PhaseFigures.Now(Accounts, opening.Elapsed);
 
         var latencies = new double[Total];
@@ -69,36 +86,49 @@ internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rat
         using var sampling = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var lagSampler = sampleStore ? SampleLagAsync(session, lag => maxLag = Math.Max(maxLag, lag), sampling.Token) : Task.CompletedTask;
 
-        var gcAtStart = GcFigures.Now();
+        // Counted as done and reported on stderr while it runs; the reporter stops with the phase, even a failed one.
+        var depositing = Phase("deposits", Total);
         var clock = Stopwatch.StartNew();
-        var origin = Stopwatch.GetTimestamp();
-        var ticksPerOp = Rate is { } rate ? Stopwatch.Frequency / (double)rate : 0;
-        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+        TimeSpan elapsed;
+        GcFigures gc;
+        try
         {
-            long op;
-            while ((op = Interlocked.Increment(ref next)) < Total)
+            var gcAtStart = GcFigures.Now();
+            clock.Restart();
+            var origin = Stopwatch.GetTimestamp();
+            var ticksPerOp = Rate is { } rate ? Stopwatch.Frequency / (double)rate : 0;
+            await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
             {
-                var account = (int)(op % Accounts);
-                long started;
-                if (Rate is null)
+                long op;
+                while ((op = Interlocked.Increment(ref next)) < Total)
                 {
-                    started = Stopwatch.GetTimestamp();
-                }
-                else
-                {
-                    // Due at its slot in the schedule; a late start counts as latency (no coordinated omission).
-                    started = origin + (long)(op * ticksPerOp);
-                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), started);
-                    if (wait > TimeSpan.Zero) await Task.Delay(wait, stopping);
-                }
+                    var account = (int)(op % Accounts);
+                    long started;
+                    if (Rate is null)
+                    {
+                        started = Stopwatch.GetTimestamp();
+                    }
+                    else
+                    {
+                        // Due at its slot in the schedule; a late start counts as latency (no coordinated omission).
+                        started = origin + (long)(op * ticksPerOp);
+                        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), started);
+                        if (wait > TimeSpan.Zero) await Task.Delay(wait, stopping);
+                    }
 
-                await session.DepositAsync(handles[account], 1m, stopping);
-                latencies[op] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                Interlocked.Increment(ref deposited[account]);
-            }
-        }));
-        var elapsed = clock.Elapsed;
-        var gc = GcFigures.Now().Since(gcAtStart);
+                    await session.DepositAsync(handles[account], 1m, stopping);
+                    latencies[op] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    Interlocked.Increment(ref deposited[account]);
+                    depositing.Done();
+                }
+            }));
+            elapsed = clock.Elapsed;
+            gc = GcFigures.Now().Since(gcAtStart);
+        }
+        finally
+        {
+            await depositing.DisposeAsync();
+        }
 
         // The store's catch-up: from the last deposit until it holds everything the journal has.
         double? caughtUpMs = null;
@@ -114,11 +144,26 @@ internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rat
         await lagSampler;
 
         var verified = true;
-        foreach (var (handle, i) in handles.Select((h, i) => (h, i)))
-            verified &= await session.BalanceAsync(handle, stopping) == deposited[i];
+        await using (var progress = Phase("checking balances", Accounts))
+        {
+            foreach (var (handle, i) in handles.Select((h, i) => (h, i)))
+            {
+                verified &= await session.BalanceAsync(handle, stopping) == deposited[i];
+                progress.Done();
+            }
+        }
+
         var killing = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(handles, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
-            async (handle, ct) => await session.KillAsync(handle.Name, ct));
+        await using (var progress = Phase("killing accounts", Accounts))
+        {
+            await Parallel.ForEachAsync(handles, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stopping },
+                async (handle, ct) =>
+                {
+                    await session.KillAsync(handle.Name, ct);
+                    progress.Done();
+                });
+        }
+
         var killed = PhaseFigures.Now(Accounts, killing.Elapsed);
 
         Array.Sort(latencies);
@@ -134,15 +179,19 @@ internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rat
         if (Warmup <= TimeSpan.Zero) return;
         var clock = Stopwatch.StartNew();
         long next = -1;
-        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+        await using (var progress = Phase("warm-up deposits", total: null))
         {
-            while (clock.Elapsed < Warmup)
+            await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
             {
-                var account = (int)(Interlocked.Increment(ref next) % handles.Length);
-                await session.DepositAsync(handles[account], 1m, stopping);
-                Interlocked.Increment(ref deposited[account]);
-            }
-        }));
+                while (clock.Elapsed < Warmup)
+                {
+                    var account = (int)(Interlocked.Increment(ref next) % handles.Length);
+                    await session.DepositAsync(handles[account], 1m, stopping);
+                    Interlocked.Increment(ref deposited[account]);
+                    progress.Done();
+                }
+            }));
+        }
 
         // The optimizing compiler works in the background, and under full load on 2 cores it falls seconds
         // behind: the measured deposits start once it has compiled nothing for half a second (10 s at most).

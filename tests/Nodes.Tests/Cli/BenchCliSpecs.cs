@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Bank.Nodes.Cli;
 using Xunit;
 
@@ -27,6 +28,9 @@ public sealed class BenchCliSpecs
             Assert.NotNull(summary["store_caught_up_ms"]);
             // What the process's collector did while the deposits ran: at least the deposits' own allocations.
             Assert.True((double)summary["allocated_mb"]! > 0);
+            // Per deposit too, counted in this one process (the embedded node and its callers).
+            Assert.Equal(Math.Round((double)summary["allocated_mb"]! * 1024 * 1024 / 20, 0), (double)summary["allocated_bytes_per_op"]!, tolerance: 0.1 * 1024 * 1024 / 20);
+            Assert.Equal("process", (string?)summary["allocated_in"]);
             Assert.True((int)summary["gc_gen0"]! >= (int)summary["gc_gen1"]! && (int)summary["gc_gen1"]! >= (int)summary["gc_gen2"]!);
             // The opens and kills are timed too, and the warm-up's deposits are in the balances that were verified.
             Assert.Equal(1.0, (double)summary["warmup_s"]!);
@@ -70,7 +74,34 @@ public sealed class BenchCliSpecs
         }
     }
 
+    [Fact]
+    public async Task A_long_phase_reports_its_progress_on_stderr_while_it_runs()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "bank-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (output, error) = (new StringWriter(), new StringWriter());
+            // 50 deposits offered at 50 a second: about a second, five times the interval.
+            var code = await BankCli.RunAsync(["bench", "--accounts", "2", "--ops", "25", "--rate", "50", "--warmup", "0", "--state-store", "off",
+                "--progress", "0.2", "--data", data], output, error);
+
+            Assert.Equal(ExitCodes.Ok, code);
+            var progress = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Where(line => line.StartsWith("bench: deposits:", StringComparison.Ordinal)).ToList();
+            Assert.True(progress.Count >= 2, $"progress lines on stderr: {error}");
+            Assert.All(progress, line => Assert.Matches(@"^bench: deposits: \d+ of 50 done, \d+/s over the last [\d.]+ s, [\d.]+ s elapsed$", line));
+            // stdout keeps the one result line, with the allocation per deposit of this one process.
+            var result = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            Assert.Matches(new Regex(@"MB allocated, \d+ bytes per deposit \(this process: node and callers\)"), result);
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
+
     [Theory]
+    [InlineData("--progress", "soon", "error: --progress must be a number of seconds from 0 to 3600, not 'soon'")]
     [InlineData("--accounts", "0", "error: --accounts must be a whole number from 1 to 10000000, not '0'")]
     [InlineData("--ops", "many", "error: --ops must be a whole number from 1 to 10000000, not 'many'")]
     [InlineData("--state-store", "maybe", "error: --state-store must be on or off, not 'maybe'")]

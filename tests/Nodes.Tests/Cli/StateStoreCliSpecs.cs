@@ -46,6 +46,9 @@ public sealed class StateStoreCliSpecs(StateStoreHeadFixture fixture, ITestOutpu
         Assert.Equal(("cluster", 30), ((string?)summary["journal"], (int)summary["ops"]!));
         Assert.True((double)summary["ops_per_s"]! > 0);
         Assert.NotNull(summary["store_caught_up_ms"]);
+        // The allocation it reports is this client process's alone: the cluster's nodes are other processes.
+        Assert.Equal("client", (string?)summary["allocated_in"]);
+        Assert.True((double)summary["allocated_bytes_per_op"]! > 0);
     }
 
     [Fact]
