@@ -46,6 +46,8 @@ public sealed class SettledFirstAllocationStrategy(IShardAllocationStrategy leas
         var nodes = currentShardAllocations.Keys.ToDictionary(region => region, NodeOf);
         var candidates = _moves.Candidates(shardId, nodes.Values.Distinct().ToList(), now).ToHashSet();
         var allowed = currentShardAllocations.Where(region => candidates.Contains(nodes[region.Key])).ToImmutableDictionary();
+        // Placed from now on: if its node dies before another allocation lists it, its next placement is a move.
+        _moves.SeePlacedShards([shardId]);
         return leastShards.AllocateShard(requester, shardId, allowed.Count > 0 ? allowed : currentShardAllocations);
     }
 
