@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Bank.Hosting.Security;
+using Bank.Testing;
 using Xunit;
 
 namespace Bank.Nodes.Tests;
@@ -46,7 +47,9 @@ public sealed class TlsCliSpecs : IDisposable
         await using var node = await BankProcess.StartNodeAsync("TLS head", "start", "--head", "--port", port.ToString(),
             "--data", In("data"), "--no-dashboard", "--tls", In("node"));
         var door = $"127.0.0.1:{port + 1}";
-        Assert.Contains(node.Stdout.Split('\n'), line => line.Contains($"--address {door} --tls DIR"));
+        // The banner's later lines may still be on their way when "node up at" has been read.
+        await Eventually.HoldsAsync(() => node.Stdout.Split('\n').Any(line => line.Contains($"--address {door} --tls DIR")),
+            "the banner naming the door", TimeSpan.FromSeconds(10));
 
         BankCommands.AssertOk(await Bank("open", "tls-cli", "--balance", "10", "--detached", "--address", door, "--tls", In("client")), ["open"]);
         var deposit = await Bank("deposit", "tls-cli", "5", "--address", door, "--tls", In("client"));
