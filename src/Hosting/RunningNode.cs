@@ -163,17 +163,8 @@ public sealed partial class RunningNode : IAsyncDisposable
         .ExcludeMessageRegex(TlsHandshakeReport())
         // DotNetty's note on a channel closed while its TLS handshake was pending (a node that stops before it joined),
         // printed on stdout once the loggers have stopped; the node has said why it stopped.
-        .ExcludeMessageContaining("Unable to REMOVE channel")
-        // Cluster bootstrap probes every contact point each second until enough answer: one that is not up yet is expected
-        // (the nodes start in any order), and Akka.Management reports each try with a stack trace. The filter may see the
-        // message's template ("Probing [{0}] failed due to: {1}") rather than its text, so the pattern matches both.
-        .ExcludeMessageRegex(BootstrapProbeReport());
-
-    /// <summary>Whether a log line is Akka.Management's report of one failed bootstrap probe (<see cref="NodeLogFilter"/>).</summary>
-    public static bool IsBootstrapProbeReport(string message) => BootstrapProbeReport().IsMatch(message);
-
-    [GeneratedRegex(@"^Probing \[[^\]]*\] failed due to|^Overdue of probing-failure-timeout")]
-    private static partial Regex BootstrapProbeReport();
+        .ExcludeMessageContaining("Unable to REMOVE channel");
+    // Akka.Management's bootstrap probe reports are dropped by FilteringLoggerFactoryLogger: this filter let them through.
 
     [GeneratedRegex(@"TLS handshake failed \(Server side\)|NotSslRecordException")]
     private static partial Regex TlsHandshakeReport();
