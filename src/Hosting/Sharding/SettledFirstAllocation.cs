@@ -19,7 +19,6 @@ public sealed class SettledFirstAllocationStrategy(IShardAllocationStrategy leas
 {
     private ShardMoves _moves = new(TimeSpan.Zero);
     private Cluster? _cluster;
-    private TimeProvider _clock = TimeProvider.System;
 
     public void Start(ActorSystem system)
     {
@@ -30,13 +29,6 @@ public sealed class SettledFirstAllocationStrategy(IShardAllocationStrategy leas
             case IActorSystemDependentAllocationStrategy dependent: dependent.Start(system); break;
             case IStartableAllocationStrategy startable: startable.Start(); break;
         }
-    }
-
-    /// <summary>For specs: the clock the settle time is read on.</summary>
-    public SettledFirstAllocationStrategy WithClock(TimeProvider clock)
-    {
-        _clock = clock;
-        return this;
     }
 
     public Task<IActorRef> AllocateShard(IActorRef requester, string shardId,
@@ -63,7 +55,7 @@ public sealed class SettledFirstAllocationStrategy(IShardAllocationStrategy leas
     /// <summary>Notes the Up members and the placed shards; returns the clock's reading.</summary>
     private TimeSpan Look(IImmutableDictionary<IActorRef, IImmutableList<string>> currentShardAllocations)
     {
-        var now = TimeSpan.FromTicks(_clock.GetTimestamp() * TimeSpan.TicksPerSecond / _clock.TimestampFrequency);
+        var now = TimeProvider.System.GetElapsedTime(0); // a monotonic reading, never the wall clock
         if (_cluster is not null)
             _moves.SeeUpNodes(_cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address.ToString()), now);
         _moves.SeePlacedShards(currentShardAllocations.Values.SelectMany(shards => shards));
