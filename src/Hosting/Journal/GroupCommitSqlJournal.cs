@@ -134,6 +134,45 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
         }
     }
 
+    /// <summary>Events a replay reads from SQLite per trip to the reader's thread: other recoveries' reads go between.</summary>
+    private const int ReplayBatch = 1000;
+
+    /// <summary>
+    /// On SQLite the events are read by the database's <see cref="SqliteRecoveryReader"/>, in batches, off the writer's
+    /// lock (the plugin's query runs in a transaction that takes it) and without its stream per replay.
+    /// </summary>
+    public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr,
+        long max, Action<IPersistentRepresentation> recoveryCallback)
+    {
+        if (_committer is { } committer)
+        {
+            try
+            {
+                var from = Math.Max(1, fromSequenceNr);
+                for (var left = max; left > 0 && from <= toSequenceNr;)
+                {
+                    var limit = (int)Math.Min(left, ReplayBatch);
+                    var events = await committer.Reader.Events(_table, persistenceId, from, toSequenceNr, limit);
+                    foreach (var row in events)
+                        recoveryCallback(new Persistent(
+                            StoredPayload.Read(_system, row.Payload, row.SerializerId, row.Manifest, _defaultSerializer),
+                            row.SequenceNr, persistenceId, row.Manifest, isDeleted: false, ActorRefs.NoSender, row.WriterUuid, row.CreatedTicks));
+                    if (events.Count < limit) return;
+                    left -= events.Count;
+                    from = events[^1].SequenceNr + 1;
+                }
+
+                return;
+            }
+            catch (SqliteException e) when (SqliteRecoveryReader.IsMissingTable(e))
+            {
+                // The plugin creates its table as it starts; until then it answers itself.
+            }
+        }
+
+        await base.ReplayMessagesAsync(context, persistenceId, fromSequenceNr, toSequenceNr, max, recoveryCallback);
+    }
+
     /// <summary>
     /// A recovering actor reads its highest sequence number only after its own writes in flight are in; on SQLite the
     /// read goes to the database's <see cref="SqliteRecoveryReader"/>.

@@ -128,7 +128,8 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
             {
                 var row = await committer.Reader.LatestSnapshot(_names, persistenceId, criteria.MaxSequenceNr, criteria.MaxTimeStamp.Ticks);
                 return row is null ? null : new SelectedSnapshot(
-                    new SnapshotMetadata(row.PersistenceId, row.SequenceNr, new DateTime(row.CreatedTicks)), Deserialize(row));
+                    new SnapshotMetadata(row.PersistenceId, row.SequenceNr, new DateTime(row.CreatedTicks)),
+                    StoredPayload.Read(_system, row.Payload, row.SerializerId, row.Manifest, _defaultSerializer));
             }
             catch (SqliteException e) when (SqliteRecoveryReader.IsMissingTable(e))
             {
@@ -145,16 +146,6 @@ public sealed class GroupCommitSqlSnapshotStore : SqlSnapshotStore
             PostgresGroupCommitter.DropPooledConnectionsAfter(e);
             throw;
         }
-    }
-
-    /// <summary>A snapshot's payload, as the plugin reads it (a row without a serializer id names its type).</summary>
-    private object Deserialize(StoredSnapshot row)
-    {
-        if (row.SerializerId is { } id) return _system.Serialization.Deserialize(row.Payload, id, row.Manifest);
-        var type = Type.GetType(row.Manifest, throwOnError: true)!;
-        var serializer = _system.Serialization.FindSerializerForType(type, _defaultSerializer);
-        return Akka.Serialization.Serialization.WithTransport(_system, (serializer, row.Payload, type),
-            static state => state.serializer.FromBinary(state.Payload, state.type));
     }
 
     protected override Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken)

@@ -7,12 +7,15 @@ namespace Bank.Hosting.Journal;
 /// <summary>A snapshot row as the table holds it; the payload is deserialized by the snapshot store.</summary>
 public sealed record StoredSnapshot(string PersistenceId, long SequenceNr, long CreatedTicks, byte[] Payload, string Manifest, int? SerializerId);
 
+/// <summary>An event row as the journal table holds it; the payload is deserialized by the journal.</summary>
+public readonly record struct StoredEvent(long SequenceNr, long CreatedTicks, byte[] Payload, string Manifest, int? SerializerId, string? WriterUuid);
+
 /// <summary>Names of the snapshot table and its columns (Akka.Persistence.Sql's).</summary>
 public sealed record SnapshotTableNames(string Table, string PersistenceId, string SequenceNr, string Created, string Snapshot, string Manifest, string SerializerId);
 
 /// <summary>
-/// The two reads every recovering actor makes before anything else, its newest snapshot and its highest sequence
-/// number, on a thread and a read connection of their own, each a statement prepared once and run through SQLite's own
+/// The reads of every recovering actor, its newest snapshot, its events and its highest sequence number, on a thread
+/// and a read connection of their own, each a statement prepared once and run through SQLite's own
 /// API (bind, step, reset) outside any explicit transaction.
 /// <para>
 /// Through the plugin each of them was a linq2db query in a transaction that Microsoft.Data.Sqlite begins as
@@ -72,6 +75,37 @@ public sealed class SqliteRecoveryReader : IDisposable
                 raw.sqlite3_column_blob(statement, 2).ToArray(),
                 raw.sqlite3_column_text(statement, 3).utf8_to_string() ?? string.Empty,
                 raw.sqlite3_column_type(statement, 4) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int(statement, 4));
+        });
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> events of <paramref name="persistenceId"/> from <paramref name="fromSequenceNr"/> to
+    /// <paramref name="toSequenceNr"/>, in order, without the deleted ones: the plugin's replay query, one batch of it.
+    /// </summary>
+    public Task<List<StoredEvent>> Events(JournalTableNames table, string persistenceId, long fromSequenceNr, long toSequenceNr, int limit) =>
+        Enqueue(statements =>
+        {
+            var writer = table.WriterUuid is null ? "NULL" : $"[{table.WriterUuid}]";
+            var statement = statements.Prepare(
+                $"SELECT [{table.SequenceNr}], [{table.Created}], [{table.Message}], [{table.Manifest}], [{table.SerializerId}], {writer} " +
+                $"FROM [{table.Table}] WHERE [{table.PersistenceId}] = ?1 AND [{table.SequenceNr}] >= ?2 AND [{table.SequenceNr}] <= ?3 " +
+                $"AND [{table.Deleted}] = 0 ORDER BY [{table.SequenceNr}] LIMIT ?4");
+            raw.sqlite3_bind_text(statement, 1, persistenceId);
+            raw.sqlite3_bind_int64(statement, 2, fromSequenceNr);
+            raw.sqlite3_bind_int64(statement, 3, toSequenceNr);
+            raw.sqlite3_bind_int(statement, 4, limit);
+            var events = new List<StoredEvent>(Math.Min(limit, 1024));
+            while (statements.Step(statement))
+            {
+                events.Add(new StoredEvent(
+                    raw.sqlite3_column_int64(statement, 0),
+                    raw.sqlite3_column_int64(statement, 1),
+                    raw.sqlite3_column_blob(statement, 2).ToArray(),
+                    raw.sqlite3_column_text(statement, 3).utf8_to_string() ?? string.Empty,
+                    raw.sqlite3_column_type(statement, 4) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int(statement, 4),
+                    raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, 5).utf8_to_string()));
+            }
+
+            return events;
         });
 
     /// <summary>Whether a read failed because its table does not exist (yet).</summary>
@@ -182,7 +216,7 @@ public sealed class SqliteRecoveryReader : IDisposable
             return statement;
         }
 
-        /// <summary>Steps to the statement's first row (false: none); the statement is reset once the read returns.</summary>
+        /// <summary>Steps to the statement's next row (false: no more); the statement is reset once the read returns.</summary>
         public bool Step(sqlite3_stmt statement)
         {
             _current = statement;

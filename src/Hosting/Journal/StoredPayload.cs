@@ -22,4 +22,14 @@ public readonly record struct StoredPayload(byte[] Bytes, int SerializerId, stri
         var bytes = Akka.Serialization.Serialization.WithTransport(system, (serializer, payload), static state => state.serializer.ToBinary(state.payload));
         return new StoredPayload(bytes, serializer.Identifier, manifest);
     }
+
+    /// <summary>A stored payload read back, as the plugin reads it (a row without a serializer id names its type).</summary>
+    public static object Read(ExtendedActorSystem system, byte[] bytes, int? serializerId, string manifest, string? defaultSerializer)
+    {
+        if (serializerId is { } id) return system.Serialization.Deserialize(bytes, id, manifest);
+        var type = Type.GetType(manifest, throwOnError: true)!;
+        var serializer = system.Serialization.FindSerializerForType(type, defaultSerializer);
+        return Akka.Serialization.Serialization.WithTransport(system, (serializer, bytes, type),
+            static state => state.serializer.FromBinary(state.bytes, state.type));
+    }
 }

@@ -204,6 +204,40 @@ public sealed class SqliteGroupCommitterSpecs : IDisposable
     }
 
     [Fact]
+    public async Task The_recovery_reader_reads_events_as_the_plugins_replay_does()
+    {
+        await _committer.Append(Table, [Row("events", 1), Row("events", 3), Row("events", 4), Row("events", 5), Row("other", 1)]);
+        // Deleted rows are not replayed (the plugin marks the highest deleted instead of removing it).
+        await _committer.Execute((connection, transaction) => Exec(connection, transaction,
+            "INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier) VALUES (7, 1, 'events', 2, x'00', 'gone', 1)"));
+        var reader = _committer.Reader;
+
+        Assert.Equal([1L, 3, 4, 5], (await reader.Events(Table, "events", 1, long.MaxValue, 100)).Select(e => e.SequenceNr));
+        Assert.Equal([3L, 4], (await reader.Events(Table, "events", 2, 4, 100)).Select(e => e.SequenceNr));
+        Assert.Equal([1L, 3], (await reader.Events(Table, "events", 0, long.MaxValue, 2)).Select(e => e.SequenceNr));
+        Assert.Empty(await reader.Events(Table, "nobody", 1, long.MaxValue, 100));
+        var first = (await reader.Events(Table, "events", 1, 1, 1)).Single();
+        Assert.Equal(("m", (int?)1, "w"), (first.Manifest, first.SerializerId, first.WriterUuid));
+        Assert.Equal(new byte[] { 1, 2, 3 }, first.Payload);
+    }
+
+    [Fact]
+    public async Task The_recovery_reader_reads_events_while_the_writer_holds_its_transaction()
+    {
+        await _committer.Append(Table, [Row("replayed", 1), Row("replayed", 2)]);
+        using var gate = new ManualResetEventSlim();
+        var busy = Hold(gate);
+
+        // Through the plugin a replay began its own write transaction, and waited for the writer's to end.
+        var events = _committer.Reader.Events(Table, "replayed", 1, long.MaxValue, 100);
+        Assert.Equal(2, (await events.WaitAsync(TimeSpan.FromSeconds(20))).Count);
+        Assert.False(busy.IsCompleted);
+
+        gate.Set();
+        await busy;
+    }
+
+    [Fact]
     public async Task A_read_of_a_table_that_does_not_exist_yet_says_so()
     {
         var missing = Table with { Table = "not_yet" };
@@ -287,6 +321,61 @@ public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<Ban
         var events = await journal.CurrentEventsByPersistenceId($"gc-{run}-0", 0, long.MaxValue)
             .RunWith(Sink.Seq<EventEnvelope>(), Sys.Materializer());
         Assert.Equal(Enumerable.Range(1, 20), events.Select(e => (int)e.SequenceNr));
+    }
+
+    [Fact]
+    public void A_replay_longer_than_one_batch_of_the_reader_keeps_its_order_and_its_bounds()
+    {
+        // 2,500 events: the journal reads SQLite 1,000 at a time.
+        var id = $"long-{Guid.NewGuid():N}";
+        var writer = Sys.ActorOf(Props.Create(() => new Writer(id, null)));
+        for (var batch = 0; batch < 10; batch++)
+        {
+            writer.Tell(new Write([.. Enumerable.Range(batch * 250 + 1, 250).Select(n => $"e{n}")]), TestActor);
+            ExpectMsg<Written>(TimeSpan.FromSeconds(20));
+        }
+
+        Sys.Stop(writer);
+        var all = Sys.ActorOf(Props.Create(() => new Writer(id, null)));
+        all.Tell(Recovered.Instance, TestActor);
+        Assert.Equal(Enumerable.Range(1, 2500).Select(n => $"e{n}"), ExpectMsg<string[]>(TimeSpan.FromSeconds(20)));
+
+        // Up to 1,800 and at most 1,200 of them, as a Recovery asks.
+        var bounded = Sys.ActorOf(Props.Create(() => new Writer(id, new Recovery(SnapshotSelectionCriteria.None, 1800, 1200))));
+        bounded.Tell(Recovered.Instance, TestActor);
+        Assert.Equal(Enumerable.Range(1, 1200).Select(n => $"e{n}"), ExpectMsg<string[]>(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task A_replay_is_not_held_up_by_the_writers_transaction()
+    {
+        var id = $"held-{Guid.NewGuid():N}";
+        var writer = Sys.ActorOf(Props.Create(() => new Writer(id)));
+        writer.Tell(new Write(["one", "two"]), TestActor);
+        ExpectMsg<Written>();
+        await writer.GracefulStop(TimeSpan.FromSeconds(10));
+
+        var committer = SqliteGroupCommitter.Running(StateStore.BankDatabase.For(Sys).Options.ConnectionString)!;
+        using var gate = new ManualResetEventSlim();
+        using var held = new ManualResetEventSlim();
+        var busy = committer.Execute((_, _) =>
+        {
+            held.Set();
+            gate.Wait(TimeSpan.FromSeconds(30));
+        });
+        held.Wait(TimeSpan.FromSeconds(30));
+        try
+        {
+            // Through the plugin the replay began a write transaction of its own and waited for the writer's.
+            var again = Sys.ActorOf(Props.Create(() => new Writer(id)));
+            again.Tell(Recovered.Instance, TestActor);
+            Assert.Equal(["one", "two"], ExpectMsg<string[]>(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            gate.Set();
+            await busy;
+        }
     }
 
     [Fact]
@@ -455,10 +544,16 @@ public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<Ban
     {
         private readonly List<string> _events = [];
         private IActorRef? _rejectTo;
+        private readonly Recovery? _recovery;
 
-        public Writer(string persistenceId)
+        public Writer(string persistenceId) : this(persistenceId, null)
+        {
+        }
+
+        public Writer(string persistenceId, Recovery? recovery)
         {
             PersistenceId = persistenceId;
+            _recovery = recovery;
             Recover<string>(e => _events.Add(e));
             Command<Write>(write =>
             {
@@ -488,6 +583,8 @@ public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<Ban
         }
 
         public override string PersistenceId { get; }
+
+        public override Recovery Recovery => _recovery ?? base.Recovery;
 
         protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr) =>
             _rejectTo?.Tell(new Rejected());
