@@ -116,6 +116,10 @@ public static class BankPersistenceHostingExtensions
 
         // The plugin's generated settings carry library defaults; the tunables in hocon/ win over them.
         var journal = config.GetConfig("akka.persistence.journal.sql");
+        // The plugin reads (replays, queries) inside a transaction, which Microsoft.Data.Sqlite begins as BEGIN IMMEDIATE,
+        // taking SQLite's write lock, unless it is read-uncommitted: then a deferred read of the WAL's last commit that
+        // never waits for the writer nor holds it up (read_uncommitted itself only matters for a shared cache, unused here).
+        var reads = options.Journal == JournalKind.Sqlite ? "read-isolation-level = read-uncommitted" : string.Empty;
         var tunables = ConfigurationFactory.ParseString(
             $$"""
               akka.persistence.journal.sql {
@@ -128,11 +132,16 @@ public static class BankPersistenceHostingExtensions
                 buffer-size = {{journal.GetInt("buffer-size", 5000)}}
                 auto-initialize = {{(journal.GetBoolean("auto-initialize", true) ? "on" : "off")}}
                 replay-filter.mode = {{journal.GetString("replay-filter.mode", "off")}}
+                {{reads}}
                 {{Breaker(journal)}}
                 write-timeout = {{Millis(config.GetTimeSpan("bank.persistence.write-timeout", TimeSpan.FromSeconds(4)))}}
               }
+              akka.persistence.query.journal.sql {
+                {{reads}}
+              }
               akka.persistence.snapshot-store.sql {
                 class = "{{typeof(Journal.GroupCommitSqlSnapshotStore).AssemblyQualifiedName}}"
+                {{reads}}
                 {{Breaker(config.GetConfig("akka.persistence.snapshot-store.sql"))}}
               }
               """);

@@ -410,6 +410,42 @@ public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<Ban
     }
 
     [Fact]
+    public async Task An_actor_with_events_replays_them_while_the_writer_holds_its_transaction()
+    {
+        var id = $"replay-{Guid.NewGuid():N}";
+        var writer = Sys.ActorOf(Props.Create(() => new Writer(id)));
+        writer.Tell(new Write(["a", "b"]), TestActor);
+        ExpectMsg<Written>();
+        await writer.GracefulStop(TimeSpan.FromSeconds(10));
+
+        // The journal has written, so its writer runs.
+        var committer = SqliteGroupCommitter.Running(StateStore.BankDatabase.For(Sys).Options.ConnectionString)!;
+        using var gate = new ManualResetEventSlim();
+        using var held = new ManualResetEventSlim();
+        var busy = committer.Execute((_, _) =>
+        {
+            held.Set();
+            gate.Wait(TimeSpan.FromSeconds(30));
+        });
+        try
+        {
+            Assert.True(held.Wait(TimeSpan.FromSeconds(30)));
+            // A replay once took SQLite's write lock and waited for the writer's transaction: woken (passivated) accounts
+            // then queued behind the group commit and the commit behind them, and 100,000 accounts stalled. Well inside the
+            // breaker's call-timeout (5 s), which would fail the recovery instead.
+            var again = Sys.ActorOf(Props.Create(() => new Writer(id)));
+            again.Tell(Recovered.Instance, TestActor);
+            Assert.Equal(["a", "b"], ExpectMsg<string[]>(TimeSpan.FromSeconds(3)));
+            Assert.False(busy.IsCompleted);
+        }
+        finally
+        {
+            gate.Set();
+            await busy;
+        }
+    }
+
+    [Fact]
     public async Task The_feed_follows_the_commits_in_order_and_reads_back_a_row_written_around_the_writer()
     {
         var database = StateStore.BankDatabase.For(Sys).Options;
