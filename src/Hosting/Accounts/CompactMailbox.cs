@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
 using Akka.Dispatch.MessageQueues;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Accounts;
 
@@ -11,7 +12,7 @@ namespace Bank.Hosting.Accounts;
 /// which allocates a segment of 32 envelopes as it is made, paid by every idle account (docs/benchmarks.md). This one
 /// keeps its envelopes in an array that grows with what waits in it and is dropped once the queue empties after a
 /// burst; an empty queue holds no array at all. It supports stashing (EnqueueFirst), as persistent
-/// actors and the entity's stash require.
+/// actors and the entity's stash require. Every message it takes in is counted (<see cref="MailboxTraffic.AccountActors"/>).
 /// </summary>
 public sealed class CompactMailbox(Settings settings, Config config)
     : MailboxType(settings, config), IProducesMessageQueue<CompactMessageQueue>
@@ -38,6 +39,8 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
 
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
+        // Outside the lock: the count's one interlocked add does not lengthen the time others wait for it.
+        MailboxTraffic.AccountActors.Add();
         lock (this)
         {
             if (_count == _items.Length) Grow();
@@ -46,7 +49,9 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
         }
     }
 
-    /// <summary>Puts an envelope at the front (an unstashed message goes before those that arrived since).</summary>
+    /// <summary>
+    /// Puts an envelope at the front (an unstashed message goes before those that arrived since); not counted again.
+    /// </summary>
     public void EnqueueFirst(Envelope envelope)
     {
         lock (this)

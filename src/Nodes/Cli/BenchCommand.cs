@@ -7,6 +7,7 @@ using Bank.Domain;
 using Bank.Hosting.Contracts;
 using Bank.Hosting;
 using Bank.Hosting.Client;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Nodes.Cli;
 
@@ -136,7 +137,9 @@ public sealed class BenchCommand(Output output)
                         loggers.WithLogFilter(filter => RunningNode.NodeLogFilter(filter));
                     })
                     .WithBankNode(new BankNodeOptions { Port = 0, Persistence = persistence, AllowFaultInjection = soak?.Chaos ?? false })
-                    .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend), RunningNode.WarningsToStderr);
+                    .AddHocon($"bank.state-store.enabled = {store}", HoconAddMode.Prepend)
+                    // Every actor's messages counted, for the messages per deposit (one interlocked add per message).
+                    .AddHocon(CountingMailbox.EveryActorHocon, HoconAddMode.Prepend), RunningNode.WarningsToStderr);
                 where = $"embedded node, journal {data}";
                 journalKind = persistence.Journal.ToString().ToLowerInvariant();
             }
@@ -192,6 +195,10 @@ public sealed class BenchCommand(Output output)
                 ["allocated_bytes_per_op"] = Math.Round(result.Gc.BytesPer(run.Total), 0),
                 // Whose allocation it is: the one process of an embedded node and its callers, or a remote cluster's client alone.
                 ["allocated_in"] = remote ? "client" : "process",
+                // Actor messages on the node per measured deposit (MailboxTraffic): counted only where the node is this process.
+                ["hops_per_op"] = remote ? null : Math.Round(result.MessagesPer(run.Total), 1),
+                ["account_hops_per_op"] = remote ? null : Math.Round(result.MessagesPer(run.Total, accountOnly: true), 1),
+                ["hops_in"] = remote ? "not counted: the node is another process" : "process",
                 ["opens_per_s"] = Math.Round(result.Opened.PerSecond, 1),
                 ["working_set_after_opens_mb"] = Math.Round(result.Opened.WorkingSetMb, 1),
                 ["gc_heap_after_opens_mb"] = Math.Round(result.Opened.HeapMb, 1),
@@ -211,10 +218,14 @@ public sealed class BenchCommand(Output output)
             $"p99 {result.Percentile(0.99):0.0} ms, peak working set {peakMb:0} MB, verified={(result.Verified ? "true" : "false")}{storeLine}; " +
             $"GC while it ran: {result.Gc.Gen0}/{result.Gc.Gen1}/{result.Gc.Gen2} collections (gen0/1/2), paused {result.Gc.PausedMs:0} ms, " +
             $"{result.Gc.AllocatedMb:0} MB allocated, {result.Gc.BytesPer(run.Total):0} bytes per deposit " +
-            $"({(remote ? "this client process only" : "this process: node and callers")}); opened {result.Opened.PerSecond:0} accounts/s " +
+            $"({(remote ? "this client process only" : "this process: node and callers")}){(remote ? "" : MessagesLine(result, run))}; opened {result.Opened.PerSecond:0} accounts/s " +
             $"(with all open: working set {result.Opened.WorkingSetMb:0} MB, managed heap {result.Opened.HeapMb:0} MB at the last collection, " +
             $"{result.Opened.CommittedMb:0} MB committed by the collector), killed {result.Killed.PerSecond:0}/s"));
     }
+
+    /// <summary>What one deposit cost in actor messages on the embedded node, those to the account's own actors apart.</summary>
+    private static string MessagesLine(BenchResult result, BenchRun run) => string.Create(CultureInfo.InvariantCulture,
+        $", {result.MessagesPer(run.Total):0.0} messages per deposit ({result.MessagesPer(run.Total, accountOnly: true):0.0} to the account's actors)");
 
     private void PrintRecovery(RecoveryBench.Figures figures, string where)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Bank.Domain;
 using Bank.Hosting.Client;
+using Bank.Hosting.Metrics;
 
 namespace Bank.Nodes.Cli;
 
@@ -24,8 +25,12 @@ internal sealed record PhaseFigures(int Accounts, TimeSpan Elapsed, long Working
 }
 
 internal sealed record BenchResult(double OpsPerSecond, double[] SortedLatencies, bool Verified, long MaxLag, double? CaughtUpMs, GcFigures Gc,
-    PhaseFigures Opened, PhaseFigures Killed)
+    MailboxCounts Messages, PhaseFigures Opened, PhaseFigures Killed)
 {
+    /// <summary>Actor messages per deposit, all of them or those to the account's actors (<see cref="MailboxTraffic"/>).</summary>
+    public double MessagesPer(long operations, bool accountOnly = false) =>
+        (accountOnly ? Messages.AccountMessages : Messages.AllMessages) / (double)Math.Max(operations, 1);
+
     public double Percentile(double p) =>
         SortedLatencies.Length == 0 ? 0 : SortedLatencies[Math.Min(SortedLatencies.Length - 1, (int)Math.Ceiling(p * SortedLatencies.Length) - 1)];
 }
@@ -91,8 +96,10 @@ internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rat
         var clock = Stopwatch.StartNew();
         TimeSpan elapsed;
         GcFigures gc;
+        MailboxCounts messages;
         try
         {
+            var messagesAtStart = MailboxTraffic.Now();
             var gcAtStart = GcFigures.Now();
             clock.Restart();
             var origin = Stopwatch.GetTimestamp();
@@ -124,6 +131,7 @@ internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rat
             }));
             elapsed = clock.Elapsed;
             gc = GcFigures.Now().Since(gcAtStart);
+            messages = MailboxTraffic.Now().Since(messagesAtStart);
         }
         finally
         {
@@ -167,7 +175,7 @@ internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rat
         var killed = PhaseFigures.Now(Accounts, killing.Elapsed);
 
         Array.Sort(latencies);
-        return new BenchResult(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc, opened, killed);
+        return new BenchResult(Total / elapsed.TotalSeconds, latencies, verified, maxLag, caughtUpMs, gc, messages, opened, killed);
     }
 
     /// <summary>

@@ -90,9 +90,10 @@ public sealed class BenchCliSpecs
                 .Where(line => line.StartsWith("bench: deposits:", StringComparison.Ordinal)).ToList();
             Assert.True(progress.Count >= 2, $"progress lines on stderr: {error}");
             Assert.All(progress, line => Assert.Matches(@"^bench: deposits: \d+ of 50 done, \d+/s over the last [\d.]+ s, [\d.]+ s elapsed$", line));
-            // stdout keeps the one result line, with the allocation per deposit of this one process.
+            // stdout keeps the one result line, with the allocation and the actor messages per deposit of this one process.
             var result = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-            Assert.Matches(new Regex(@"MB allocated, \d+ bytes per deposit \(this process: node and callers\)"), result);
+            Assert.Matches(new Regex(@"MB allocated, \d+ bytes per deposit \(this process: node and callers\), " +
+                @"\d+\.\d messages per deposit \(\d+\.\d to the account's actors\);"), result);
         }
         finally
         {

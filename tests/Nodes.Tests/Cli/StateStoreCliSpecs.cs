@@ -49,6 +49,9 @@ public sealed class StateStoreCliSpecs(StateStoreHeadFixture fixture, ITestOutpu
         // The allocation it reports is this client process's alone: the cluster's nodes are other processes.
         Assert.Equal("client", (string?)summary["allocated_in"]);
         Assert.True((double)summary["allocated_bytes_per_op"]! > 0);
+        // Actor messages are counted where the node runs, which is not this process.
+        Assert.Equal((null, null, "not counted: the node is another process"),
+            ((double?)summary["hops_per_op"], (double?)summary["account_hops_per_op"], (string?)summary["hops_in"]));
     }
 
     [Fact]

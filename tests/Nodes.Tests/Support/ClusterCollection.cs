@@ -22,3 +22,13 @@ public sealed class TimedFailoverCollection
 {
     public const string Name = "timed failover";
 }
+
+/// <summary>
+/// Specs that read the process-wide counts of actor messages (MailboxTraffic) run alone, after the parallel
+/// collections: another spec's node in this process would add its own messages to them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CountedTrafficCollection
+{
+    public const string Name = "counted actor traffic";
+}
