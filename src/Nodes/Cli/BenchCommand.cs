@@ -78,6 +78,12 @@ public sealed class BenchCommand(Output output)
         HelpName = "FILE", Description = "With --duration: write the memory samples to FILE as CSV (for benchmarks/Plot --soak).",
     };
 
+    private static readonly Option<string?> Allocations = new("--allocations")
+    {
+        HelpName = "N", Description = "Also: the N types the measured deposits allocate most, from the runtime's allocation samples, on stderr " +
+            "(the sampling slows the run a little).",
+    };
+
     public static Command Create()
     {
         var bench = new Command("bench",
@@ -85,7 +91,7 @@ public sealed class BenchCommand(Output output)
             "p50/p95/p99, peak memory, verified balances, and how far the state store lagged.")
         {
             Accounts, Ops, Concurrency, Rate, SharedOptions.Journal, SharedOptions.Data, SharedOptions.Connection, StateStore,
-            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Progress, Recovery, Duration, Chaos, Samples,
+            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Progress, Allocations, Recovery, Duration, Chaos, Samples,
         };
         bench.SetAction((parsed, _) => new BenchCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return bench;
@@ -153,8 +159,11 @@ public sealed class BenchCommand(Output output)
             await using var session = client is not null ? client.OpenSession() : new BankSession(node!.Gateway);
             var stopping = node?.Stopping ?? CancellationToken.None;
             if (soak is not null) return await SoakAsync(soak, session, where, remote, parsed.GetValue(Samples), stopping);
-            var run = new BenchRun(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup), output.Stderr, progressEvery);
+            using var allocations = parsed.Has(Allocations) ? new BenchAllocations() : null;
+            var run = new BenchRun(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup), output.Stderr, progressEvery, allocations);
             var result = await run.ExecuteAsync(session, sampleStore: remote || store == "on", stopping);
+            // Ahead of the result line, which stays the last line of the run.
+            if (allocations is not null) PrintAllocations(allocations, PositiveCount(parsed, Allocations, 20));
             PrintDeposits(result, run, where, journalKind, remote ? "cluster" : store, remote);
             return result.Verified ? ExitCodes.Ok : ExitCodes.Failure;
         }
@@ -221,6 +230,13 @@ public sealed class BenchCommand(Output output)
             $"({(remote ? "this client process only" : "this process: node and callers")}){(remote ? "" : MessagesLine(result, run))}; opened {result.Opened.PerSecond:0} accounts/s " +
             $"(with all open: working set {result.Opened.WorkingSetMb:0} MB, managed heap {result.Opened.HeapMb:0} MB at the last collection, " +
             $"{result.Opened.CommittedMb:0} MB committed by the collector), killed {result.Killed.PerSecond:0}/s"));
+    }
+
+    /// <summary>The types the deposits allocated most, by their share of the sampled bytes, one line each on stderr.</summary>
+    private void PrintAllocations(BenchAllocations allocations, int top)
+    {
+        foreach (var (type, share) in allocations.Top(top))
+            output.Stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench: allocated {share * 100,5:0.0} % {type}"));
     }
 
     /// <summary>What one deposit cost in actor messages on the embedded node, those to the account's own actors apart.</summary>

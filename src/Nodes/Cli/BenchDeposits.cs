@@ -58,9 +58,10 @@ internal sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PausedMs, 
 /// One run: open the accounts, warm up (deposits for <paramref name="Warmup"/>, not measured: the runtime compiles
 /// the hot paths again, optimized, in its first seconds), deposit 1 into each M times, check every balance, kill
 /// the accounts. Each phase that runs long reports its progress on <paramref name="Progress"/> (stderr) every
-/// <paramref name="ProgressEvery"/>.
+/// <paramref name="ProgressEvery"/>. <paramref name="Allocations"/>, when given, samples what the measured deposits allocate.
 /// </summary>
-internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup, TextWriter Progress, TimeSpan ProgressEvery)
+internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup, TextWriter Progress, TimeSpan ProgressEvery,
+    BenchAllocations? Allocations = null)
 {
     public long Total => (long)Accounts * Ops;
 
@@ -101,6 +102,7 @@ internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rat
         {
             var messagesAtStart = MailboxTraffic.Now();
             var gcAtStart = GcFigures.Now();
+            Allocations?.Start();
             clock.Restart();
             var origin = Stopwatch.GetTimestamp();
             var ticksPerOp = Rate is { } rate ? Stopwatch.Frequency / (double)rate : 0;
@@ -130,6 +132,7 @@ internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rat
                 }
             }));
             elapsed = clock.Elapsed;
+            Allocations?.Stop();
             gc = GcFigures.Now().Since(gcAtStart);
             messages = MailboxTraffic.Now().Since(messagesAtStart);
         }

@@ -40,5 +40,30 @@ public sealed class BenchHopsSpecs
         }
     }
 
+    [Fact]
+    public async Task Asked_for_it_the_bench_names_the_types_its_deposits_allocate_most_on_stderr()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "bank-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (output, errors) = (new StringWriter(), new StringWriter());
+            // 1,000 deposits allocate megabytes: the runtime samples every ~100 KB a thread allocates.
+            var code = await BankCli.RunAsync(["bench", "--accounts", "20", "--ops", "50", "--warmup", "0", "--state-store", "off", "--data", data,
+                "--progress", "0", "--allocations", "5", "--json"], output, errors);
+
+            Assert.Equal(ExitCodes.Ok, code);
+            Assert.NotNull(JsonNode.Parse(output.ToString()));
+            var lines = errors.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var shares = lines.Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^bench: allocated +(\d+\.\d) % (\S.*)$")).ToList();
+            Assert.All(shares, m => Assert.True(m.Success, $"not an allocation line: {m.Value}"));
+            Assert.InRange(shares.Count, 1, 5);
+            Assert.InRange(shares.Sum(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)), 0.1, 100.05);
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
+
     private const double MaxAccountHops = 6.2;
 }
