@@ -24,7 +24,8 @@ out="${1:-round}"
 work="$(mktemp -d)"
 trap 'pkill -f "$work/" 2>/dev/null || true; [ -n "$base" ] && git worktree remove --force "$work/src-base" 2>/dev/null; rm -rf "$work"' EXIT
 
-publish() { dotnet publish "$1/src/Nodes" -c Release -o "$2" -v quiet -nologo -p:UseSharedCompilation=false >/dev/null; }
+# A platform publish, as the README installs bank: ReadyToRun where the build asks for it (src/Nodes/Nodes.csproj).
+publish() { dotnet publish "$1/src/Nodes" -c Release -r linux-x64 --self-contained false -o "$2" -v quiet -nologo -p:UseSharedCompilation=false >/dev/null; }
 head_rev="$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+changes')"
 publish . "$work/head"
 builds=("head:$head_rev")
