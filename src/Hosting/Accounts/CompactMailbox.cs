@@ -12,7 +12,7 @@ namespace Bank.Hosting.Accounts;
 /// which allocates a segment of 32 envelopes as it is made, paid by every idle account (docs/benchmarks.md). This one
 /// keeps its envelopes in an array that grows with what waits in it and is dropped once the queue empties after a
 /// burst; an empty queue holds no array at all. It supports stashing (EnqueueFirst), as persistent
-/// actors and the entity's stash require. Every message it takes in is counted (<see cref="MailboxTraffic.AccountActors"/>).
+/// actors and the entity's stash require. Every message it takes in is counted (<see cref="MailboxTraffic.AccountActors"/>) where a node counts (`bank bench`).
 /// </summary>
 public sealed class CompactMailbox(Settings settings, Config config)
     : MailboxType(settings, config), IProducesMessageQueue<CompactMessageQueue>
@@ -40,7 +40,7 @@ public sealed class CompactMessageQueue : IMessageQueue, IUnboundedMessageQueueS
     public void Enqueue(IActorRef receiver, Envelope envelope)
     {
         // Outside the lock: the count's one interlocked add does not lengthen the time others wait for it.
-        MailboxTraffic.AccountActors.Add();
+        if (MailboxTraffic.Counting) MailboxTraffic.AccountActors.Add();
         lock (this)
         {
             if (_count == _items.Length) Grow();

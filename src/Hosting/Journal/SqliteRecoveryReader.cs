@@ -47,8 +47,7 @@ public sealed class SqliteRecoveryReader : IDisposable
         {
             var statement = statements.Prepare(
                 $"SELECT MAX([{table.SequenceNr}]) FROM [{table.Table}] WHERE [{table.PersistenceId}] = ?1 AND [{table.SequenceNr}] > ?2");
-            raw.sqlite3_bind_text(statement, 1, persistenceId);
-            raw.sqlite3_bind_int64(statement, 2, fromSequenceNr);
+            Statements.Bind(statement, persistenceId, fromSequenceNr);
             return statements.Step(statement) && raw.sqlite3_column_type(statement, 0) != raw.SQLITE_NULL
                 ? raw.sqlite3_column_int64(statement, 0)
                 : 0L;
@@ -65,9 +64,7 @@ public sealed class SqliteRecoveryReader : IDisposable
                 $"SELECT [{table.SequenceNr}], [{table.Created}], [{table.Snapshot}], [{table.Manifest}], [{table.SerializerId}] " +
                 $"FROM [{table.Table}] WHERE [{table.PersistenceId}] = ?1 AND [{table.SequenceNr}] <= ?2 AND [{table.Created}] <= ?3 " +
                 $"ORDER BY [{table.SequenceNr}] DESC LIMIT 1");
-            raw.sqlite3_bind_text(statement, 1, persistenceId);
-            raw.sqlite3_bind_int64(statement, 2, maxSequenceNr);
-            raw.sqlite3_bind_int64(statement, 3, maxCreatedTicks);
+            Statements.Bind(statement, persistenceId, maxSequenceNr, maxCreatedTicks);
             if (!statements.Step(statement)) return null;
             return new StoredSnapshot(persistenceId,
                 raw.sqlite3_column_int64(statement, 0),
@@ -89,10 +86,7 @@ public sealed class SqliteRecoveryReader : IDisposable
                 $"SELECT [{table.SequenceNr}], [{table.Created}], [{table.Message}], [{table.Manifest}], [{table.SerializerId}], {writer} " +
                 $"FROM [{table.Table}] WHERE [{table.PersistenceId}] = ?1 AND [{table.SequenceNr}] >= ?2 AND [{table.SequenceNr}] <= ?3 " +
                 $"AND [{table.Deleted}] = 0 ORDER BY [{table.SequenceNr}] LIMIT ?4");
-            raw.sqlite3_bind_text(statement, 1, persistenceId);
-            raw.sqlite3_bind_int64(statement, 2, fromSequenceNr);
-            raw.sqlite3_bind_int64(statement, 3, toSequenceNr);
-            raw.sqlite3_bind_int(statement, 4, limit);
+            Statements.Bind(statement, persistenceId, fromSequenceNr, toSequenceNr, limit);
             var events = new List<StoredEvent>(Math.Min(limit, 1024));
             while (statements.Step(statement))
             {
@@ -214,6 +208,13 @@ public sealed class SqliteRecoveryReader : IDisposable
 
             _prepared[sql] = statement;
             return statement;
+        }
+
+        /// <summary>Binds every read's parameters: the persistence id first (?1), then its numbers (?2, ?3...).</summary>
+        public static void Bind(sqlite3_stmt statement, string persistenceId, params ReadOnlySpan<long> numbers)
+        {
+            raw.sqlite3_bind_text(statement, 1, persistenceId);
+            for (var i = 0; i < numbers.Length; i++) raw.sqlite3_bind_int64(statement, i + 2, numbers[i]);
         }
 
         /// <summary>Steps to the statement's next row (false: no more); the statement is reset once the read returns.</summary>

@@ -11,9 +11,11 @@ namespace Bank.Hosting.Metrics;
 /// `bank bench` can tell how many actor messages one call costs. A node runs every actor on it with
 /// <see cref="EveryActorHocon"/>, except those whose props name a mailbox (the account actors: theirs counts too).
 /// </summary>
-public sealed class CountingMailbox(Settings settings, Config config)
-    : MailboxType(settings, config), IProducesMessageQueue<CountingMessageQueue>
+public sealed class CountingMailbox : MailboxType, IProducesMessageQueue<CountingMessageQueue>
 {
+    /// <summary>Made once per actor system that uses it, as its first actor starts: the account actors count from then.</summary>
+    public CountingMailbox(Settings settings, Config config) : base(settings, config) => MailboxTraffic.StartCounting();
+
     /// <summary>
     /// Puts this mailbox in place of Akka's default and of its deque-based one, which actors that stash ask for (the
     /// shards, the persistent actors): between them, every actor that does not name its own mailbox.

@@ -12,13 +12,23 @@ public sealed class MessageCounter
 
 /// <summary>
 /// The messages this process's actors were sent, counted as their mailboxes take them in (an unstashed message put back
-/// is not counted again): those to the account actors always (<c>CompactMailbox</c>), those to every other actor only
-/// where a node runs on <see cref="CountingMailbox"/> (<c>bank bench</c>). Replies to an ask's temporary actor and
+/// is not counted again): those to the account actors (<c>CompactMailbox</c>) and to every other actor, once a node of the
+/// process runs on <see cref="CountingMailbox"/> (<c>bank bench</c>). Replies to an ask's temporary actor and
 /// system messages (watch, stop) pass no mailbox queue and are not counted. Process-wide: every actor system of the
 /// process adds to the same counts.
 /// </summary>
 public static class MailboxTraffic
 {
+    private static volatile bool _counting;
+
+    /// <summary>
+    /// Whether the account actors' mailboxes count: from when a node of this process runs on <see cref="CountingMailbox"/>.
+    /// Elsewhere every account message would write one counter shared by all cores, for nobody to read.
+    /// </summary>
+    public static bool Counting => _counting;
+
+    public static void StartCounting() => _counting = true;
+
     /// <summary>Messages to the account's actors: its entity, its BackoffSupervisor and the account itself.</summary>
     public static readonly MessageCounter AccountActors = new();
 

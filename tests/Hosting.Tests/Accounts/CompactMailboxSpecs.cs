@@ -87,7 +87,7 @@ public class CompactMailboxSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
     {
         var settings = AccountSettings.From(Sys);
         Assert.Equal(AccountSettings.MailboxPath, settings.Mailbox);
-        var stasher = Sys.ActorOf(settings.WithMailbox(Props.Create(() => new Stasher())));
+        var stasher = Sys.ActorOf(settings.WithMailbox(Props.Create(() => new StashUntilOpen())));
 
         foreach (var message in new[] { "a", "b", "c", "open" }) stasher.Tell(message, TestActor);
 
@@ -95,27 +95,5 @@ public class CompactMailboxSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNod
         Assert.Equal("a", ExpectMsg<string>());
         Assert.Equal("b", ExpectMsg<string>());
         Assert.Equal("c", ExpectMsg<string>());
-    }
-
-    /// <summary>Stashes until "open", then answers everything in the order it came.</summary>
-    private sealed class Stasher : UntypedActor, IWithUnboundedStash
-    {
-        private bool _open;
-
-        public IStash Stash { get; set; } = null!;
-
-        protected override void OnReceive(object message)
-        {
-            if (message is "open")
-            {
-                _open = true;
-                Sender.Tell(message);
-                Stash.UnstashAll();
-                return;
-            }
-
-            if (_open) Sender.Tell(message);
-            else Stash.Stash();
-        }
     }
 }

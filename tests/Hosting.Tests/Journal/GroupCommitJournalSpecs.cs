@@ -387,30 +387,14 @@ public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<Ban
         await writer.GracefulStop(TimeSpan.FromSeconds(10));
 
         // The journal has written, so its writer runs.
-        var committer = SqliteGroupCommitter.Running(StateStore.BankDatabase.For(Sys).Options.ConnectionString)!;
-        using var gate = new ManualResetEventSlim();
-        using var held = new ManualResetEventSlim();
-        var busy = committer.Execute((_, _) =>
-        {
-            held.Set();
-            gate.Wait(TimeSpan.FromSeconds(30));
-        });
-        try
-        {
-            Assert.True(held.Wait(TimeSpan.FromSeconds(30)));
-            // A replay once took SQLite's write lock and waited for the writer's transaction: woken (passivated) accounts
-            // then queued behind the group commit and the commit behind them, and 100,000 accounts stalled. Well inside the
-            // breaker's call-timeout (5 s), which would fail the recovery instead.
-            var again = Sys.ActorOf(Props.Create(() => new Writer(id)));
-            again.Tell(Recovered.Instance, TestActor);
-            Assert.Equal(["a", "b"], ExpectMsg<string[]>(TimeSpan.FromSeconds(3)));
-            Assert.False(busy.IsCompleted);
-        }
-        finally
-        {
-            gate.Set();
-            await busy;
-        }
+        await using var writerHeld = HeldWriter.Hold(Sys);
+        // A replay once took SQLite's write lock and waited for the writer's transaction: woken (passivated) accounts
+        // then queued behind the group commit and the commit behind them, and 100,000 accounts stalled. Well inside the
+        // breaker's call-timeout (5 s), which would fail the recovery instead.
+        var again = Sys.ActorOf(Props.Create(() => new Writer(id)));
+        again.Tell(Recovered.Instance, TestActor);
+        Assert.Equal(["a", "b"], ExpectMsg<string[]>(TimeSpan.FromSeconds(3)));
+        Assert.True(writerHeld.StillHeld);
     }
 
     [Fact]
@@ -421,30 +405,14 @@ public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<Ban
         writer.Tell(new Write(["a", "b"]), TestActor);
         ExpectMsg<Written>();
 
-        var committer = SqliteGroupCommitter.Running(StateStore.BankDatabase.For(Sys).Options.ConnectionString)!;
-        using var gate = new ManualResetEventSlim();
-        using var held = new ManualResetEventSlim();
-        var busy = committer.Execute((_, _) =>
-        {
-            held.Set();
-            gate.Wait(TimeSpan.FromSeconds(30));
-        });
-        try
-        {
-            Assert.True(held.Wait(TimeSpan.FromSeconds(30)));
-            // The plugin's own reads (queries, and replays where it still does them) begin a transaction: on SQLite a
-            // deferred one (read-uncommitted), which reads the last commit instead of waiting for the writer's lock.
-            var journal = PersistenceQuery.Get(Sys).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
-            var events = await journal.CurrentEventsByPersistenceId(id, 0, long.MaxValue)
-                .RunWith(Sink.Seq<EventEnvelope>(), Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(3));
-            Assert.Equal(["a", "b"], events.Select(e => (string)e.Event));
-            Assert.False(busy.IsCompleted);
-        }
-        finally
-        {
-            gate.Set();
-            await busy;
-        }
+        await using var writerHeld = HeldWriter.Hold(Sys);
+        // The plugin's own reads (queries, and replays where it still does them) begin a transaction: on SQLite a
+        // deferred one (read-uncommitted), which reads the last commit instead of waiting for the writer's lock.
+        var journal = PersistenceQuery.Get(Sys).ReadJournalFor<SqlReadJournal>(SqlReadJournal.Identifier);
+        var events = await journal.CurrentEventsByPersistenceId(id, 0, long.MaxValue)
+            .RunWith(Sink.Seq<EventEnvelope>(), Sys.Materializer()).WaitAsync(TimeSpan.FromSeconds(3));
+        Assert.Equal(["a", "b"], events.Select(e => (string)e.Event));
+        Assert.True(writerHeld.StillHeld);
     }
 
     [Fact]
@@ -564,6 +532,37 @@ public class GroupCommitJournalSpecs(BankNodeFixture fixture) : BankNodeSpec<Ban
     private sealed record WriteUnserializable;
 
     private sealed record Written;
+
+    /// <summary>The node's SQLite writer kept inside a transaction of its own until disposed.</summary>
+    private sealed class HeldWriter : IAsyncDisposable
+    {
+        private readonly ManualResetEventSlim _gate = new();
+        private readonly Task _busy;
+
+        private HeldWriter(ActorSystem system)
+        {
+            var committer = SqliteGroupCommitter.Running(StateStore.BankDatabase.For(system).Options.ConnectionString)!;
+            using var held = new ManualResetEventSlim();
+            _busy = committer.Execute((_, _) =>
+            {
+                held.Set();
+                _gate.Wait(TimeSpan.FromSeconds(30));
+            });
+            Assert.True(held.Wait(TimeSpan.FromSeconds(30)), "the writer was not held");
+        }
+
+        /// <summary>Returns once the writer is in its transaction.</summary>
+        public static HeldWriter Hold(ActorSystem system) => new(system);
+
+        public bool StillHeld => !_busy.IsCompleted;
+
+        public async ValueTask DisposeAsync()
+        {
+            _gate.Set();
+            await _busy;
+            _gate.Dispose();
+        }
+    }
 
     private sealed record Rejected;
 

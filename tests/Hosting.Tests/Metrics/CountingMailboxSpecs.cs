@@ -4,6 +4,7 @@ using Akka.Dispatch.MessageQueues;
 using Akka.TestKit.Xunit2;
 using Bank.Hosting.Accounts;
 using Bank.Hosting.Metrics;
+using Bank.Hosting.Tests.Support;
 using Xunit;
 
 namespace Bank.Hosting.Tests.Metrics;
@@ -82,7 +83,9 @@ public sealed class CountingMessageQueueSpecs
     [Fact]
     public void The_account_actors_mailbox_counts_each_message_it_takes_in()
     {
-        // Process-wide, so other specs' accounts may add to it meanwhile: at least these.
+        // Process-wide, so other specs' accounts may add to it meanwhile: at least these. Counting starts with a node on
+        // the counting mailbox (this file's other class has one); here it is started directly.
+        MailboxTraffic.StartCounting();
         var before = MailboxTraffic.AccountActors.Count;
         var queue = new CompactMessageQueue();
         for (var i = 0; i < 1000; i++) queue.Enqueue(ActorRefs.Nobody, new Envelope(i, ActorRefs.NoSender));
@@ -106,7 +109,7 @@ public sealed class CountingMailboxSpecs() : TestKit(CountingConfig, "counting")
     public void Every_actor_that_names_no_mailbox_runs_on_the_counting_one_and_one_that_names_its_own_keeps_it()
     {
         var plain = Sys.ActorOf(Props.Create(() => new Echo()), "plain");
-        var account = Sys.ActorOf(Props.Create(() => new Stasher()).WithMailbox(CompactPath), "account");
+        var account = Sys.ActorOf(Props.Create(() => new StashUntilOpen()).WithMailbox(CompactPath), "account");
         // Answered once started: a top-level actor has its cell, and its mailbox, from then on.
         plain.Tell("ping", TestActor);
         account.Tell("open", TestActor);
@@ -120,7 +123,7 @@ public sealed class CountingMailboxSpecs() : TestKit(CountingConfig, "counting")
     public void An_actor_that_stashes_gets_the_counting_mailbox_and_unstashes_in_order()
     {
         var before = MailboxTraffic.OtherActors.Count;
-        var stasher = Sys.ActorOf(Props.Create(() => new Stasher()), "stasher");
+        var stasher = Sys.ActorOf(Props.Create(() => new StashUntilOpen()), "stasher");
 
         foreach (var message in new[] { "a", "b", "c", "open" }) stasher.Tell(message, TestActor);
 
@@ -135,27 +138,5 @@ public sealed class CountingMailboxSpecs() : TestKit(CountingConfig, "counting")
     private sealed class Echo : ReceiveActor
     {
         public Echo() => ReceiveAny(message => Sender.Tell(message));
-    }
-
-    /// <summary>Stashes until "open", then answers everything in the order it came.</summary>
-    private sealed class Stasher : UntypedActor, IWithUnboundedStash
-    {
-        private bool _open;
-
-        public IStash Stash { get; set; } = null!;
-
-        protected override void OnReceive(object message)
-        {
-            if (message is "open")
-            {
-                _open = true;
-                Sender.Tell(message);
-                Stash.UnstashAll();
-                return;
-            }
-
-            if (_open) Sender.Tell(message);
-            else Stash.Stash();
-        }
     }
 }
