@@ -14,6 +14,12 @@ public sealed class BankException(ErrorKind kind, string code, string message, s
     public string? RequestId { get; } = requestId;
 
     /// <summary>
+    /// With OutcomeUnknown of a deposit or withdrawal: when its id was first sent (UTC), to resend it with, so that an account
+    /// that may have forgotten the id refuses it rather than apply it twice (<c>--first-sent</c>); else null.
+    /// </summary>
+    public DateTimeOffset? FirstSent { get; init; }
+
+    /// <summary>
     /// Whether sending the same message again, under the same id, is safe and may succeed: "not done now" answers and an
     /// outcome the session could not learn before its deadline, but not an id the account may have forgotten (IdExpired).
     /// </summary>

@@ -71,10 +71,16 @@ public sealed partial class BankSession
             var (code, message) = refused is not null ? (refused.Code, refused.Message) : (silence!.Code, silence.Message);
             if (!_maybeDone || RetryPolicy.IdOf(request) is not { } id)
                 return new BankException(ErrorKind.ClusterUnreachable, code, $"{message} (resent for {deadline.TotalSeconds:0.#} s)");
+            // The age an account weighs a resend by crosses processes as a wall-clock time; read only on this failure path.
+            // To the second, rounded down: a resend from the printed time is never younger than the first send was.
+            var firstSentAt = FirstSentAge(request) is { } age ? ToTheSecond(DateTimeOffset.UtcNow - age - Stopwatch.GetElapsedTime(firstSent)) : (DateTimeOffset?)null;
+            var resend = firstSentAt is { } at ? $"--id {id} --first-sent {at.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}" : $"--id {id}";
             return new BankException(ErrorKind.OutcomeUnknown, code,
                 $"no answer for {Operation(request)} '{id}' within {deadline.TotalSeconds:0.#} s ({message}): it may have been applied; " +
-                $"resend it with --id {id}", id);
+                $"resend it with {resend}", id) { FirstSent = firstSentAt };
         }
+
+        private static DateTimeOffset ToTheSecond(DateTimeOffset at) => new(at.UtcTicks - at.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero);
 
         private static string Operation(IBankMessage request) => request switch
         {
@@ -96,12 +102,23 @@ public sealed partial class BankSession
             _ => request,
         };
 
-        private static IAccountCommand? Aged(IAccountCommand command, TimeSpan age) => command switch
+        /// <summary>The same command, its age grown by <paramref name="elapsed"/> (a resend from another process starts older).</summary>
+        private static IAccountCommand? Aged(IAccountCommand command, TimeSpan elapsed) => command switch
         {
-            Deposit deposit => deposit with { Age = age },
-            Withdraw withdraw => withdraw with { Age = age },
+            Deposit deposit => deposit with { Age = deposit.Age + elapsed },
+            Withdraw withdraw => withdraw with { Age = withdraw.Age + elapsed },
             _ => null,
         };
+
+        /// <summary>The age the operation had when this session first sent it, for a call whose age an account weighs; else null.</summary>
+        private static TimeSpan? FirstSentAge(IBankMessage request) => request switch
+        {
+            AccountRequest { Command: Deposit or Withdraw } call => AgeOf(call.Command),
+            NamedAccountRequest { Command: Deposit or Withdraw } call => AgeOf(call.Command),
+            _ => null,
+        };
+
+        private static TimeSpan AgeOf(IAccountCommand command) => command is Deposit deposit ? deposit.Age : ((Withdraw)command).Age;
 
         /// <summary>The gateway heard nothing in time (it sent the call): resend. Other failures (TLS, a node shutting down here) are final.</summary>
         public static bool IsSilence(BankException failure) => failure is { Kind: ErrorKind.ClusterUnreachable, Code: "Timeout" };

@@ -132,6 +132,33 @@ public sealed partial class BankSession : IAsyncDisposable
         CallAsync(name, new Withdraw(amount, ClientId(requestId, "request id")), cancellationToken);
 
     /// <summary>
+    /// A resend of a deposit by name whose id was first sent at <paramref name="firstSent"/> (UTC, e.g. in an earlier
+    /// process): applied once, and refused (<c>IdExpired</c>) rather than applied as new if the account may have forgotten it.
+    /// </summary>
+    public Task<decimal> DepositAsync(string name, decimal amount, string requestId, DateTimeOffset firstSent, CancellationToken cancellationToken = default) =>
+        CallAsync(name, new Deposit(amount, ClientId(requestId, "request id"), AgeSince(firstSent)), cancellationToken);
+
+    /// <summary>A resend of a withdrawal by name first sent at <paramref name="firstSent"/> (see the deposit's).</summary>
+    public Task<decimal> WithdrawAsync(string name, decimal amount, string requestId, DateTimeOffset firstSent, CancellationToken cancellationToken = default) =>
+        CallAsync(name, new Withdraw(amount, ClientId(requestId, "request id"), AgeSince(firstSent)), cancellationToken);
+
+    /// <summary>
+    /// How long ago a resent id was first sent, from the wall clock of the caller that says when: the only way an age can
+    /// cross processes. A time in the future is a caller's mistake, not a first send.
+    /// </summary>
+    private static TimeSpan AgeSince(DateTimeOffset firstSent)
+    {
+        var age = DateTimeOffset.UtcNow - firstSent;
+        if (age < -FirstSentSlack)
+            throw new BankException(ErrorKind.Usage, "FirstSentInFuture", $"the first send ({firstSent.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}) is in the future");
+        // At least a tick: a resend, so the account weighs it against what it may have forgotten.
+        return age > TimeSpan.Zero ? age : TimeSpan.FromTicks(1);
+    }
+
+    /// <summary>How far ahead of this machine's clock a first send may be (another machine's clock) before it is refused.</summary>
+    private static readonly TimeSpan FirstSentSlack = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// Moves money between two accounts, exactly once: a saga withdraws from <paramref name="from"/>, deposits to
     /// <paramref name="to"/>, and refunds <paramref name="from"/> if <paramref name="to"/> refuses. Sending the same
     /// <paramref name="transferId"/> again returns the first outcome; a rule violation comes back with its exact text.

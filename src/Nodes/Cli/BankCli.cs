@@ -56,7 +56,7 @@ public static class BankCli
                 ErrorKind.ClusterUnreachable or ErrorKind.OutcomeUnknown => ExitCodes.Unreachable,
                 ErrorKind.Unauthorized => ExitCodes.Unauthorized,
                 _ => ExitCodes.Failure,
-            });
+            }, bank.RequestId, bank.FirstSent);
         }
         catch (OperationCanceledException)
         {

@@ -102,11 +102,11 @@ public sealed partial class ClientCommands(Output output)
 
         var balance = new Command("balance", "Print the account's balance.") { Name, FromStore, SharedOptions.ClusterAddress, SharedOptions.Tls };
         balance.SetAction((parsed, _) => Run(parsed, c => c.BalanceAsync(parsed)));
-        var deposit = new Command("deposit", "Deposit AMOUNT and print the new balance.") { Name, Amount, RequestIdOption.Id, SharedOptions.ClusterAddress, SharedOptions.Tls };
+        var deposit = new Command("deposit", "Deposit AMOUNT and print the new balance.") { Name, Amount, RequestIdOption.Id, RequestIdOption.FirstSent, SharedOptions.ClusterAddress, SharedOptions.Tls };
         deposit.SetAction((parsed, _) => Run(parsed, c => c.DepositOrWithdrawAsync(parsed, deposit: true)));
         var withdraw = new Command("withdraw", "Withdraw AMOUNT and print the new balance; refused below the minimal balance.")
         {
-            Name, Amount, RequestIdOption.Id, SharedOptions.ClusterAddress, SharedOptions.Tls,
+            Name, Amount, RequestIdOption.Id, RequestIdOption.FirstSent, SharedOptions.ClusterAddress, SharedOptions.Tls,
         };
         withdraw.SetAction((parsed, _) => Run(parsed, c => c.DepositOrWithdrawAsync(parsed, deposit: false)));
         var get = new Command("get", "Print Actor(Account, <id of this incarnation>).") { Name, SharedOptions.ClusterAddress, SharedOptions.Tls };
@@ -215,10 +215,17 @@ public sealed partial class ClientCommands(Output output)
     {
         var name = parsed.GetRequiredValue(Name);
         var (amount, id) = (parsed.GetValue(Amount), RequestIdOption.Of(parsed) ?? Guid.NewGuid().ToString("N"));
+        var firstSent = RequestIdOption.FirstSentOf(parsed);
         await using var client = await TlsOptions.ConnectAsync(parsed);
         await using var session = client.OpenSession();
         // By name: the node's gateway resolves it, so the command costs one round trip.
-        PrintBalance(name, deposit ? await session.DepositAsync(name, amount, id) : await session.WithdrawAsync(name, amount, id));
+        PrintBalance(name, (deposit, firstSent) switch
+        {
+            (true, null) => await session.DepositAsync(name, amount, id),
+            (false, null) => await session.WithdrawAsync(name, amount, id),
+            (true, { } at) => await session.DepositAsync(name, amount, id, at),
+            (false, { } at) => await session.WithdrawAsync(name, amount, id, at),
+        });
         return ExitCodes.Ok;
     }
 

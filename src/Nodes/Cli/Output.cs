@@ -28,13 +28,21 @@ public sealed class Output(TextWriter stdout, TextWriter stderr, bool json)
 
     public void PrintJson(JsonObject value) => Stdout.WriteLine(value.ToJsonString(OneLineJson));
 
-    /// <summary>Prints a one-line error (or the JSON error object) and returns the exit code for its kind.</summary>
-    public int Error(ErrorKind kind, string message, int exitCode)
+    /// <summary>
+    /// Prints a one-line error on stderr (or the JSON error object) and returns the exit code for its kind; with OutcomeUnknown the JSON names what to resend with (request_id, and
+    /// first_sent for a deposit or withdrawal) so that a script need not parse the message.
+    /// </summary>
+    public int Error(ErrorKind kind, string message, int exitCode, string? requestId = null, DateTimeOffset? firstSent = null)
     {
         // No password reaches a user's screen or a log collector, whatever the failure quoted.
         message = Bank.Hosting.ConnectionSecrets.Hide(message);
         if (Json)
-            PrintJson(new JsonObject { ["error"] = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message } });
+        {
+            var error = new JsonObject { ["kind"] = kind.ToString(), ["message"] = message };
+            if (requestId is not null) error["request_id"] = requestId;
+            if (firstSent is { } at) error["first_sent"] = at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            PrintJson(new JsonObject { ["error"] = error });
+        }
         else
             Stderr.WriteLine($"error: {message}");
         return exitCode;

@@ -81,6 +81,60 @@ public sealed class ResendSpecs(BankNodeFixture fixture) : BankNodeSpec<BankNode
     }
 
     [Fact]
+    public async Task An_outcome_unknown_deposit_says_when_its_id_was_first_sent_and_a_resend_from_then_is_aged_from_then()
+    {
+        var (session, actor) = await OpenAsync();
+        await using var _ = session;
+        var gateway = new ScriptedGateway(NewGateway(), TimeSpan.FromSeconds(1), Fault.DropReply) { Otherwise = Fault.Refuse("Moving") };
+        await using var faulty = new BankSession(gateway);
+        var before = DateTimeOffset.UtcNow;
+
+        var unknown = await Assert.ThrowsAsync<BankException>(() => faulty.DepositAsync(actor.Name, 5m, "when-sent"));
+
+        // Printed to the second, rounded down: a resend from it is never younger than the first send was.
+        var firstSent = Assert.IsType<DateTimeOffset>(unknown.FirstSent);
+        Assert.InRange(firstSent, before.AddSeconds(-1), DateTimeOffset.UtcNow);
+        Assert.Equal(0, firstSent.UtcTicks % TimeSpan.TicksPerSecond);
+        Assert.Contains($"--first-sent {firstSent.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}", unknown.Message);
+
+        var later = new ScriptedGateway(NewGateway(), TimeSpan.FromSeconds(20), Fault.DropReply);
+        await using var resending = new BankSession(later);
+        Assert.Equal(15m, await resending.DepositAsync(actor.Name, 5m, "when-sent", firstSent.AddMinutes(-3)));
+        // Every attempt of the resend carries the age since the first send, the retry's own resends included.
+        Assert.All(later.Calls, c => Assert.True(AgeOf(c) >= TimeSpan.FromMinutes(3)));
+        Assert.Equal(2, later.Calls.Count);
+        Assert.Single(await DepositsAsync(session, actor.Name, "when-sent"));
+    }
+
+    [Fact]
+    public async Task A_resend_first_sent_longer_ago_than_the_retention_of_an_id_the_account_does_not_remember_is_refused_not_applied()
+    {
+        var (session, actor) = await OpenAsync();
+        await using var _ = session;
+
+        var refused = await Assert.ThrowsAsync<BankException>(() =>
+            session.DepositAsync(actor.Name, 5m, "forgotten", DateTimeOffset.UtcNow - RequestRetention.Default.Retention - TimeSpan.FromMinutes(1)));
+
+        Assert.Equal((ErrorKind.OutcomeUnknown, "IdExpired"), (refused.Kind, refused.Code));
+        Assert.False(refused.MayResendSameId);
+        Assert.Equal(10m, await session.BalanceAsync(actor.Name));
+        // One it remembers is answered as the duplicate it is, however old the caller says it is.
+        Assert.Equal(15m, await session.DepositAsync(actor.Name, 5m, "remembered"));
+        Assert.Equal(15m, await session.DepositAsync(actor.Name, 5m, "remembered", DateTimeOffset.UtcNow.AddHours(-1)));
+        Assert.Single(await DepositsAsync(session, actor.Name, "remembered"));
+    }
+
+    [Fact]
+    public async Task A_first_send_said_to_be_in_the_future_is_refused_before_it_is_sent()
+    {
+        await using var session = NewSession();
+
+        var refused = await Assert.ThrowsAsync<BankException>(() => session.WithdrawAsync("anyone", 1m, "future", DateTimeOffset.UtcNow.AddHours(1)));
+
+        Assert.Equal(ErrorKind.Usage, refused.Kind);
+    }
+
+    [Fact]
     public async Task At_the_deadline_after_only_certainly_not_done_answers_the_cluster_is_unreachable_and_nothing_was_applied()
     {
         var (session, actor) = await OpenAsync();

@@ -113,13 +113,27 @@ public sealed class BankCommands(string address, Func<string>? diagnostics = nul
     /// <summary>A --json failure: exactly one {"error":{"kind","message"}} object on stdout, nothing on stderr.</summary>
     public static (string Kind, string Message) AssertJsonError(BankProcess.Result result, int exitCode, string because)
     {
+        var error = AssertJsonErrorObject(result, exitCode, because);
+        return (error["kind"]!.GetValue<string>(), error["message"]!.GetValue<string>());
+    }
+
+    /// <summary>
+    /// The error object of a --json failure: kind and message, and with OutcomeUnknown what to resend with (request_id,
+    /// first_sent); nothing else, and nothing on stderr.
+    /// </summary>
+    public static JsonObject AssertJsonErrorObject(BankProcess.Result result, int exitCode, string because)
+    {
         Assert.True(result.ExitCode == exitCode, $"{because}: exit {result.ExitCode}, expected {exitCode}\nstdout: {result.Stdout}\nstderr: {result.Stderr}");
         Assert.True(result.Stderr.Length == 0, $"{because}: unexpected stderr: {result.Stderr}");
         var json = ParseOne(result);
         var error = Assert.IsType<JsonObject>(Assert.Single(json).Value);
         Assert.Equal("error", Assert.Single(json).Key);
-        Assert.Equal(["kind", "message"], error.Select(p => p.Key).Order());
-        return (error["kind"]!.GetValue<string>(), error["message"]!.GetValue<string>());
+        var keys = error.Select(p => p.Key).ToList();
+        Assert.Contains("kind", keys);
+        Assert.Contains("message", keys);
+        Assert.Empty(keys.Except(["kind", "message", "request_id", "first_sent"]));
+        Assert.True(error["kind"]!.GetValue<string>() == "OutcomeUnknown" || !keys.Contains("request_id"), $"{because}: a request_id outside OutcomeUnknown");
+        return error;
     }
 
     private static string Describe(IEnumerable<string> args) =>
