@@ -139,8 +139,8 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
 
     /// <summary>
     /// On SQLite the events are read by the database's <see cref="SqliteRecoveryReader"/>, in batches, off the writer's
-    /// lock (the plugin's query runs in a transaction that takes it) and without its stream per replay. The next batch
-    /// is read and deserialized while this one is delivered.
+    /// lock (the plugin's query runs in a transaction that takes it) and without its stream per replay. The reader's
+    /// thread reads the next batch while this one is deserialized and delivered.
     /// </summary>
     public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr,
         long max, Action<IPersistentRepresentation> recoveryCallback)
@@ -150,18 +150,22 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
             try
             {
                 var from = Math.Max(1, fromSequenceNr);
-                var next = from <= toSequenceNr && max > 0
-                    ? ReadBatchAsync(committer, persistenceId, from, toSequenceNr, (int)Math.Min(max, ReplayBatch))
-                    : null;
-                for (var left = max; next is not null;)
+                var limit = (int)Math.Min(max, ReplayBatch);
+                var reading = from <= toSequenceNr && max > 0 ? committer.Reader.Events(_table, persistenceId, from, toSequenceNr, limit) : null;
+                for (var left = max; reading is not null;)
                 {
-                    var (events, limit) = await next;
-                    left -= events.Count;
-                    // A full batch may have more after it: the next one is read while this one is delivered.
-                    next = events.Count == limit && left > 0 && events[^1].SequenceNr < toSequenceNr
-                        ? ReadBatchAsync(committer, persistenceId, events[^1].SequenceNr + 1, toSequenceNr, (int)Math.Min(left, ReplayBatch))
+                    var rows = await reading;
+                    left -= rows.Count;
+                    // Only a full batch may have more after it.
+                    var full = rows.Count == limit;
+                    limit = (int)Math.Min(left, ReplayBatch);
+                    reading = full && left > 0 && rows[^1].SequenceNr < toSequenceNr
+                        ? committer.Reader.Events(_table, persistenceId, rows[^1].SequenceNr + 1, toSequenceNr, limit)
                         : null;
-                    foreach (var evt in events) recoveryCallback(evt);
+                    foreach (var row in rows)
+                        recoveryCallback(new Persistent(
+                            StoredPayload.Read(_system, row.Payload, row.SerializerId, row.Manifest, _defaultSerializer),
+                            row.SequenceNr, persistenceId, row.Manifest, isDeleted: false, ActorRefs.NoSender, row.WriterUuid, row.CreatedTicks));
                 }
 
                 return;
@@ -173,18 +177,6 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
         }
 
         await base.ReplayMessagesAsync(context, persistenceId, fromSequenceNr, toSequenceNr, max, recoveryCallback);
-    }
-
-    /// <summary>One batch of a replay, deserialized on the thread pool, off the reader's thread and the journal's.</summary>
-    private async Task<(List<IPersistentRepresentation> Events, int Limit)> ReadBatchAsync(SqliteGroupCommitter committer,
-        string persistenceId, long from, long to, int limit)
-    {
-        var rows = await committer.Reader.Events(_table, persistenceId, from, to, limit).ConfigureAwait(false);
-        var events = new List<IPersistentRepresentation>(rows.Count);
-        foreach (var row in rows)
-            events.Add(new Persistent(StoredPayload.Read(_system, row.Payload, row.SerializerId, row.Manifest, _defaultSerializer),
-                row.SequenceNr, persistenceId, row.Manifest, isDeleted: false, ActorRefs.NoSender, row.WriterUuid, row.CreatedTicks));
-        return (events, limit);
     }
 
     /// <summary>
