@@ -261,6 +261,7 @@ public sealed class BenchCommand(Output output)
                 {
                     ["read"] = Math.Round(stages.ReadMs, 1),
                     ["deserialize"] = Math.Round(stages.DeserializeMs, 1),
+                    ["deliver"] = Math.Round(stages.DeliverMs, 1),
                     ["journal_replay"] = Math.Round(stages.JournalReplayMs, 1),
                     ["apply"] = Math.Round(stages.ApplyMs, 1),
                     ["apply_one_by_one"] = Math.Round(stages.ApplyOneByOneMs, 1),
@@ -278,6 +279,7 @@ public sealed class BenchCommand(Output output)
         if (figures.Stages is { } s)
             output.Line(string.Create(CultureInfo.InvariantCulture,
                 $"recovery stages without a snapshot, timed apart (median of 3, ms): read {s.ReadMs:0.0}, deserialize {s.DeserializeMs:0.0}, " +
+                $"deliver {s.DeliverMs:0.0}, " +
                 $"the journal's replay into a counting actor (read, deserialize, deliver) {s.JournalReplayMs:0.0}, " +
                 $"the account's fold {s.ApplyMs:0.0} (one by one, 1 run: {s.ApplyOneByOneMs:0.0})"));
     }
