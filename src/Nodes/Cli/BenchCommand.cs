@@ -59,7 +59,7 @@ public sealed class BenchCommand(Output output)
 
     private static readonly Option<string?> Recovery = new("--recovery")
     {
-        HelpName = "EVENTS", Description = "Instead: time the recovery of an account with EVENTS events, from its snapshot and without.",
+        HelpName = "EVENTS", Description = "Instead: time the recovery of an account with EVENTS events, from its snapshot and without; on SQLite, also the stages of a replay (read, deserialize, deliver, fold), each timed apart.",
     };
 
     private static readonly Option<string?> Duration = new("--duration")
