@@ -49,6 +49,16 @@ public sealed record AppliedRequest(
 public sealed record RequestRetention(TimeSpan Retention, int Floor, int Max)
 {
     public static readonly RequestRetention Default = new(TimeSpan.FromMinutes(10), AccountState.RememberedRequests, 10_000);
+
+    /// <summary>
+    /// Whether an account remembering <paramref name="count"/> ids, the oldest applied at <paramref name="oldestAt"/>,
+    /// forgets that oldest one at <paramref name="now"/>: the one eviction rule of the live path and of replay.
+    /// </summary>
+    public bool Forgets(int count, TimeSpan oldestAt, TimeSpan now) =>
+        Overflows(count) || (count > Floor && now - oldestAt >= Retention);
+
+    /// <summary>Whether <paramref name="count"/> ids are more than the account keeps: the oldest goes however young.</summary>
+    public bool Overflows(int count) => count > Max;
 }
 
 /// <summary>
@@ -227,8 +237,14 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         Index().GetValueOrDefault(requestId)
         ?? (HeldRequests.TryGetValue(requestId, out var balance) ? new AppliedRequest(requestId, balance) : null);
 
-    private ImmutableDictionary<string, AppliedRequest> Index() =>
-        _index ??= AppliedRequests.Aggregate(ImmutableDictionary.Create<string, AppliedRequest>(StringComparer.Ordinal), (index, r) => index.SetItem(r.Id, r));
+    private ImmutableDictionary<string, AppliedRequest> Index()
+    {
+        if (_index is { } index) return index;
+        // Built in one go (a snapshot or a replay brings up to Max ids); the latest of a repeated id wins, as in Remember.
+        var builder = ImmutableDictionary.CreateBuilder<string, AppliedRequest>(StringComparer.Ordinal);
+        foreach (var applied in AppliedRequests) builder[applied.Id] = applied;
+        return _index = builder.ToImmutable();
+    }
 
     /// <summary>
     /// Why an id this account does not remember must not be applied now: first sent <paramref name="age"/> ago, it may
@@ -260,9 +276,9 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         var list = AppliedRequests.Add(applied);
         var index = Index().SetItem(requestId, applied);
         var dropped = DroppedAt;
-        while (list.Count > Retention.Max || (list.Count > Retention.Floor && Now - list[0].At >= Retention.Retention))
+        while (Retention.Forgets(list.Count, list[0].At, Now))
         {
-            if (list.Count > Retention.Max) dropped = Now;
+            if (Retention.Overflows(list.Count)) dropped = Now;
             var oldest = list[0];
             list = list.RemoveAt(0);
             if (ReferenceEquals(index.GetValueOrDefault(oldest.Id), oldest)) index = index.Remove(oldest.Id);
@@ -348,6 +364,6 @@ public sealed record AccountState(AccountStatus Status, decimal Balance, decimal
         _ => Rules.NotOpen,
     };
 
-    /// <summary>Applies a sequence of events, as recovery does.</summary>
+    /// <summary>Applies a sequence of events one by one; recovery folds them with <see cref="AccountReplay"/> to the same state.</summary>
     public AccountState ApplyAll(IEnumerable<IAccountEvent> events) => events.Aggregate(this, (state, e) => state.Apply(e));
 }

@@ -25,6 +25,8 @@ public sealed class AccountActor : UntypedPersistentActor
     // This instance among the account's incarnations and restarts (a struct: the string is made when asked).
     private readonly Guid _instanceId = Guid.NewGuid();
     private AccountState _state = AccountState.Empty;
+    // While recovering: the events folded into mutable collections, made the state once recovery completes.
+    private AccountReplay? _replay;
     private long _snapshotSequenceNr;
     private int _eventsReplayed;
 
@@ -52,10 +54,12 @@ public sealed class AccountActor : UntypedPersistentActor
                 _snapshotSequenceNr = offer.Metadata.SequenceNr;
                 break;
             case IAccountEvent evt:
-                _state = _state.Apply(evt);
+                (_replay ??= new AccountReplay(_state)).Apply(evt);
                 _eventsReplayed++;
                 break;
             case RecoveryCompleted:
+                if (_replay is not null) _state = _replay.ToState();
+                _replay = null;
                 // Recovered ids count as applied now: kept the retention from here, never shorter.
                 _state = _state.Recovered(Now, _settings.Retention);
                 // The supervisor learns the incarnation's supervision from the journal; the BackoffSupervisor passes it

@@ -139,7 +139,8 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
 
     /// <summary>
     /// On SQLite the events are read by the database's <see cref="SqliteRecoveryReader"/>, in batches, off the writer's
-    /// lock (the plugin's query runs in a transaction that takes it) and without its stream per replay.
+    /// lock (the plugin's query runs in a transaction that takes it) and without its stream per replay. The reader's
+    /// thread reads the next batch while this one is deserialized and delivered.
     /// </summary>
     public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr,
         long max, Action<IPersistentRepresentation> recoveryCallback)
@@ -149,17 +150,22 @@ public sealed class GroupCommitSqlJournal : SqlWriteJournal
             try
             {
                 var from = Math.Max(1, fromSequenceNr);
-                for (var left = max; left > 0 && from <= toSequenceNr;)
+                var limit = (int)Math.Min(max, ReplayBatch);
+                var reading = from <= toSequenceNr && max > 0 ? committer.Reader.Events(_table, persistenceId, from, toSequenceNr, limit) : null;
+                for (var left = max; reading is not null;)
                 {
-                    var limit = (int)Math.Min(left, ReplayBatch);
-                    var events = await committer.Reader.Events(_table, persistenceId, from, toSequenceNr, limit);
-                    foreach (var row in events)
+                    var rows = await reading;
+                    left -= rows.Count;
+                    // Only a full batch may have more after it.
+                    var full = rows.Count == limit;
+                    limit = (int)Math.Min(left, ReplayBatch);
+                    reading = full && left > 0 && rows[^1].SequenceNr < toSequenceNr
+                        ? committer.Reader.Events(_table, persistenceId, rows[^1].SequenceNr + 1, toSequenceNr, limit)
+                        : null;
+                    foreach (var row in rows)
                         recoveryCallback(new Persistent(
                             StoredPayload.Read(_system, row.Payload, row.SerializerId, row.Manifest, _defaultSerializer),
                             row.SequenceNr, persistenceId, row.Manifest, isDeleted: false, ActorRefs.NoSender, row.WriterUuid, row.CreatedTicks));
-                    if (events.Count < limit) return;
-                    left -= events.Count;
-                    from = events[^1].SequenceNr + 1;
                 }
 
                 return;

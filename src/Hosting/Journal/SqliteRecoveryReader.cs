@@ -88,15 +88,17 @@ public sealed class SqliteRecoveryReader : IDisposable
                 $"AND [{table.Deleted}] = 0 ORDER BY [{table.SequenceNr}] LIMIT ?4");
             Statements.Bind(statement, persistenceId, fromSequenceNr, toSequenceNr, limit);
             var events = new List<StoredEvent>(Math.Min(limit, 1024));
+            // An account's rows repeat a few manifests and one writer: each distinct value is decoded once per read.
+            var texts = new RepeatedTexts();
             while (statements.Step(statement))
             {
                 events.Add(new StoredEvent(
                     raw.sqlite3_column_int64(statement, 0),
                     raw.sqlite3_column_int64(statement, 1),
                     raw.sqlite3_column_blob(statement, 2).ToArray(),
-                    raw.sqlite3_column_text(statement, 3).utf8_to_string() ?? string.Empty,
+                    texts.Decode(raw.sqlite3_column_blob(statement, 3)),
                     raw.sqlite3_column_type(statement, 4) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int(statement, 4),
-                    raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, 5).utf8_to_string()));
+                    raw.sqlite3_column_type(statement, 5) == raw.SQLITE_NULL ? null : texts.Decode(raw.sqlite3_column_blob(statement, 5))));
             }
 
             return events;
@@ -168,6 +170,25 @@ public sealed class SqliteRecoveryReader : IDisposable
         finally
         {
             statements?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// UTF-8 column values decoded to strings, each distinct value once (a TEXT column read as a blob is its UTF-8
+    /// bytes); past <see cref="Kept"/> distinct values the others are decoded every time.
+    /// </summary>
+    private sealed class RepeatedTexts
+    {
+        private const int Kept = 16;
+        private readonly List<(byte[] Utf8, string Text)> _seen = [];
+
+        public string Decode(ReadOnlySpan<byte> utf8)
+        {
+            foreach (var (bytes, text) in _seen)
+                if (utf8.SequenceEqual(bytes)) return text;
+            var decoded = System.Text.Encoding.UTF8.GetString(utf8);
+            if (_seen.Count < Kept) _seen.Add((utf8.ToArray(), decoded));
+            return decoded;
         }
     }
 

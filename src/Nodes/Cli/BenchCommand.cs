@@ -59,7 +59,7 @@ public sealed class BenchCommand(Output output)
 
     private static readonly Option<string?> Recovery = new("--recovery")
     {
-        HelpName = "EVENTS", Description = "Instead: time the recovery of an account with EVENTS events, from its snapshot and without.",
+        HelpName = "EVENTS", Description = "Instead: time the recovery of an account with EVENTS events, from its snapshot and without; on SQLite, also the stages of a replay (read, deserialize, deliver, fold), each timed apart.",
     };
 
     private static readonly Option<string?> Duration = new("--duration")
@@ -121,6 +121,7 @@ public sealed class BenchCommand(Output output)
         BankClient? client = null;
         string where;
         string journalKind;
+        string? sqliteJournal = null;
         try
         {
             if (remote)
@@ -148,11 +149,12 @@ public sealed class BenchCommand(Output output)
                     .AddHocon(CountingMailbox.EveryActorHocon, HoconAddMode.Prepend), RunningNode.WarningsToStderr);
                 where = $"embedded node, journal {data}";
                 journalKind = persistence.Journal.ToString().ToLowerInvariant();
+                if (persistence.Journal == JournalKind.Sqlite) sqliteJournal = persistence.ConnectionString;
             }
 
             if (recovery is { } events)
             {
-                PrintRecovery(await RecoveryBench.RunAsync(node!.System, events, node.Stopping), where);
+                PrintRecovery(await RecoveryBench.RunAsync(node!.System, events, sqliteJournal, node.Stopping), where);
                 return ExitCodes.Ok;
             }
 
@@ -255,6 +257,15 @@ public sealed class BenchCommand(Output output)
                 ["snapshot_at"] = figures.SnapshotAt,
                 ["replayed_after_snapshot"] = figures.ReplayedAfterSnapshot,
                 ["without_snapshot_ms"] = new JsonArray([.. figures.WithoutSnapshotMs.Select(ms => (JsonNode?)Math.Round(ms, 1))]),
+                ["stages_ms"] = figures.Stages is not { } stages ? null : new JsonObject
+                {
+                    ["read"] = Math.Round(stages.ReadMs, 1),
+                    ["deserialize"] = Math.Round(stages.DeserializeMs, 1),
+                    ["deliver"] = Math.Round(stages.DeliverMs, 1),
+                    ["journal_replay"] = Math.Round(stages.JournalReplayMs, 1),
+                    ["apply"] = Math.Round(stages.ApplyMs, 1),
+                    ["apply_one_by_one"] = Math.Round(stages.ApplyOneByOneMs, 1),
+                },
             });
             return;
         }
@@ -265,6 +276,12 @@ public sealed class BenchCommand(Output output)
             $"(median of {figures.WithSnapshotMs.Length}, {figures.WithSnapshotMs.Min():0.0}-{figures.WithSnapshotMs.Max():0.0} ms); " +
             $"without snapshots in {Median(figures.WithoutSnapshotMs):0} ms " +
             $"(median of {figures.WithoutSnapshotMs.Length}, {figures.WithoutSnapshotMs.Min():0}-{figures.WithoutSnapshotMs.Max():0} ms)"));
+        if (figures.Stages is { } s)
+            output.Line(string.Create(CultureInfo.InvariantCulture,
+                $"recovery stages without a snapshot, timed apart (median of 3, ms): read {s.ReadMs:0.0}, deserialize {s.DeserializeMs:0.0}, " +
+                $"deliver {s.DeliverMs:0.0}, " +
+                $"the journal's replay into a counting actor (read, deserialize, deliver) {s.JournalReplayMs:0.0}, " +
+                $"the account's fold {s.ApplyMs:0.0} (one by one, 1 run: {s.ApplyOneByOneMs:0.0})"));
     }
 
     /// <summary>

@@ -12,13 +12,16 @@ namespace Bank.Nodes.Cli;
 /// `bank bench --recovery N`: how long an account with N events takes to recover, from its newest snapshot and
 /// from the events alone. The journal is seeded with the account's real events (decided and applied by the domain,
 /// journaled a thousand at a time), then a fresh account instance is started and asked a question it can only answer
-/// once it has recovered.
+/// once it has recovered. On SQLite it then times the stages of a recovery without a snapshot apart
+/// (<see cref="RecoveryStages"/>).
 /// </summary>
 public static class RecoveryBench
 {
-    public sealed record Figures(int Events, double[] WithSnapshotMs, long SnapshotAt, int ReplayedAfterSnapshot, double[] WithoutSnapshotMs);
+    public sealed record Figures(
+        int Events, double[] WithSnapshotMs, long SnapshotAt, int ReplayedAfterSnapshot, double[] WithoutSnapshotMs, RecoveryStages.Figures? Stages);
 
-    public static async Task<Figures> RunAsync(ActorSystem system, int events, CancellationToken cancellationToken)
+    /// <param name="sqliteConnectionString">The node's SQLite journal, for the stage table; null on PostgreSQL (no table).</param>
+    public static async Task<Figures> RunAsync(ActorSystem system, int events, string? sqliteConnectionString, CancellationToken cancellationToken)
     {
         var key = "recovery-" + Guid.NewGuid().ToString("N")[..8];
         var persistenceId = AccountActor.PersistenceIdFor(key);
@@ -45,7 +48,9 @@ public static class RecoveryBench
         for (var run = 0; run < withoutSnapshot.Length; run++)
             (withoutSnapshot[run], _) = await RecoverAsync(system, key, cancellationToken);
         await seeder.GracefulStop(TimeSpan.FromSeconds(10));
-        return new Figures(events, withSnapshot, snapshotAt, replayed, withoutSnapshot);
+        var stages = sqliteConnectionString is null ? null
+            : await RecoveryStages.MeasureAsync(system, persistenceId, sqliteConnectionString, cancellationToken);
+        return new Figures(events, withSnapshot, snapshotAt, replayed, withoutSnapshot, stages);
 
         async Task AddAsync(IAccountEvent e)
         {

@@ -79,6 +79,30 @@ public class AccountRecoverySpecs(SnapshotEveryTenFixture fixture) : BankNodeSpe
     }
 
     [Fact]
+    public async Task Account_recovered_from_its_events_alone_answers_retries_of_the_calls_it_replayed_and_holds_its_transfer_steps()
+    {
+        var (first, key, incarnation) = await OpenAccountActorAsync("replayed-ids", 100m);
+        await CallAsync(first, key, incarnation, new Deposit(5m, "req-1"));
+        await CallAsync(first, key, incarnation, new Withdraw(20m, "transfer:t1:withdraw"));
+        await CallAsync(first, key, incarnation, new Deposit(7m, "transfer:t2:deposit"));
+        await CallAsync(first, key, incarnation, new ReleaseRequests(["transfer:t2:deposit"]));
+        await CallAsync(first, key, incarnation, new Withdraw(1m, "req-2"));
+
+        await StopAsync(first);
+        var second = StartAccount(key);
+
+        var recovery = await ProbeAsync(second, key);
+        Assert.Equal((0, 6), (recovery.SnapshotSequenceNr, recovery.EventsReplayed));
+        // Each retry is answered with the balance its first delivery left, and nothing is applied again.
+        Assert.Equal(105m, (await CallAsync(second, key, incarnation, new Deposit(5m, "req-1"))).Balance);
+        Assert.Equal(91m, (await CallAsync(second, key, incarnation, new Withdraw(1m, "req-2"))).Balance);
+        Assert.Equal(85m, (await CallAsync(second, key, incarnation, new FindApplied("transfer:t1:withdraw"))).Balance);
+        Assert.Equal(92m, (await CallAsync(second, key, incarnation, new Deposit(7m, "transfer:t2:deposit"))).Balance);
+        Assert.Equal(6, (await ProbeAsync(second, key)).LastSequenceNr);
+        Assert.Equal(91m, (await CallAsync(second, key, incarnation, GetBalance.Instance)).Balance);
+    }
+
+    [Fact]
     public async Task Rule_violation_persists_nothing_and_does_not_restart_the_account()
     {
         var (account, key, incarnation) = await OpenAccountActorAsync("violation", 100m, 10m);

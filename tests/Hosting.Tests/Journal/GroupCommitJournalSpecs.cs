@@ -222,6 +222,19 @@ public sealed class SqliteGroupCommitterSpecs : IDisposable
     }
 
     [Fact]
+    public async Task The_recovery_reader_reads_each_rows_own_manifest_and_writer_however_often_they_repeat()
+    {
+        // The reader decodes each distinct text once per read: repeated, alternating, empty, missing and non-ASCII ones.
+        (string Manifest, string? Writer)[] texts =
+            [("deposited", "w1"), ("withdrawn", "w1"), ("deposited", "w1"), ("", null), ("dépôt", "w2"), ("deposited", "w2"), ("withdrawn", "w1")];
+        await _committer.Append(Table, [.. texts.Select((t, i) => Row("texts", i + 1) with { Manifest = t.Manifest, WriterUuid = t.Writer })]);
+
+        var events = await _committer.Reader.Events(Table, "texts", 1, long.MaxValue, 100);
+
+        Assert.Equal(texts, events.Select(e => (e.Manifest, e.WriterUuid)));
+    }
+
+    [Fact]
     public async Task The_recovery_reader_reads_events_while_the_writer_holds_its_transaction()
     {
         await _committer.Append(Table, [Row("replayed", 1), Row("replayed", 2)]);

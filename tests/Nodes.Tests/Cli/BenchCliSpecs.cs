@@ -44,6 +44,31 @@ public sealed class BenchCliSpecs
     }
 
     [Fact]
+    public async Task A_recovery_run_reports_its_recoveries_and_the_stages_of_one_without_a_snapshot()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "bank-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var output = new StringWriter();
+            var code = await BankCli.RunAsync(["bench", "--recovery", "2500", "--data", data, "--json"], output, new StringWriter());
+
+            Assert.Equal(ExitCodes.Ok, code);
+            var summary = JsonNode.Parse(output.ToString())!.AsObject();
+            Assert.Equal((2500, 2401, 99), ((int)summary["events"]!, (int)summary["snapshot_at"]!, (int)summary["replayed_after_snapshot"]!));
+            Assert.Equal(5, summary["with_snapshot_ms"]!.AsArray().Count);
+            Assert.Equal(3, summary["without_snapshot_ms"]!.AsArray().Count);
+            // Each delivery into the counting actor is checked to bring every event; each stage took some time.
+            var stages = summary["stages_ms"]!.AsObject();
+            Assert.All(["read", "deserialize", "deliver", "journal_replay", "apply", "apply_one_by_one"], stage => Assert.True((double)stages[stage]! >= 0));
+            Assert.True((double)stages["journal_replay"]! > 0);
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_running_cluster_keeps_its_own_journal_and_store()
     {
         var error = new StringWriter();
