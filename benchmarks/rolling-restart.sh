@@ -35,7 +35,8 @@ subprocess.run(["psql", "-q", "-h", kv.get("Host", "127.0.0.1"), "-p", kv.get("P
 PY
 }
 cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  # The nodes still running at the end (or after a failure); waited for, so that the shell reports nothing about them.
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   psql_admin "drop database if exists ${db} with (force)" || true
   psql_admin "drop database if exists ${db}_lone with (force)" || true
   rm -rf "$work"
