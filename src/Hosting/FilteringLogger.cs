@@ -17,9 +17,28 @@ public sealed partial class FilteringLoggerFactoryLogger : LoggerFactoryLogger
     protected override void Log(LogEvent log, ActorPath path)
     {
         var text = log.Message?.ToString() ?? "";
-        if (_filter.ShouldTryKeepMessage(log, out _) && !JoinWatch.IsJoinNoise(Context.System, text) && !BootstrapProbeReport().IsMatch(text))
-            base.Log(Masked(log), path);
+        if (_filter.ShouldTryKeepMessage(log, out _) && !JoinWatch.IsJoinNoise(Context.System, text) && !BootstrapProbeReport().IsMatch(text)
+            && ClientDisconnect(log) is { } kept)
+            base.Log(Masked(kept), path);
     }
+
+    /// <summary>
+    /// A client process that ends or dies disassociates its actor system from the node, which Akka reports as an ERROR
+    /// and a WARNING, each with a stack trace, though nothing is wrong with the node: the ERROR becomes one INFO line
+    /// naming the client, the WARNING goes. Anything else, a node's own disassociation included, is returned as it is.
+    /// </summary>
+    public static LogEvent? ClientDisconnect(LogEvent log)
+    {
+        if (log is not (Error or Warning)) return log;
+        var text = log.Message?.ToString() ?? "";
+        var client = ClientAddress().Match(Uri.UnescapeDataString(log.LogSource ?? "") + " " + text);
+        if (!client.Success || !$"{text} {log.Cause?.Message}".Contains("Disassociated", StringComparison.Ordinal))
+            return log;
+        return log is Error ? new Info(null, log.LogSource, log.LogClass, $"Client {client.Value} disconnected") : null;
+    }
+
+    [GeneratedRegex(@"akka\.(?:ssl\.)?tcp://bank-client@[\w.\-]+:\d+")]
+    private static partial Regex ClientAddress();
 
     /// <summary>
     /// Cluster bootstrap probes every contact point each second until enough answer: one not up yet is expected (nodes

@@ -72,6 +72,11 @@ public sealed class ClusterLease : IExtension
                $"and expires in {Math.Ceiling(holder.ExpiresIn.TotalSeconds):0} s unless renewed; join that cluster " +
                $"(--address {hostPort}), or start this one again once the lease has expired";
     }
+
+    /// <summary>The line a node stops with when another cluster took its journal's lease, naming the new owner.</summary>
+    public static string LostTo(LeaseHolder holder) =>
+        $"another cluster took this journal's lease: it is held by {holder.Owner.Split('#')[0]} since {holder.Since:yyyy-MM-dd HH:mm:ss}Z; " +
+        "this node stops so that two clusters never write one journal";
 }
 
 public sealed class ClusterLeaseProvider : ExtensionIdProvider<ClusterLease>

@@ -12,7 +12,9 @@ namespace Bank.Hosting.Lease;
 /// process started again at a dead node's address is not one of them). On a graceful stop the last member releases
 /// the lease, so the same cluster can start again at once; a member that leaves others behind keeps it for them.
 /// Not a cluster singleton: the take-over needs the members this node has seen since it joined, which a singleton
-/// started on the new oldest would not have.
+/// started on the new oldest would not have. A lease found held by an owner that was never a member of this cluster
+/// means another cluster took the journal: the node shuts down (<see cref="JournalLeaseLost"/>), and so does each next
+/// oldest in turn, so this cluster stops writing a journal it no longer owns.
 /// </summary>
 public sealed class LeaseKeeper : ReceiveActor, IWithTimers
 {
@@ -21,6 +23,8 @@ public sealed class LeaseKeeper : ReceiveActor, IWithTimers
     private sealed record Acquired(bool Held);
 
     private sealed record Released;
+
+    private sealed record Lost(string Why);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Cluster _cluster = Cluster.Get(Context.System);
@@ -48,11 +52,16 @@ public sealed class LeaseKeeper : ReceiveActor, IWithTimers
         Receive<Acquired>(acquired =>
         {
             _acquiring = false;
+            // Freed in between (no holder): try again at once.
             if (!acquired.Held)
-                _lease.Lease.HolderAsync().PipeTo(Self, failure: e => new Status.Failure(e));
+                _lease.Lease.HolderAsync().PipeTo(Self, success: holder => holder is null ? new Tick() : holder, failure: e => new Status.Failure(e));
         });
-        Receive<LeaseHolder>(holder => _log.Error(
-            "Another cluster holds this journal's lease ({0}): two clusters may be writing one journal; stop one of them", ClusterLease.Refusal(holder)));
+        Receive<LeaseHolder>(OnHeldByAnother);
+        Receive<Lost>(lost =>
+        {
+            _log.Warning("This cluster's lease on its journal was lost: {0}", lost.Why);
+            Keep();
+        });
         Receive<Status.Failure>(failure =>
         {
             _acquiring = false;
@@ -75,6 +84,9 @@ public sealed class LeaseKeeper : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+        var keeper = Self;
+        // However the lease was taken (by this keeper, or by the node's start before it formed the cluster).
+        _lease.Lease.WhenLost(lost => keeper.Tell(new Lost(lost.Message)));
         var interval = Context.System.Settings.Config.GetTimeSpan($"{ClusterLease.ConfigPath}.heartbeat-interval", TimeSpan.FromSeconds(5));
         Timers.StartPeriodicTimer("keep", new Tick(), interval);
         var self = Self;
@@ -108,8 +120,26 @@ public sealed class LeaseKeeper : ReceiveActor, IWithTimers
         if (_leaving || _acquiring || !IsOldest() || _lease.Lease.CheckLease()) return;
         _acquiring = true;
         var predecessors = _seen.Where(owner => owner != _lease.Owner).ToList();
-        _lease.Lease.AcquireFrom(predecessors, lost => _log.Warning("This cluster's lease on its journal was lost: {0}", lost.Message))
+        _lease.Lease.AcquireFrom(predecessors, leaseLostCallback: null)
             .PipeTo(Self, success: held => new Acquired(held), failure: e => new Status.Failure(e));
+    }
+
+    /// <summary>
+    /// The oldest could not take the lease: held by a member this node saw, it is being handed over within this cluster;
+    /// held by any other owner, another cluster has the journal, and this node stops writing it.
+    /// </summary>
+    private void OnHeldByAnother(LeaseHolder holder)
+    {
+        if (_leaving) return;
+        if (_seen.Contains(holder.Owner))
+        {
+            _log.Info("The journal's lease is held by {0}, a member of this cluster; taking it over at the next heartbeat", holder.Owner);
+            return;
+        }
+
+        var why = ClusterLease.LostTo(holder);
+        _log.Error(why);
+        CoordinatedShutdown.Get(Context.System).Run(new JournalLeaseLost(why));
     }
 
     private bool IsOldest() =>

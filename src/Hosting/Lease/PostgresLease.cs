@@ -25,6 +25,7 @@ public sealed class PostgresLease : AkkaLease
     private readonly object _gate = new();
     private bool _tableReady;
     private CancellationTokenSource? _heartbeat;
+    private Action<Exception>? _lost;
     private long _validUntil;
 
     /// <summary>Made by Akka's <see cref="LeaseProvider"/>: the connection string is the lease's own
@@ -76,8 +77,19 @@ public sealed class PostgresLease : AkkaLease
             command.Parameters.AddWithValue("predecessors", predecessors.ToArray());
             return await command.ExecuteScalarAsync(token) is not null;
         }, "acquire");
-        if (acquired) StartHeartbeat(leaseLostCallback, sent);
+        if (acquired)
+        {
+            if (leaseLostCallback is not null) WhenLost(leaseLostCallback);
+            StartHeartbeat(sent);
+        }
+
         return acquired;
+    }
+
+    /// <summary>Who is told when the lease is lost (taken by another owner, or not renewed in time), however it was acquired.</summary>
+    public void WhenLost(Action<Exception> lost)
+    {
+        lock (_gate) _lost = lost;
     }
 
     /// <summary>Gives the lease up if it is still ours; true when it was.</summary>
@@ -126,7 +138,7 @@ public sealed class PostgresLease : AkkaLease
     }, "renew");
 
     /// <param name="sent">When the acquiring statement was sent: the row expires heartbeat-timeout after some moment later.</param>
-    private void StartHeartbeat(Action<Exception>? lost, long sent)
+    private void StartHeartbeat(long sent)
     {
         CancellationTokenSource stop;
         lock (_gate)
@@ -136,7 +148,7 @@ public sealed class PostgresLease : AkkaLease
             stop = _heartbeat = new CancellationTokenSource();
         }
 
-        _ = HeartbeatAsync(lost, stop.Token);
+        _ = HeartbeatAsync(stop.Token);
     }
 
     private void StopHeartbeat()
@@ -152,7 +164,7 @@ public sealed class PostgresLease : AkkaLease
         stop?.Dispose();
     }
 
-    private async Task HeartbeatAsync(Action<Exception>? lost, CancellationToken stop)
+    private async Task HeartbeatAsync(CancellationToken stop)
     {
         using var timer = new PeriodicTimer(Settings.TimeoutSettings.HeartbeatInterval);
         try
@@ -180,6 +192,8 @@ public sealed class PostgresLease : AkkaLease
 
                 if (stop.IsCancellationRequested) return;
                 StopHeartbeat();
+                Action<Exception>? lost;
+                lock (_gate) lost = _lost;
                 lost?.Invoke(failure);
                 return;
             }

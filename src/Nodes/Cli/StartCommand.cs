@@ -189,6 +189,9 @@ public sealed partial class StartCommand(Output output)
             // Ctrl+C or SIGTERM: leave the cluster (disposing the node hands shards and the registry over).
         }
 
+        // Another cluster took the journal's lease: the node has stopped writing it, and says so in one line (exit 1).
+        if (Akka.Actor.CoordinatedShutdown.Get(node.System).ShutdownReason is Hosting.Lease.JournalLeaseLost lost)
+            throw new BankException(Hosting.Contracts.ErrorKind.RuleViolation, "JournalLeaseLost", lost.Message);
         if (!output.Json) output.Line("Leaving the cluster...");
         return ExitCodes.Ok;
     }

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
 using Bank.Hosting.Client;
@@ -10,7 +11,8 @@ namespace Bank.Hosting.Tests;
 /// <summary>
 /// Nodes on one PostgreSQL journal: the node that forms the cluster takes its lease, a node that joins takes nothing, a
 /// node that would form a second cluster is refused naming the holder, the next oldest takes the lease over when the
-/// oldest leaves, and the last member to leave releases it. Needs BANK_TEST_POSTGRES (skipped with that reason elsewhere).
+/// oldest leaves, and the last member to leave releases it; a cluster whose lease another cluster took stops, oldest
+/// first, naming the new owner. Needs BANK_TEST_POSTGRES (skipped with that reason elsewhere).
 /// </summary>
 public sealed class ClusterLeaseSpecs : IAsyncLifetime
 {
@@ -57,6 +59,30 @@ public sealed class ClusterLeaseSpecs : IAsyncLifetime
 
         await LeaveAsync(worker);
         Assert.Null(await HolderAsync());
+    }
+
+    [SkippableFact]
+    public async Task A_cluster_whose_lease_another_cluster_took_shuts_down_oldest_first_naming_the_new_owner()
+    {
+        Skip.If(string.IsNullOrEmpty(_admin), "BANK_TEST_POSTGRES is not set: these specs run nodes on a PostgreSQL journal of their own");
+        var node = await StartAsync([]);
+        var next = await StartAsync([InProcessCluster.HostPortOf(node)]);
+        Assert.Equal(OwnerOf(node), (await HolderAsync())?.Owner);
+        const string other = "akka.tcp://bank@10.9.9.9:4053";
+
+        // Another cluster's node, as its lease row says: renewed by it for the next hour.
+        await ExecuteAsync(_connectionString,
+            $"UPDATE {PostgresLease.Table} SET owner = '{other}#42', since = now(), expires_at = now() + interval '1 hour' WHERE name = '{ClusterLease.LeaseName}'");
+
+        // The oldest's next renewal (every second here) finds it taken, and the node stops writing the journal.
+        await node.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        var reason = Assert.IsType<JournalLeaseLost>(CoordinatedShutdown.Get(node.System).ShutdownReason);
+        Assert.StartsWith($"another cluster took this journal's lease: it is held by {other} since ", reason.Message);
+        Assert.DoesNotContain('\n', reason.Message);
+        // The next oldest, now the oldest, finds the lease held by a stranger too, and stops as well.
+        await next.System.WhenTerminated.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.IsType<JournalLeaseLost>(CoordinatedShutdown.Get(next.System).ShutdownReason);
+        Assert.Equal($"{other}#42", (await HolderAsync())?.Owner);
     }
 
     private async Task<RunningNode> StartAsync(IReadOnlyList<string> seeds)

@@ -9,7 +9,8 @@ namespace Bank.Nodes.Tests;
 /// Issue 18 point 2: two clusters never write one journal. A second `bank start --head` on the PostgreSQL journal of a
 /// running head is refused in one line naming the holder (exit 1); once the head is killed with kill -9 its lease
 /// expires (here after 12 s, set through BANK__lease__heartbeat-timeout) and the same command starts a new head; a head
-/// stopped gracefully gives the lease up, so the next one starts at once. Needs BANK_TEST_POSTGRES.
+/// stopped gracefully gives the lease up, so the next one starts at once; a head whose lease another cluster takes
+/// stops, in one line naming the new owner, exit 1. Needs BANK_TEST_POSTGRES.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 public sealed class ClusterLeaseCliSpecs
@@ -83,6 +84,31 @@ public sealed class ClusterLeaseCliSpecs
         Assert.Equal(0, await next.StopAsync());
         Assert.Null(await HolderAsync(database));
         await using var again = await BankProcess.StartNodeAsync($"head again on port {port}", ShortLease, Head(port, database));
+    }
+
+    [SkippableFact]
+    public async Task A_head_whose_lease_another_cluster_took_stops_with_one_error_line_naming_the_new_owner_and_exit_1()
+    {
+        await using var database = await PostgresDatabase.CreateAsync(PostgresDatabase.RequireConnectionString());
+        var port = FreePort.Next();
+        await using var head = await BankProcess.StartNodeAsync($"head on port {port}", ShortLease, Head(port, database));
+        const string other = "akka.tcp://bank@10.9.9.9:4053";
+
+        // Another cluster's node, as its lease row says, renewed by it for the next hour.
+        await using (var connection = new NpgsqlConnection(database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var taken = new NpgsqlCommand(
+                $"UPDATE {PostgresLease.Table} SET owner = '{other}#42', since = now(), expires_at = now() + interval '1 hour' " +
+                $"WHERE name = '{ClusterLease.LeaseName}'", connection);
+            Assert.Equal(1, await taken.ExecuteNonQueryAsync());
+        }
+
+        var stopped = await head.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(stopped.ExitCode == 1, $"the head exited {stopped.ExitCode}\n{stopped.Stdout}\n{stopped.Stderr}");
+        var line = Assert.Single(stopped.ErrorLines, l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.StartsWith($"error: another cluster took this journal's lease: it is held by {other} since ", line);
+        Assert.DoesNotContain("   at ", stopped.Stderr);
     }
 
     private static async Task<string?> HolderAsync(PostgresDatabase database)

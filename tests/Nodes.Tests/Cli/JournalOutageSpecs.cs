@@ -3,7 +3,6 @@ using System.Diagnostics;
 using Akka.Configuration;
 using Bank.Hosting.Client;
 using Bank.Hosting.Contracts;
-using Npgsql;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -91,21 +90,11 @@ public sealed class JournalOutageSpecs(ITestOutputHelper output)
         Assert.True(resumedAfter < ResumeBound, $"writes resumed {resumedAfter.TotalSeconds:0.0} s after the database returned (bound {ResumeBound.TotalSeconds} s)");
 
         // Exactly once: each acknowledged request id in one journal row, and no other deposit row.
-        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
-        await connection.OpenAsync();
         var acknowledged = load.Acknowledged.ToArray();
-        await using (var count = new NpgsqlCommand(
-                         "SELECT id, (SELECT COUNT(*) FROM journal j WHERE j.manifest = 'deposited' AND position(convert_to(id, 'UTF8') in j.message) > 0) " +
-                         "FROM unnest(@ids) AS id", connection))
-        {
-            count.Parameters.AddWithValue("ids", acknowledged.Select(a => a.Id).ToArray());
-            await using var rows = await count.ExecuteReaderAsync();
-            while (await rows.ReadAsync())
-                Assert.True(rows.GetInt64(1) == 1, $"request id {rows.GetString(0)} is in the journal {rows.GetInt64(1)} times");
-        }
-
-        await using (var all = new NpgsqlCommand("SELECT COUNT(*) FROM journal WHERE manifest = 'deposited'", connection))
-            Assert.Equal((long)acknowledged.Length, (long)(await all.ExecuteScalarAsync())!);
+        string[] deposited = ["deposited"];
+        var counts = await JournalRequestIds.CountAsync(postgres.ConnectionString, deposited, acknowledged.Select(a => a.Id).ToArray());
+        Assert.All(counts, c => Assert.True(c.Value == 1, $"request id {c.Key} is in the journal {c.Value} times"));
+        Assert.Equal((long)acknowledged.Length, await JournalRequestIds.TotalAsync(postgres.ConnectionString, deposited));
 
         var expected = names.ToDictionary(n => n, n => (decimal)acknowledged.Count(a => a.Name == n));
         foreach (var name in names)

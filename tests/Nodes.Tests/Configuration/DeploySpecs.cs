@@ -12,12 +12,6 @@ namespace Bank.Nodes.Tests.Configuration;
 /// </summary>
 public sealed partial class DeploySpecs
 {
-    /// <summary>
-    /// Flags the examples use that other parts of issue 18 add in parallel (cluster bootstrap, the node's HTTP port). At
-    /// merge, once `bank start` has them, this list is emptied (<see cref="The_flags_not_yet_in_the_CLI_are_not_in_it"/> says when).
-    /// </summary>
-    public static readonly string[] FlagsNotYetInTheCli = [];
-
     private const int ManagementPort = Bank.Hosting.Bootstrap.BootstrapOptions.DefaultManagementPort;
 
     private static string Dockerfile => File.ReadAllText(Repository.PathOf("deploy", "Dockerfile"));
@@ -53,15 +47,8 @@ public sealed partial class DeploySpecs
         var flags = StartCommands().SelectMany(words => words).Where(w => w.StartsWith("--", StringComparison.Ordinal)).Distinct().ToList();
 
         Assert.NotEmpty(flags);
-        Assert.All(flags, flag => Assert.True(StartFlags.Contains(flag) || FlagsNotYetInTheCli.Contains(flag),
+        Assert.All(flags, flag => Assert.True(StartFlags.Contains(flag),
             $"deploy/ uses {flag}, which `bank start` does not have"));
-    }
-
-    [Fact]
-    public void The_flags_not_yet_in_the_CLI_are_not_in_it()
-    {
-        Assert.All(FlagsNotYetInTheCli, flag => Assert.False(StartFlags.Contains(flag),
-            $"`bank start` has {flag} now: take it off DeploySpecs.FlagsNotYetInTheCli"));
     }
 
     [Fact]
