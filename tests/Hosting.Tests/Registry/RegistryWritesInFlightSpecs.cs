@@ -1,0 +1,194 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit.Xunit2;
+using Bank.Domain;
+using Bank.Hosting.Contracts;
+using Bank.Hosting.Registry;
+using Bank.Hosting.Tests.Support;
+using Xunit;
+
+namespace Bank.Hosting.Tests;
+
+/// <summary>
+/// Issue 19, opens: the registry keeps deciding while its writes are in flight, and answers nothing before what it
+/// answers from is written. Its journal here holds, fails or rejects writes on demand (<see cref="HoldingJournal"/>);
+/// its accounts are a stand-in that records what it is asked, in order.
+/// </summary>
+public sealed class RegistryWritesInFlightSpecs : TestKit
+{
+    private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
+    private readonly ConcurrentQueue<AccountRequest> _accountsAsked = new();
+    private readonly HoldingJournal.Control _journal;
+
+    public RegistryWritesInFlightSpecs()
+        : base(ConfigurationFactory.ParseString($$"""
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+            akka.loglevel = WARNING
+            {{HoldingJournal.Hocon}}
+            """))
+    {
+        _journal = HoldingJournal.For(Sys);
+    }
+
+    [Fact]
+    public void An_open_is_answered_only_once_its_registration_is_written()
+    {
+        var registry = StartRegistry();
+        _journal.Hold();
+
+        registry.Tell(Open("held", "r-1"), TestActor);
+        AwaitCondition(() => Registered("held", _journal.Asked.SelectMany(w => w)) == 1);
+        ExpectNoMsg(Quiet);
+
+        _journal.Release();
+        Assert.Equal("held", ExpectMsg<ActorInfo>().Name);
+        Assert.Equal(1, Registered("held", _journal.Stored));
+    }
+
+    [Fact]
+    public void A_lookup_and_a_refused_open_while_a_registration_is_in_flight_are_answered_after_it_is_written()
+    {
+        var registry = StartRegistry();
+        _journal.Hold();
+        var opener = CreateTestProbe();
+        registry.Tell(Open("busy", "r-1"), opener);
+        AwaitCondition(() => Registered("busy", _journal.Asked.SelectMany(w => w)) == 1);
+
+        // Both are decided on the registration, which is not written yet.
+        registry.Tell(new GetActor("busy"), TestActor);
+        registry.Tell(Open("busy", "r-2"), TestActor);
+        ExpectNoMsg(Quiet);
+
+        _journal.Release();
+        var opened = opener.ExpectMsg<ActorInfo>();
+        Assert.Equal(opened.Id, ExpectMsg<ActorInfo>().Id);
+        Assert.Equal(ErrorKind.AlreadyExists, ExpectMsg<Rejected>().Kind);
+    }
+
+    [Fact]
+    public void An_open_resent_while_its_registration_is_in_flight_gets_the_first_answer_and_creates_one_account()
+    {
+        var registry = StartRegistry();
+        _journal.Hold();
+        var first = CreateTestProbe();
+        registry.Tell(Open("resent", "r-1"), first);
+        AwaitCondition(() => Registered("resent", _journal.Asked.SelectMany(w => w)) == 1);
+
+        registry.Tell(Open("resent", "r-1"), TestActor);
+        ExpectNoMsg(Quiet);
+
+        _journal.Release();
+        var answered = first.ExpectMsg<ActorInfo>();
+        Assert.Equal(answered, ExpectMsg<ActorInfo>());
+        Assert.Equal(1, Registered("resent", _journal.Stored));
+        Assert.Single(_accountsAsked, a => a.Command is OpenAccount);
+    }
+
+    [Theory]
+    [InlineData(HoldingJournal.WriteOutcome.Fail)]
+    [InlineData(HoldingJournal.WriteOutcome.Reject)]
+    public void A_lost_write_stops_the_registry_which_recovers_only_the_decisions_written(HoldingJournal.WriteOutcome outcome)
+    {
+        var registry = StartRegistry();
+        registry.Tell(Open("kept", "r-1"), TestActor);
+        var kept = ExpectMsg<ActorInfo>();
+
+        _journal.Hold();
+        var lost = CreateTestProbe();
+        registry.Tell(Open("lost", "r-2"), lost);
+        AwaitCondition(() => Registered("lost", _journal.Asked.SelectMany(w => w)) == 1);
+        // Decided on the registration in flight: a kill of it, queued behind it.
+        registry.Tell(new KillActor("lost", DeathCauses.Killed, RequestId: "r-3"), lost);
+        _journal.Outcome = outcome;
+        _journal.Release();
+
+        lost.ExpectNoMsg(Quiet);
+        _journal.Outcome = HoldingJournal.WriteOutcome.Store;
+        // The supervisor starts the registry again; it recovers the journal, where only the first open is.
+        AwaitAssert(() =>
+        {
+            registry.Tell(new GetActor("lost"), TestActor);
+            Assert.Equal(ErrorKind.ActorNotFound, ExpectMsg<Rejected>(TimeSpan.FromSeconds(1)).Kind);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
+        registry.Tell(new GetActor("kept"), TestActor);
+        Assert.Equal(kept.Id, ExpectMsg<ActorInfo>().Id);
+        Assert.DoesNotContain(_journal.Stored, e => e is ActorDeathRecorded or ActorRegistered { Actor.Name: "lost" });
+    }
+
+    [Fact]
+    public void An_open_of_a_name_whose_kill_is_being_written_creates_its_account_after_the_kill_is_written_and_closed()
+    {
+        var registry = StartRegistry();
+        registry.Tell(Open("again", "r-1", key: "key-again"), TestActor);
+        var first = ExpectMsg<ActorInfo>();
+
+        _journal.Hold();
+        var killer = CreateTestProbe();
+        registry.Tell(new KillActor("again", DeathCauses.Killed, RequestId: "r-2"), killer);
+        AwaitCondition(() => _journal.Asked.SelectMany(w => w).OfType<ActorDeathRecorded>().Any());
+        registry.Tell(Open("again", "r-3", key: "key-again"), TestActor);
+        ExpectNoMsg(Quiet);
+        Assert.Single(_accountsAsked, a => a.Command is OpenAccount);
+
+        _journal.Release();
+        Assert.Equal(ActorState.Dead, killer.ExpectMsg<ActorInfo>().State);
+        var second = ExpectMsg<ActorInfo>();
+        Assert.NotEqual(first.Id, second.Id);
+        // The old incarnation is closed before the new one of the same key is opened.
+        var ofKey = _accountsAsked.Where(a => a.Key == "key-again").Select(a => (a.Command.GetType().Name, a.Incarnation)).ToList();
+        Assert.Equal([(nameof(OpenAccount), first.Id), (nameof(CloseAccount), first.Id), (nameof(OpenAccount), second.Id)], ofKey);
+    }
+
+    [Fact]
+    public void Five_hundred_concurrent_opens_are_all_answered_and_written_in_fewer_writes_than_opens()
+    {
+        const int opens = 500;
+        var registry = StartRegistry(holdOpensUntil: opens);
+        var clients = Enumerable.Range(0, 5).Select(_ => CreateTestProbe()).ToList();
+
+        for (var i = 0; i < opens; i++) registry.Tell(Open($"many-{i:000}", $"r-{i}"), clients[i % clients.Count]);
+
+        var answered = clients.SelectMany(c => c.ReceiveN(opens / clients.Count, TimeSpan.FromSeconds(20))).Cast<ActorInfo>().ToList();
+        Assert.Equal(opens, answered.Select(a => a.Name).Distinct().Count());
+        Assert.Equal(opens, _journal.Stored.OfType<ActorRegistered>().Select(r => r.Actor.Name).Distinct().Count());
+        // Decided while earlier writes were in flight, so writes carry several registrations each.
+        Assert.True(_journal.Asked.Count < opens, $"{_journal.Asked.Count} writes for {opens} opens");
+    }
+
+    private IActorRef StartRegistry(int holdOpensUntil = 0)
+    {
+        var accounts = Sys.ActorOf(Props.Create(() => new RecordingAccounts(_accountsAsked, holdOpensUntil)), "accounts");
+        var settings = new RegistrySettings(SnapshotEvery: 100, KeepDead: 100, AskTimeout: TimeSpan.FromSeconds(10),
+            MinBackoff: TimeSpan.FromMilliseconds(50), MaxBackoff: TimeSpan.FromMilliseconds(100),
+            HeartbeatInterval: TimeSpan.FromSeconds(1), OwnerTimeout: TimeSpan.FromSeconds(10));
+        return Sys.ActorOf(NameRegistry.SupervisedPropsFor(accounts, settings), "name-registry");
+    }
+
+    private static OpenActor Open(string name, string requestId, string? key = null) =>
+        new(name, key, 10m, 0m, Detached: true, GetIfExists: false, Owner: null, RequestId: requestId);
+
+    private static int Registered(string name, IEnumerable<object> events) =>
+        events.Count(e => e is ActorRegistered registered && registered.Actor.Name == name);
+
+    /// <summary>
+    /// The account region, as the registry sees it: every open and close succeeds, recorded in order. With
+    /// <c>holdOpensUntil</c>, the opens are answered together once that many came.
+    /// </summary>
+    private sealed class RecordingAccounts : ReceiveActor
+    {
+        public RecordingAccounts(ConcurrentQueue<AccountRequest> asked, int holdOpensUntil)
+        {
+            var held = new List<(IActorRef To, AccountRequest Request)>();
+            Receive<AccountRequest>(request =>
+            {
+                asked.Enqueue(request);
+                held.Add((Sender, request));
+                if (request.Command is OpenAccount && held.Count < holdOpensUntil) return;
+                foreach (var (to, answered) in held) to.Tell(new AccountReply(answered.Key, answered.Incarnation, 10m, 0m, 1, "node-1"));
+                held.Clear();
+            });
+        }
+    }
+}
