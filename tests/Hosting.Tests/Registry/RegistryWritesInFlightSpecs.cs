@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Hosting;
 using Akka.TestKit.Xunit2;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
@@ -139,6 +140,31 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
         // The old incarnation is closed before the new one of the same key is opened.
         var ofKey = _accountsAsked.Where(a => a.Key == "key-again").Select(a => (a.Command.GetType().Name, a.Incarnation)).ToList();
         Assert.Equal([(nameof(OpenAccount), first.Id), (nameof(CloseAccount), first.Id), (nameof(OpenAccount), second.Id)], ofKey);
+    }
+
+    [Fact]
+    public void An_open_placed_on_a_node_while_the_kill_of_its_key_is_being_written_creates_its_account_after_the_close()
+    {
+        var coordinator = CreateTestProbe();
+        ActorRegistry.For(Sys).Register<PlacementCoordinatorKey>(coordinator.Ref);
+        var registry = StartRegistry();
+        registry.Tell(Open("placed", "r-1", key: "key-placed"), TestActor);
+        var first = ExpectMsg<ActorInfo>();
+
+        _journal.Hold();
+        registry.Tell(new KillActor("placed", DeathCauses.Killed, RequestId: "r-2"), TestActor);
+        AwaitCondition(() => _journal.Asked.SelectMany(w => w).OfType<ActorDeathRecorded>().Any());
+        registry.Tell(Open("placed", "r-3", key: "key-placed") with { Resources = new Dictionary<string, decimal> { ["cpu"] = 1m } }, TestActor);
+        var reserved = coordinator.FishForMessage<ReservePlacement>(_ => true);
+        registry.Tell(new PlaceOpenOn(reserved.Id, "node-1"), coordinator.Ref);
+        ExpectNoMsg(Quiet);
+        Assert.Single(_accountsAsked, a => a.Command is OpenAccount);
+
+        _journal.Release();
+        Assert.Equal(ActorState.Dead, ExpectMsg<ActorInfo>().State);
+        Assert.Equal(reserved.Id, ExpectMsg<ActorInfo>().Id);
+        var ofKey = _accountsAsked.Where(a => a.Key == "key-placed").Select(a => (a.Command.GetType().Name, a.Incarnation)).ToList();
+        Assert.Equal([(nameof(OpenAccount), first.Id), (nameof(CloseAccount), first.Id), (nameof(OpenAccount), reserved.Id)], ofKey);
     }
 
     [Fact]
