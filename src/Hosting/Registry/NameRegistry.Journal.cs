@@ -62,9 +62,10 @@ public sealed partial class NameRegistry
         var closing = _closer.CloseAllAsync(decision.Closes);
         if (decision.Reply is not { } answer) return;
         var message = ToMessage(answer);
-        if (asked is { } request) _replies.Remember(request.Id, request.Request, message);
-        if (decision.Closes.Count == 0) sender.Tell(message);
-        else closing.PipeTo(sender, success: () => message);
+        IEnumerable<IActorRef> askers = asked is { } request ? [sender, .. _replies.Remember(request.Id, request.Request, message)] : [sender];
+        foreach (var asker in askers)
+            if (decision.Closes.Count == 0) asker.Tell(message);
+            else closing.PipeTo(asker, success: () => message);
     }
 
     /// <summary>Sends <paramref name="answer"/>, read from the table now, once the writes it may show are durable.</summary>

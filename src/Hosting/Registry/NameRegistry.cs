@@ -57,12 +57,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
 
         Command<OpenActor>(Open);
         Command<CreationResult>(Created);
-        Command<KillActor>(kill =>
-        {
-            var asked = ClientRequests.Of(kill);
-            if (_replies.Recall(kill.RequestId, asked) is { } answered) Sender.Tell(answered);
-            else Execute(_state.Decide(new KillName(kill.Name, kill.Cause, kill.Id), DateTimeOffset.UtcNow), Sender, (kill.RequestId, asked));
-        });
+        Command<KillActor>(Kill);
         Command<ActorRestarting>(restarting =>
         {
             if (_state.LiveByKey(restarting.Key, restarting.Id) is { } actor) _restarts.Restarting(actor.Id, restarting.Restarts, Elapsed());
@@ -161,6 +156,22 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         // A new open that holds resources starts on a node that has them free, else it waits (PENDING_CREATION) for one;
         // a resent or refused open of a waiting name asks for nothing again.
         if (reserved && !decision.Create && _state.Pending.TryGetValue(open.Name, out var pending) && pending.WaitsForNode) Reserve(pending);
+    }
+
+    private void Kill(KillActor kill)
+    {
+        var asked = ClientRequests.Of(kill);
+        if (_replies.Recall(kill.RequestId, asked) is { } answered) Sender.Tell(answered);
+        else if (_replies.JoinUnderWay(kill.RequestId, asked, Sender, out var reused))
+        {
+            // Resent while its death is being written: it gets the first answer, once that is durable.
+            if (reused is not null) Sender.Tell(reused);
+        }
+        else
+        {
+            _replies.Start(kill.RequestId, asked);
+            Execute(_state.Decide(new KillName(kill.Name, kill.Cause, kill.Id), DateTimeOffset.UtcNow), Sender, (kill.RequestId, asked));
+        }
     }
 
     /// <summary>Opens the account of an open under way, on the node chosen for its resources when it holds any.</summary>
