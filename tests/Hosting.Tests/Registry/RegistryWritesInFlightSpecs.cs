@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
+using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
@@ -37,14 +38,11 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
     public void An_open_is_answered_only_once_its_registration_is_written()
     {
         var registry = StartRegistry();
-        _journal.Hold();
-
-        registry.Tell(Open("held", "r-1"), TestActor);
-        AwaitCondition(() => Registered("held", _journal.Asked.SelectMany(w => w)) == 1);
-        ExpectNoMsg(Quiet);
+        var opener = OpenHeldAtItsRegistration(registry, "held", "r-1");
+        opener.ExpectNoMsg(Quiet);
 
         _journal.Release();
-        Assert.Equal("held", ExpectMsg<ActorInfo>().Name);
+        Assert.Equal("held", opener.ExpectMsg<ActorInfo>().Name);
         Assert.Equal(1, Registered("held", _journal.Stored));
     }
 
@@ -52,10 +50,7 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
     public void A_lookup_and_a_refused_open_while_a_registration_is_in_flight_are_answered_after_it_is_written()
     {
         var registry = StartRegistry();
-        _journal.Hold();
-        var opener = CreateTestProbe();
-        registry.Tell(Open("busy", "r-1"), opener);
-        AwaitCondition(() => Registered("busy", _journal.Asked.SelectMany(w => w)) == 1);
+        var opener = OpenHeldAtItsRegistration(registry, "busy", "r-1");
 
         // Both are decided on the registration, which is not written yet.
         registry.Tell(new GetActor("busy"), TestActor);
@@ -72,10 +67,7 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
     public void An_open_resent_while_its_registration_is_in_flight_gets_the_first_answer_and_creates_one_account()
     {
         var registry = StartRegistry();
-        _journal.Hold();
-        var first = CreateTestProbe();
-        registry.Tell(Open("resent", "r-1"), first);
-        AwaitCondition(() => Registered("resent", _journal.Asked.SelectMany(w => w)) == 1);
+        var first = OpenHeldAtItsRegistration(registry, "resent", "r-1");
 
         registry.Tell(Open("resent", "r-1"), TestActor);
         ExpectNoMsg(Quiet);
@@ -93,10 +85,7 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
         var registry = StartRegistry();
         registry.Tell(Open("killed", "r-1"), TestActor);
         var opened = ExpectMsg<ActorInfo>();
-        _journal.Hold();
-        var killer = CreateTestProbe();
-        registry.Tell(new KillActor("killed", DeathCauses.Killed, RequestId: "r-2"), killer);
-        AwaitCondition(() => _journal.Asked.SelectMany(w => w).OfType<ActorDeathRecorded>().Any());
+        var killer = KillHeldAtItsDeath(registry, "killed", "r-2");
 
         registry.Tell(new KillActor("killed", DeathCauses.Killed, RequestId: "r-2"), TestActor);
         registry.Tell(new KillActor("other", DeathCauses.Killed, RequestId: "r-2"), killer);
@@ -119,10 +108,7 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
         registry.Tell(Open("kept", "r-1"), TestActor);
         var kept = ExpectMsg<ActorInfo>();
 
-        _journal.Hold();
-        var lost = CreateTestProbe();
-        registry.Tell(Open("lost", "r-2"), lost);
-        AwaitCondition(() => Registered("lost", _journal.Asked.SelectMany(w => w)) == 1);
+        var lost = OpenHeldAtItsRegistration(registry, "lost", "r-2");
         // Decided on the registration in flight: a lookup, answered only once it is written.
         registry.Tell(new GetActor("lost"), lost);
         _journal.Outcome = outcome;
@@ -150,10 +136,7 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
         registry.Tell(Open("again", "r-1", key: "key-again"), TestActor);
         var first = ExpectMsg<ActorInfo>();
 
-        _journal.Hold();
-        var killer = CreateTestProbe();
-        registry.Tell(new KillActor("again", DeathCauses.Killed, RequestId: "r-2"), killer);
-        AwaitCondition(() => _journal.Asked.SelectMany(w => w).OfType<ActorDeathRecorded>().Any());
+        var killer = KillHeldAtItsDeath(registry, "again", "r-2");
         registry.Tell(Open("again", "r-3", key: "key-again"), TestActor);
         ExpectNoMsg(Quiet);
         Assert.Single(_accountsAsked, a => a.Command is OpenAccount);
@@ -176,9 +159,7 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
         registry.Tell(Open("placed", "r-1", key: "key-placed"), TestActor);
         var first = ExpectMsg<ActorInfo>();
 
-        _journal.Hold();
-        registry.Tell(new KillActor("placed", DeathCauses.Killed, RequestId: "r-2"), TestActor);
-        AwaitCondition(() => _journal.Asked.SelectMany(w => w).OfType<ActorDeathRecorded>().Any());
+        var killer = KillHeldAtItsDeath(registry, "placed", "r-2");
         registry.Tell(Open("placed", "r-3", key: "key-placed") with { Resources = new Dictionary<string, decimal> { ["cpu"] = 1m } }, TestActor);
         var reserved = coordinator.FishForMessage<ReservePlacement>(_ => true);
         registry.Tell(new PlaceOpenOn(reserved.Id, "node-1"), coordinator.Ref);
@@ -186,7 +167,7 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
         Assert.Single(_accountsAsked, a => a.Command is OpenAccount);
 
         _journal.Release();
-        Assert.Equal(ActorState.Dead, ExpectMsg<ActorInfo>().State);
+        Assert.Equal(ActorState.Dead, killer.ExpectMsg<ActorInfo>().State);
         Assert.Equal(reserved.Id, ExpectMsg<ActorInfo>().Id);
         var ofKey = _accountsAsked.Where(a => a.Key == "key-placed").Select(a => (a.Command.GetType().Name, a.Incarnation)).ToList();
         Assert.Equal([(nameof(OpenAccount), first.Id), (nameof(CloseAccount), first.Id), (nameof(OpenAccount), reserved.Id)], ofKey);
@@ -221,6 +202,26 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
             MinBackoff: TimeSpan.FromMilliseconds(50), MaxBackoff: TimeSpan.FromMilliseconds(100),
             HeartbeatInterval: TimeSpan.FromSeconds(1), OwnerTimeout: TimeSpan.FromSeconds(10));
         return Sys.ActorOf(NameRegistry.SupervisedPropsFor(accounts, settings), "name-registry");
+    }
+
+    /// <summary>Holds the journal, then opens <paramref name="name"/> from a new probe, returned once its registration is being written.</summary>
+    private TestProbe OpenHeldAtItsRegistration(IActorRef registry, string name, string requestId)
+    {
+        _journal.Hold();
+        var opener = CreateTestProbe();
+        registry.Tell(Open(name, requestId), opener);
+        AwaitCondition(() => Registered(name, _journal.Asked.SelectMany(w => w)) == 1);
+        return opener;
+    }
+
+    /// <summary>Holds the journal, then kills <paramref name="name"/> from a new probe, returned once its death is being written.</summary>
+    private TestProbe KillHeldAtItsDeath(IActorRef registry, string name, string requestId)
+    {
+        _journal.Hold();
+        var killer = CreateTestProbe();
+        registry.Tell(new KillActor(name, DeathCauses.Killed, RequestId: requestId), killer);
+        AwaitCondition(() => _journal.Asked.SelectMany(w => w).OfType<ActorDeathRecorded>().Any(d => d.Name == name));
+        return killer;
     }
 
     private static OpenActor Open(string name, string requestId, string? key = null) =>
