@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
+using Akka.Persistence;
 using Akka.TestKit;
 using Akka.TestKit.Xunit2;
 using Bank.Domain;
@@ -22,6 +23,8 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
     private static readonly TimeSpan Quiet = TimeSpan.FromMilliseconds(300);
     private readonly ConcurrentQueue<AccountRequest> _accountsAsked = new();
     private readonly HoldingJournal.Control _journal;
+    // How many opens the accounts wait for before they answer them together (0: each at once); the test may change it.
+    private volatile int _holdOpensUntil;
 
     public RegistryWritesInFlightSpecs()
         : base(ConfigurationFactory.ParseString($$"""
@@ -130,6 +133,40 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
     }
 
     [Fact]
+    public async Task A_snapshot_taken_while_a_later_registration_is_in_flight_holds_only_what_was_written()
+    {
+        // Snapshots at events 1 and 2 (the memory snapshot store drops every snapshot when the one at event 1 deletes
+        // those before it, so an open comes first); the accounts answer the next two opens together, so the second
+        // registration is decided while the first one's write is held.
+        var registry = StartRegistry(snapshotEvery: 1);
+        registry.Tell(Open("first", "r-0"), TestActor);
+        ExpectMsg<ActorInfo>();
+        _holdOpensUntil = 2;
+        _journal.Hold();
+        registry.Tell(Open("one", "r-1"), TestActor);
+        registry.Tell(Open("other", "r-2"), TestActor);
+        AwaitCondition(() => _journal.Asked.Count == 2);
+        ExpectNoMsg(Quiet);
+        // Whichever account answered first is written; the other, decided meanwhile, waits behind it and will fail.
+        var written = _journal.Asked.ElementAt(1).OfType<ActorRegistered>().Single().Actor.Name;
+        var unwritten = written == "one" ? "other" : "one";
+
+        _journal.ReleaseWaitingOnly();
+        AwaitCondition(() => _journal.Asked.Count == 3);
+        await AwaitConditionAsync(async () => (await NewestSnapshotAsync())?.Live.Any(a => a.Name == written) == true);
+        _journal.Fails = events => Registered(unwritten, events) > 0;
+        _journal.Release();
+
+        // The registry stops and recovers from that snapshot: the registration that failed is not in it.
+        AwaitAssert(() =>
+        {
+            registry.Tell(new GetActor(unwritten), TestActor);
+            Assert.Equal(ErrorKind.ActorNotFound, FishForMessage<Rejected>(_ => true, TimeSpan.FromSeconds(1)).Kind);
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100));
+        Assert.Equal(["first", written], (await NewestSnapshotAsync())!.Live.Select(a => a.Name).Order());
+    }
+
+    [Fact]
     public void An_open_of_a_name_whose_kill_is_being_written_creates_its_account_after_the_kill_is_written_and_closed()
     {
         var registry = StartRegistry();
@@ -195,10 +232,11 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
         Assert.True(_journal.Asked.Count < opens / 10, $"{_journal.Asked.Count} writes for {opens} opens");
     }
 
-    private IActorRef StartRegistry(int holdOpensUntil = 0)
+    private IActorRef StartRegistry(int holdOpensUntil = 0, int snapshotEvery = 100)
     {
-        var accounts = Sys.ActorOf(Props.Create(() => new RecordingAccounts(_accountsAsked, holdOpensUntil)), "accounts");
-        var settings = new RegistrySettings(SnapshotEvery: 100, KeepDead: 100, AskTimeout: TimeSpan.FromSeconds(10),
+        _holdOpensUntil = holdOpensUntil;
+        var accounts = Sys.ActorOf(Props.Create(() => new RecordingAccounts(_accountsAsked, () => _holdOpensUntil)), "accounts");
+        var settings = new RegistrySettings(SnapshotEvery: snapshotEvery, KeepDead: 100, AskTimeout: TimeSpan.FromSeconds(10),
             MinBackoff: TimeSpan.FromMilliseconds(50), MaxBackoff: TimeSpan.FromMilliseconds(100),
             HeartbeatInterval: TimeSpan.FromSeconds(1), OwnerTimeout: TimeSpan.FromSeconds(10));
         return Sys.ActorOf(NameRegistry.SupervisedPropsFor(accounts, settings), "name-registry");
@@ -224,6 +262,11 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
         return killer;
     }
 
+    private async Task<RegistrySnapshot?> NewestSnapshotAsync() =>
+        (await Persistence.Instance.Apply(Sys).SnapshotStoreFor(null).Ask<LoadSnapshotResult>(
+            new LoadSnapshot(BankConstants.RegistryPersistenceId, SnapshotSelectionCriteria.Latest, long.MaxValue), TimeSpan.FromSeconds(5)))
+        .Snapshot?.Snapshot as RegistrySnapshot;
+
     private static OpenActor Open(string name, string requestId, string? key = null) =>
         new(name, key, 10m, 0m, Detached: true, GetIfExists: false, Owner: null, RequestId: requestId);
 
@@ -236,14 +279,14 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
     /// </summary>
     private sealed class RecordingAccounts : ReceiveActor
     {
-        public RecordingAccounts(ConcurrentQueue<AccountRequest> asked, int holdOpensUntil)
+        public RecordingAccounts(ConcurrentQueue<AccountRequest> asked, Func<int> holdOpensUntil)
         {
             var held = new List<(IActorRef To, AccountRequest Request)>();
             Receive<AccountRequest>(request =>
             {
                 asked.Enqueue(request);
                 held.Add((Sender, request));
-                if (request.Command is OpenAccount && held.Count < holdOpensUntil) return;
+                if (request.Command is OpenAccount && held.Count < holdOpensUntil()) return;
                 foreach (var (to, answered) in held) to.Tell(new AccountReply(answered.Key, answered.Incarnation, 10m, 0m, 1, "node-1"));
                 held.Clear();
             });

@@ -34,7 +34,7 @@ public sealed class HoldingJournal : MemoryJournal
         var events = writes.SelectMany(w => (IEnumerable<IPersistentRepresentation>)w.Payload).Select(p => p.Payload).ToList();
         control.Asked.Enqueue(events);
         await control.Gate;
-        switch (control.Outcome)
+        switch (control.Fails(events) ? WriteOutcome.Fail : control.Outcome)
         {
             case WriteOutcome.Fail:
                 throw new IOException("the journal's disk is gone");
@@ -66,12 +66,23 @@ public sealed class HoldingJournal : MemoryJournal
 
         public WriteOutcome Outcome { get; set; }
 
+        /// <summary>Which writes fail whatever <see cref="Outcome"/> says, by the events they carry.</summary>
+        public Func<IReadOnlyList<object>, bool> Fails { get; set; } = _ => false;
+
         public Task Gate => _gate.Task;
 
         /// <summary>Writes from now on wait until <see cref="Release"/>.</summary>
         public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public void Release() => _gate.TrySetResult();
+
+        /// <summary>Lets the writes waiting now go, and holds the ones after them.</summary>
+        public void ReleaseWaitingOnly()
+        {
+            var waiting = _gate;
+            Hold();
+            waiting.TrySetResult();
+        }
 
         private static TaskCompletionSource Open()
         {
