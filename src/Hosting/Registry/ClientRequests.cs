@@ -1,4 +1,5 @@
 using System.Globalization;
+using Akka.Actor;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
 
@@ -8,11 +9,13 @@ namespace Bank.Hosting.Registry;
 /// The answers to the latest opens and kills, by their request ids, with what each asked: a resend of the same request
 /// is answered with its first answer, and the id reused for another request (another name or options, an open's id for
 /// a kill) is refused, never answered with the first one's outcome. Bounded: the oldest is forgotten once
-/// <c>capacity</c> are kept. Not thread-safe: the registry owns it.
+/// <c>capacity</c> are kept. A request decided but not yet answered (its writes in flight) is under way: a resend of it
+/// waits for its answer. Not thread-safe: the registry owns it.
 /// </summary>
 internal sealed class ClientRequests(int capacity)
 {
     private readonly RecentReplies<Answered> _answered = new(capacity);
+    private readonly Dictionary<string, UnderWay> _underWay = new(StringComparer.Ordinal);
 
     /// <summary>The first answer to this very request, a refusal if the id was used for another, or null if unknown.</summary>
     public object? Recall(string? requestId, string request) => _answered.Find(requestId) switch
@@ -22,7 +25,31 @@ internal sealed class ClientRequests(int capacity)
         var answered => answered.Reply,
     };
 
-    public void Remember(string? requestId, string request, object reply) => _answered.Add(requestId, new Answered(request, reply));
+    /// <summary>The request was decided; it is answered once its decision is durable (<see cref="Remember"/>).</summary>
+    public void Start(string? requestId, string request)
+    {
+        if (requestId is not null) _underWay[requestId] = new UnderWay(request, []);
+    }
+
+    /// <summary>
+    /// A resend of a request under way waits for its first answer (true); the id of one under way used for another
+    /// request is refused with <paramref name="reused"/> (true); false when no request under way has this id.
+    /// </summary>
+    public bool JoinUnderWay(string? requestId, string request, IActorRef resent, out Rejected? reused)
+    {
+        reused = null;
+        if (requestId is null || !_underWay.TryGetValue(requestId, out var first)) return false;
+        if (first.Request == request) first.Resent.Add(resent);
+        else reused = Reused(requestId, first.Request);
+        return true;
+    }
+
+    /// <summary>Keeps the answer; returns the resends that waited for it, which get it too.</summary>
+    public IReadOnlyList<IActorRef> Remember(string? requestId, string request, object reply)
+    {
+        _answered.Add(requestId, new Answered(request, reply));
+        return requestId is not null && _underWay.Remove(requestId, out var underWay) ? underWay.Resent : [];
+    }
 
     /// <summary>What an open asks, all of it: two opens with one request id are the same only if this is equal.</summary>
     public static string Of(OpenActor open) => string.Join("|",
@@ -40,4 +67,6 @@ internal sealed class ClientRequests(int capacity)
     private static string Invariant(decimal amount) => amount.ToString(CultureInfo.InvariantCulture);
 
     private sealed record Answered(string Request, object Reply);
+
+    private sealed record UnderWay(string Request, List<IActorRef> Resent);
 }

@@ -9,8 +9,8 @@ public sealed partial class NameRegistry
 {
     private void ListingCommands()
     {
-        Command<ListActors>(list => Sender.Tell(Page(list)));
-        Command<GetActor>(get => Sender.Tell(Named(get) is { } found ? Shown(found) : Rejected.NotFound(get.Name)));
+        Command<ListActors>(list => AnswerWhenDurable(Page(list)));
+        Command<GetActor>(get => AnswerWhenDurable(Named(get) is { } found ? Shown(found) : Rejected.NotFound(get.Name)));
     }
 
     private ActorInfo? Named(GetActor get) =>

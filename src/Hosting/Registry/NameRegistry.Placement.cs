@@ -31,7 +31,8 @@ public sealed partial class NameRegistry
             }
 
             _state = _state.Apply(new OpenPlaced(open.Name, placed.Node));
-            Create(open.Name);
+            // After the writes in flight: a death being written must reach the journal before its key's next account starts.
+            DeferAsync(open.Name, Create);
         });
         Command<FailUnplacedOpen>(failed =>
         {
@@ -83,12 +84,7 @@ public sealed partial class NameRegistry
         }
 
         _unplaced.Remove(actor.Id);
-        Persist(new ActorPlaced(actor.Name, actor.Id, record.Node), evt =>
-        {
-            _state = _state.Apply(evt);
-            MaybeSnapshot();
-            coordinator.Tell(new PlacementRecorded(record.Id));
-        });
+        Write([new ActorPlaced(actor.Name, actor.Id, record.Node)], applied: false, () => coordinator.Tell(new PlacementRecorded(record.Id)));
     }
 
     /// <summary>What the actors that hold resources hold: live ones on their node (none while unplaced), and the opens.</summary>

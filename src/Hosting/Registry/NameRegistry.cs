@@ -57,12 +57,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
 
         Command<OpenActor>(Open);
         Command<CreationResult>(Created);
-        Command<KillActor>(kill =>
-        {
-            var asked = ClientRequests.Of(kill);
-            if (_replies.Recall(kill.RequestId, asked) is { } answered) Sender.Tell(answered);
-            else Execute(_state.Decide(new KillName(kill.Name, kill.Cause, kill.Id), DateTimeOffset.UtcNow), Sender, (kill.RequestId, asked));
-        });
+        Command<KillActor>(Kill);
         Command<ActorRestarting>(restarting =>
         {
             if (_state.LiveByKey(restarting.Key, restarting.Id) is { } actor) _restarts.Restarting(actor.Id, restarting.Restarts, Elapsed());
@@ -137,9 +132,18 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
     private void Open(OpenActor open)
     {
         var asked = ClientRequests.Of(open);
-        if ((_replies.Recall(open.RequestId, asked) ?? ReusedByPendingOpen(open, asked)) is { } answered)
+        if (_replies.Recall(open.RequestId, asked) is { } answered)
         {
             Sender.Tell(answered);
+            return;
+        }
+
+        if (_opens.FindByRequestId(open.RequestId) is { } underWay)
+        {
+            // The same open again while it is under way (its account being created, or its registration being written)
+            // waits for the first one's answer; another request under its id is refused.
+            if (ClientRequests.Of(underWay) == asked) _opens.Wait(underWay.Name, Sender);
+            else Sender.Tell(ClientRequests.Reused(open.RequestId!, ClientRequests.Of(underWay)));
             return;
         }
 
@@ -154,11 +158,21 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         if (reserved && !decision.Create && _state.Pending.TryGetValue(open.Name, out var pending) && pending.WaitsForNode) Reserve(pending);
     }
 
-    /// <summary>The refusal of an open whose request id an open under way of something else holds; null when none does.</summary>
-    private Rejected? ReusedByPendingOpen(OpenActor open, string asked) =>
-        _opens.FindByRequestId(open.RequestId) is { } pending && ClientRequests.Of(pending) is var earlier && earlier != asked
-            ? ClientRequests.Reused(open.RequestId!, earlier)
-            : null;
+    private void Kill(KillActor kill)
+    {
+        var asked = ClientRequests.Of(kill);
+        if (_replies.Recall(kill.RequestId, asked) is { } answered) Sender.Tell(answered);
+        else if (_replies.JoinUnderWay(kill.RequestId, asked, Sender, out var reused))
+        {
+            // Resent while its death is being written: it gets the first answer, once that is durable.
+            if (reused is not null) Sender.Tell(reused);
+        }
+        else
+        {
+            _replies.Start(kill.RequestId, asked);
+            Execute(_state.Decide(new KillName(kill.Name, kill.Cause, kill.Id), DateTimeOffset.UtcNow), Sender, (kill.RequestId, asked));
+        }
+    }
 
     /// <summary>Opens the account of an open under way, on the node chosen for its resources when it holds any.</summary>
     private void Create(string name)
@@ -242,51 +256,6 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         Self.Tell(new OrphansReleased(decision));
     }
 
-    /// <summary>
-    /// Carries out a decision: its changes at once, its events journaled and applied, then its answers and closes.
-    /// <paramref name="applied"/>: the events are already applied (the orphans of recovery).
-    /// </summary>
-    private void Execute(RegistryDecision decision, IActorRef sender, (string? Id, string Request)? asked = null, bool applied = false)
-    {
-        ReleasePlacements(decision);
-        foreach (var change in decision.Changes) _state = _state.Apply(change);
-        if (decision is { Waits: true, Open: { } waited }) _opens.Wait(waited, sender);
-        if (decision.Events.Count == 0)
-        {
-            Finish(decision, sender, asked);
-            return;
-        }
-
-        var last = decision.Events[^1];
-        PersistAll(decision.Events, evt =>
-        {
-            if (!applied) _state = _state.Apply(evt);
-            if (!ReferenceEquals(evt, last)) return;
-            MaybeSnapshot();
-            Finish(decision, sender, asked);
-        });
-    }
-
-    private void Finish(RegistryDecision decision, IActorRef sender, (string? Id, string Request)? asked)
-    {
-        Publish();
-        if (decision is { Open: { } name, OpenersReply: { } toOpeners })
-        {
-            var reply = ToMessage(toOpeners);
-            var open = _opens.ReplyAll(name, reply);
-            if (open is not null && toOpeners is not RegistryRefusal { Code: DeathCauses.OwnerDied })
-                _replies.Remember(open.RequestId, ClientRequests.Of(open), reply);
-        }
-
-        if (decision is { Create: true, Open: { } created }) Create(created);
-        var closing = _closer.CloseAllAsync(decision.Closes);
-        if (decision.Reply is not { } answer) return;
-        var message = ToMessage(answer);
-        if (asked is { } request) _replies.Remember(request.Id, request.Request, message);
-        if (decision.Closes.Count == 0) sender.Tell(message);
-        else closing.PipeTo(sender, success: () => message);
-    }
-
     /// <summary>The registry's figures for the gauges of this node (<see cref="NodeFigures"/>), while it runs here.</summary>
     private void Publish()
     {
@@ -302,13 +271,6 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         figures.AliveAccounts = -1;
         figures.PendingActors = -1;
         base.PostStop();
-    }
-
-    private void MaybeSnapshot()
-    {
-        if (!_snapshots.IsDue(LastSequenceNr)) return;
-        _snapshots = _snapshots.Taken(LastSequenceNr, _state.SnapshotSize);
-        SaveSnapshot(_state.ToSnapshot());
     }
 
     /// <summary>The registry's answer as a message of the wire.</summary>

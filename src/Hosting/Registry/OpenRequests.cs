@@ -13,13 +13,21 @@ internal sealed class OpenRequests
 {
     private readonly Dictionary<string, Waiting> _byName = new(StringComparer.Ordinal);
 
-    public void Start(OpenActor request, IActorRef requester) => _byName[request.Name] = new Waiting(request, requester);
+    /// <summary>The same opens by request id: up to the client's concurrency are under way at once, every open looks here.</summary>
+    private readonly Dictionary<string, Waiting> _byRequestId = new(StringComparer.Ordinal);
+
+    public void Start(OpenActor request, IActorRef requester)
+    {
+        var waiting = new Waiting(request, requester);
+        _byName[request.Name] = waiting;
+        if (request.RequestId is { } id) _byRequestId[id] = waiting;
+    }
 
     public OpenActor? Find(string name) => _byName.GetValueOrDefault(name)?.Request;
 
-    /// <summary>The open under way with this request id, if any (a few are under way at once: a scan is cheap).</summary>
+    /// <summary>The open under way with this request id, if any.</summary>
     public OpenActor? FindByRequestId(string? requestId) =>
-        requestId is null ? null : _byName.Values.FirstOrDefault(w => w.Request.RequestId == requestId)?.Request;
+        requestId is not null && _byRequestId.TryGetValue(requestId, out var waiting) ? waiting.Request : null;
 
     public void Wait(string name, IActorRef waiter)
     {
@@ -35,6 +43,7 @@ internal sealed class OpenRequests
     public OpenActor? ReplyAll(string name, object reply)
     {
         if (!_byName.Remove(name, out var waiting)) return null;
+        if (waiting.Request.RequestId is { } id) _byRequestId.Remove(id);
         waiting.Requester.Tell(reply);
         foreach (var waiter in waiting.Waiters) waiter.Tell(reply);
         return waiting.Request;
