@@ -87,13 +87,29 @@ public sealed class PostgresDatabase : IAsyncDisposable
         return new PostgresDatabase(connectionString, name, builder.ConnectionString) { Role = role, Password = password };
     }
 
+    /// <summary>Tries of the drop while an autovacuum worker holds the database: half a second apart, 30 s in all.</summary>
+    private const int DropAttempts = 60;
+
     public async ValueTask DisposeAsync()
     {
         await using var connection = new NpgsqlConnection(_admin);
         await connection.OpenAsync();
-        // FORCE ends the connections a killed node may have left behind (PostgreSQL 13 and later).
+        // FORCE ends the connections a killed node may have left behind (PostgreSQL 13 and later). An autovacuum worker in
+        // the database is no role's, so a user without pg_signal_backend cannot end it: wait for it to finish instead.
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await drop.ExecuteNonQueryAsync();
+                break;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege && attempt < DropAttempts)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500));
+            }
+        }
+
         if (Role is null) return;
         await using var dropRole = new NpgsqlCommand($"DROP ROLE IF EXISTS \"{Role}\"", connection);
         await dropRole.ExecuteNonQueryAsync();
