@@ -84,6 +84,12 @@ public sealed class BenchCommand(Output output)
             "(the sampling slows the run a little).",
     };
 
+    private static readonly Option<string?> HoldOpen = new("--hold-open")
+    {
+        HelpName = "SECONDS", Description = "Also: once every account is open, print this process's id on stderr and hold the accounts open " +
+            "SECONDS before the deposits (time for a heap dump: benchmarks/heap-breakdown.sh).",
+    };
+
     public static Command Create()
     {
         var bench = new Command("bench",
@@ -91,7 +97,7 @@ public sealed class BenchCommand(Output output)
             "p50/p95/p99, peak memory, verified balances, and how far the state store lagged.")
         {
             Accounts, Ops, Concurrency, Rate, SharedOptions.Journal, SharedOptions.Data, SharedOptions.Connection, StateStore,
-            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Progress, Allocations, Recovery, Duration, Chaos, Samples,
+            SharedOptions.ClusterAddress, SharedOptions.Tls, Warmup, Progress, Allocations, HoldOpen, Recovery, Duration, Chaos, Samples,
         };
         bench.SetAction((parsed, _) => new BenchCommand(BankCli.OutputOf(parsed)).RunAsync(parsed));
         return bench;
@@ -116,6 +122,8 @@ public sealed class BenchCommand(Output output)
         var soak = SoakPlanOf(parsed, accounts, rate ?? DefaultSoakRate);
         if (soak is not null && recovery is not null) throw new UsageException("--duration runs a soak and --recovery times a recovery: give one of them");
         if (soak is null && (parsed.Has(Chaos) || parsed.Has(Samples))) throw new UsageException("--chaos and --samples go with a soak: add --duration");
+        if (parsed.Has(HoldOpen) && (remote || soak is not null || recovery is not null))
+            throw new UsageException("--hold-open holds an embedded node's accounts open for a heap dump: leave out --address, --duration and --recovery");
 
         RunningNode? node = null;
         BankClient? client = null;
@@ -162,7 +170,8 @@ public sealed class BenchCommand(Output output)
             var stopping = node?.Stopping ?? CancellationToken.None;
             if (soak is not null) return await SoakAsync(soak, session, where, remote, parsed.GetValue(Samples), stopping);
             using var allocations = parsed.Has(Allocations) ? new BenchAllocations() : null;
-            var run = new BenchRun(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup), output.Stderr, progressEvery, allocations);
+            var run = new BenchRun(accounts, ops, concurrency, rate, TimeSpan.FromSeconds(warmup), output.Stderr, progressEvery, allocations,
+                TimeSpan.FromSeconds(HoldOpenSeconds(parsed)));
             var result = await run.ExecuteAsync(session, sampleStore: remote || store == "on", stopping);
             // Ahead of the result line, which stays the last line of the run.
             if (allocations is not null) PrintAllocations(allocations, PositiveCount(parsed, Allocations, 20));
@@ -334,6 +343,14 @@ public sealed class BenchCommand(Output output)
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= 600
             ? seconds
             : throw new UsageException($"--warmup must be a whole number of seconds from 0 to 600, not '{TextEcho.OneLine(text)}'");
+    }
+
+    private static int HoldOpenSeconds(ParseResult parsed)
+    {
+        if (parsed.GetValue(HoldOpen) is not { } text) return 0;
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds is >= 1 and <= 3600
+            ? seconds
+            : throw new UsageException($"--hold-open must be a whole number of seconds from 1 to 3600, not '{TextEcho.OneLine(text)}'");
     }
 
     private static TimeSpan ProgressInterval(ParseResult parsed)

@@ -61,7 +61,7 @@ internal sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PausedMs, 
 /// <paramref name="ProgressEvery"/>. <paramref name="Allocations"/>, when given, samples what the measured deposits allocate.
 /// </summary>
 internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rate, TimeSpan Warmup, TextWriter Progress, TimeSpan ProgressEvery,
-    BenchAllocations? Allocations = null)
+    BenchAllocations? Allocations = null, TimeSpan HoldOpen = default)
 {
     public long Total => (long)Accounts * Ops;
 
@@ -83,6 +83,12 @@ internal sealed record BenchRun(int Accounts, int Ops, int Concurrency, int? Rat
         }
 
         var opened = PhaseFigures.Now(Accounts, opening.Elapsed);
+        if (HoldOpen > TimeSpan.Zero)
+        {
+            // The line benchmarks/heap-breakdown.sh waits for before it takes its heap dump.
+            await Progress.WriteLineAsync($"bench: all {Accounts} accounts open in process {Environment.ProcessId}; holding them {HoldOpen.TotalSeconds:0} s");
+            await Task.Delay(HoldOpen, stopping);
+        }
 
         var latencies = new double[Total];
         var deposited = new long[Accounts];

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Bank.Nodes.Cli;
@@ -126,6 +127,40 @@ public sealed class BenchCliSpecs
         }
     }
 
+    [Fact]
+    public async Task A_hold_names_the_process_once_every_account_is_open_and_keeps_them_open_before_the_deposits()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "bank-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (output, error) = (new StringWriter(), new StringWriter());
+            var run = Stopwatch.StartNew();
+            var code = await BankCli.RunAsync(["bench", "--accounts", "3", "--ops", "1", "--warmup", "0", "--state-store", "off", "--progress", "0",
+                "--hold-open", "1", "--data", data, "--json"], output, error);
+
+            Assert.Equal(ExitCodes.Ok, code);
+            // benchmarks/heap-breakdown.sh reads the process id off this line, then takes its heap dump during the hold.
+            Assert.Contains($"bench: all 3 accounts open in process {Environment.ProcessId}; holding them 1 s", error.ToString());
+            Assert.True(run.Elapsed >= TimeSpan.FromSeconds(1), $"the run took {run.Elapsed}, less than its hold");
+            Assert.Equal(3, (int)JsonNode.Parse(output.ToString())!["ops"]!);
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_hold_goes_only_with_an_embedded_run_of_deposits()
+    {
+        var error = new StringWriter();
+        var code = await BankCli.RunAsync(["bench", "--hold-open", "5", "--address", "127.0.0.1:4161"], new StringWriter(), error);
+
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("error: --hold-open holds an embedded node's accounts open for a heap dump: leave out --address, --duration and --recovery",
+            error.ToString().Trim());
+    }
+
     [Theory]
     [InlineData("--progress", "soon", "error: --progress must be a number of seconds from 0 to 3600, not 'soon'")]
     [InlineData("--accounts", "0", "error: --accounts must be a whole number from 1 to 10000000, not '0'")]
@@ -133,6 +168,7 @@ public sealed class BenchCliSpecs
     [InlineData("--state-store", "maybe", "error: --state-store must be on or off, not 'maybe'")]
     [InlineData("--rate", "fast", "error: --rate must be a whole number from 1 to 10000000, not 'fast'")]
     [InlineData("--warmup", "-1", "error: --warmup must be a whole number of seconds from 0 to 600, not '-1'")]
+    [InlineData("--hold-open", "0", "error: --hold-open must be a whole number of seconds from 1 to 3600, not '0'")]
     public async Task Bad_options_are_one_line_usage_errors(string option, string value, string message)
     {
         var error = new StringWriter();
