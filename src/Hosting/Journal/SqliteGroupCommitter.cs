@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 using Bank.Hosting.Metrics;
@@ -34,7 +33,7 @@ public sealed class SqliteGroupCommitter : IDisposable
     private static readonly Dictionary<string, SqliteGroupCommitter> Shared = new(StringComparer.Ordinal);
     private static readonly object SharedLock = new();
 
-    private readonly BlockingCollection<Entry> _queue;
+    private readonly HandOffQueue<Entry> _queue;
     private readonly string _connectionString;
     private readonly string _key;
     private readonly Thread _thread;
@@ -48,7 +47,7 @@ public sealed class SqliteGroupCommitter : IDisposable
         _key = key;
         _connectionString = connectionString;
         MaxBatchRows = maxBatchRows;
-        _queue = new BlockingCollection<Entry>(new ConcurrentQueue<Entry>(), capacity);
+        _queue = new HandOffQueue<Entry>(capacity);
         _reader = new Lazy<SqliteRecoveryReader>(() => new SqliteRecoveryReader(connectionString));
         _thread = new Thread(Run) { IsBackground = true, Name = "bank-sqlite-writer" };
         _thread.Start();

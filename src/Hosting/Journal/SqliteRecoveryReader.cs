@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -27,7 +26,7 @@ public sealed record SnapshotTableNames(string Table, string PersistenceId, stri
 /// </summary>
 public sealed class SqliteRecoveryReader : IDisposable
 {
-    private readonly BlockingCollection<Action<Statements>> _queue = new(new ConcurrentQueue<Action<Statements>>());
+    private readonly HandOffQueue<Action<Statements>> _queue = new();
     private readonly string _connectionString;
     private readonly Thread _thread;
 
@@ -114,7 +113,7 @@ public sealed class SqliteRecoveryReader : IDisposable
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            _queue.Add(statements =>
+            _queue.TryAdd(statements =>
             {
                 try
                 {
