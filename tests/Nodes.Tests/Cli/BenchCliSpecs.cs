@@ -107,15 +107,16 @@ public sealed class BenchCliSpecs
         try
         {
             var (output, error) = (new StringWriter(), new StringWriter());
-            // 50 deposits offered at 50 a second: about a second, five times the interval.
-            var code = await BankCli.RunAsync(["bench", "--accounts", "2", "--ops", "25", "--rate", "50", "--warmup", "0", "--state-store", "off",
+            // 100 deposits offered at 50 a second: about two seconds, ten times the interval, so that a stall of the
+            // machine under load (a CI run saw one of 0.8 s, with a one-second phase) still leaves two reports.
+            var code = await BankCli.RunAsync(["bench", "--accounts", "2", "--ops", "50", "--rate", "50", "--warmup", "0", "--state-store", "off",
                 "--progress", "0.2", "--data", data], output, error);
 
             Assert.Equal(ExitCodes.Ok, code);
             var progress = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Where(line => line.StartsWith("bench: deposits:", StringComparison.Ordinal)).ToList();
             Assert.True(progress.Count >= 2, $"progress lines on stderr: {error}");
-            Assert.All(progress, line => Assert.Matches(@"^bench: deposits: \d+ of 50 done, \d+/s over the last [\d.]+ s, [\d.]+ s elapsed$", line));
+            Assert.All(progress, line => Assert.Matches(@"^bench: deposits: \d+ of 100 done, \d+/s over the last [\d.]+ s, [\d.]+ s elapsed$", line));
             // stdout keeps the one result line, with the allocation and the actor messages per deposit of this one process.
             var result = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             Assert.Matches(new Regex(@"MB allocated, \d+ bytes per deposit \(this process: node and callers\), " +
