@@ -88,6 +88,8 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
     private ISupervisionInput? InputOf(object message) => message switch
     {
         AccountRequest request => new CallArrived<AccountCall>(new AccountCall(request, Sender), request.Command, request.Placement),
+        TrackedAccountRequest tracked => new CallArrived<AccountCall>(new AccountCall(tracked.Request, Sender, tracked.Id),
+            tracked.Request.Command, tracked.Request.Placement),
         SupervisedAnswer answer => new InstanceAnswered(answer.Seq),
         AccountStarted started => new InstanceStarted(started.Incarnation, started.Supervision, started.Restarts,
             HoldsResources: started.Resources is not null, FromCurrentInstance()),
@@ -138,13 +140,13 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
                 _instance.Tell(new SupervisedCall(send.Seq, RequestOf(send.Call), send.Crash));
                 break;
             case DeliverAnswer<AccountCall> deliver:
-                deliver.Caller.ReplyTo.Tell(((SupervisedAnswer)message).Answer);
+                deliver.Caller.Answer(((SupervisedAnswer)message).Answer);
                 break;
             case RefuseCall<AccountCall> refuse:
-                refuse.Caller.ReplyTo.Tell(Refusal(refuse.Refusal));
+                refuse.Caller.Answer(Refusal(refuse.Refusal));
                 break;
             case ReturnToShard<AccountCall> back:
-                Context.Parent.Tell(back.Caller.Request, back.Caller.ReplyTo);
+                Context.Parent.Tell(back.Caller.Envelope, back.Caller.ReplyTo);
                 break;
             case StashEffect stash:
                 if (stash.Action == StashAction.Keep) Stash.Stash();
@@ -264,5 +266,15 @@ public sealed class AccountSupervisor : UntypedActor, IWithUnboundedStash
     private sealed record StartWaitTimedOut(int Generation);
 }
 
-/// <summary>A caller's call as the supervisor holds it: the request, and whom to answer.</summary>
-public sealed record AccountCall(AccountRequest Request, IActorRef ReplyTo);
+/// <summary>
+/// A caller's call as the supervisor holds it: the request, whom to answer, and the id to answer under when the caller
+/// tracks its calls by id (<see cref="TrackedAccountRequest"/>; 0 when it does not).
+/// </summary>
+public sealed record AccountCall(AccountRequest Request, IActorRef ReplyTo, long TrackedId = 0)
+{
+    /// <summary>The call as it came, for the shard to hand to the entity's successor.</summary>
+    public IAccountEnvelope Envelope => TrackedId == 0 ? Request : new TrackedAccountRequest(TrackedId, Request);
+
+    /// <summary>Answers the caller: a tracked call under its id, as its reply address expects.</summary>
+    public void Answer(object answer) => ReplyTo.Tell(TrackedId == 0 ? answer : CorrelatedAccountReply.Of(TrackedId, answer));
+}

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Gateway;
 using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Client;
@@ -57,6 +58,8 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
     // pass it (these go past it): the id again for another account is refused.
     private readonly RequestTargets _keyOf = new(10_000);
 
+    private readonly InFlightCalls _calls = InFlightCalls.For(system);
+
     public string OwnerFor(string session) => Registry.NameRegistry.OwnerFor(system, session);
 
     public TimeSpan RetryDeadline { get; } = IBankGateway.RetryDeadlineOf(system);
@@ -86,7 +89,7 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
         Counted(request, Stopwatch.GetTimestamp(),
             ClientCallPolicy.Admit(request, out var refused) is not { } admitted ? Task.FromResult<object>(refused!)
             : ClientCallPolicy.ReusedElsewhere(_keyOf, admitted) is { } reused ? Task.FromResult<object>(reused)
-            : AskAsync(accounts, admitted, cancellationToken));
+            : CallAsync(admitted, cancellationToken));
 
     /// <summary>The answer, with the call counted by kind and outcome (the error's code when it fails).</summary>
     private static Task<object> Counted(object request, long started, Task<object> answer) =>
@@ -109,24 +112,34 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
 
     /// <summary>Through this node's gateway, which resolves the name as it does for a client outside.</summary>
     public Task<object> CallAccountAsync(NamedAccountRequest request, CancellationToken cancellationToken = default) =>
-        AskAsync(NodeGateway, request, cancellationToken);
+        ShuttingDown() ?? AnsweredAsync(_calls.CallByNameAsync(NodeGateway, request, timeout, cancellationToken), timeout);
 
-    private ActorSelection NodeGateway => system.ActorSelection(BankConstants.GatewayPath);
+    private ActorSelection NodeGateway { get; } = system.ActorSelection(BankConstants.GatewayPath);
 
-    private async Task<object> AskAsync(ICanTell target, object request, CancellationToken cancellationToken, TimeSpan? patience = null)
+    private Task<object> AskAsync(ICanTell target, object request, CancellationToken cancellationToken, TimeSpan? patience = null)
     {
         var wait = patience ?? timeout;
-        // A node that is shutting down answers nothing more: say so now rather than after the timeout.
-        if (CoordinatedShutdown.Get(system).ShutdownReason is not null)
-            throw new BankException(ErrorKind.ClusterUnreachable, "ShuttingDown", "the node is shutting down");
+        return ShuttingDown() ?? AnsweredAsync(target switch
+        {
+            IActorRef actor => actor.Ask<object>(request, wait, cancellationToken),
+            ActorSelection selection => selection.Ask<object>(request, wait, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(target)),
+        }, wait);
+    }
+
+    /// <summary>An account call through this node's call table (<see cref="InFlightCalls"/>): no temporary actor per call.</summary>
+    private Task<object> CallAsync(AccountRequest request, CancellationToken cancellationToken) =>
+        ShuttingDown() ?? AnsweredAsync(_calls.CallAsync(accounts, request, timeout, cancellationToken), timeout);
+
+    /// <summary>A node that is shutting down answers nothing more: the call fails now, unsent, rather than after the timeout.</summary>
+    private Task<object>? ShuttingDown() => CoordinatedShutdown.Get(system).ShutdownReason is null ? null
+        : Task.FromException<object>(new BankException(ErrorKind.ClusterUnreachable, "ShuttingDown", "the node is shutting down"));
+
+    private static async Task<object> AnsweredAsync(Task<object> answer, TimeSpan wait)
+    {
         try
         {
-            return target switch
-            {
-                IActorRef actor => await actor.Ask<object>(request, wait, cancellationToken),
-                ActorSelection selection => await selection.Ask<object>(request, wait, cancellationToken),
-                _ => throw new ArgumentOutOfRangeException(nameof(target)),
-            };
+            return await answer;
         }
         catch (AskTimeoutException)
         {

@@ -20,6 +20,17 @@ public interface IAccountEnvelope : IBankMessage
 /// </param>
 public sealed record AccountRequest(string Key, string Incarnation, IAccountCommand Command, string? Placement = null) : IAccountEnvelope;
 
+/// <summary>
+/// An account call from inside a node under the id its answer comes back under: the account's entity answers it with a
+/// <see cref="CorrelatedAccountReply"/> of the same id, to the node's one reply address (InFlightCalls), so that a call
+/// needs no temporary actor of its own.
+/// </summary>
+public sealed record TrackedAccountRequest(long Id, AccountRequest Request) : IAccountEnvelope
+{
+    [JsonIgnore]
+    public string Key => Request.Key;
+}
+
 /// <summary>Success: the account's state after the command, and how often this incarnation has been restarted.</summary>
 public sealed record AccountReply(string Key, string Incarnation, decimal Balance, decimal MinimalBalance, long Version, string Node, int Restarts = 0)
     : IBankMessage;

@@ -33,7 +33,17 @@ public sealed record NodeKilled(string Address) : IBankMessage;
 public sealed record CorrelatedAccountRequest(long Id, AccountRequest Request) : IGatewayRequest;
 
 /// <summary>The answer to <see cref="CorrelatedAccountRequest"/> <paramref name="Id"/>: the account's reply, or why it was refused.</summary>
-public sealed record CorrelatedAccountReply(long Id, AccountReply? Reply, Rejected? Rejected) : IBankMessage;
+public sealed record CorrelatedAccountReply(long Id, AccountReply? Reply, Rejected? Rejected) : IBankMessage
+{
+    /// <summary>An account's answer (<see cref="AccountReply"/> or <see cref="Rejected"/>) under the call's id.</summary>
+    public static CorrelatedAccountReply Of(long id, object answer) => answer switch
+    {
+        AccountReply reply => new CorrelatedAccountReply(id, reply, null),
+        Rejected rejected => new CorrelatedAccountReply(id, null, rejected),
+        var other => new CorrelatedAccountReply(id, null, new Rejected(ErrorKind.ClusterUnreachable, "Unexpected",
+            $"the account answered {other.GetType().Name}")),
+    };
+}
 
 /// <summary>
 /// A request through a node's client door, with the credential of whoever sends it (made by `bank cert issue`): the door

@@ -39,7 +39,7 @@ public sealed partial class BankGateway
         });
         Receive<CorrelatedAccountRequest>(CallByIncarnation);
         Receive<NamedAccountRequest>(call => CallByName(call, Sender, answer => answer));
-        Receive<CorrelatedNamedAccountRequest>(call => CallByName(call.Request, Sender, answer => Correlate(call.Id, answer)));
+        Receive<CorrelatedNamedAccountRequest>(call => CallByName(call.Request, Sender, answer => CorrelatedAccountReply.Of(call.Id, answer)));
         Receive<NameResolved>(resolved => _names.Remember(resolved.Actor));
         Receive<NameGone>(gone => _names.Forget(gone.Name, gone.Id));
         Receive<RequestSentTo>(sent => _sentTo.Add(sent.RequestId, sent.Actor));
@@ -56,7 +56,7 @@ public sealed partial class BankGateway
         if ((admitted is null ? refused : ReusedElsewhere(admitted)) is { } no)
         {
             BankMetrics.RecordCall(kind, BankMetrics.OutcomeOf(no), started);
-            replyTo.Tell(Correlate(id, no));
+            replyTo.Tell(CorrelatedAccountReply.Of(id, no));
             return;
         }
 
@@ -68,7 +68,7 @@ public sealed partial class BankGateway
             object answer;
             try
             {
-                answer = await inFlight.AskAsync(accounts, request, timeout);
+                answer = await inFlight.CallAsync(accounts, request, timeout);
             }
             catch (Exception)
             {
@@ -78,7 +78,7 @@ public sealed partial class BankGateway
             }
 
             BankMetrics.RecordCall(kind, BankMetrics.OutcomeOf(answer), started);
-            replyTo.Tell(Correlate(id, answer));
+            replyTo.Tell(CorrelatedAccountReply.Of(id, answer));
         }
     }
 
@@ -135,14 +135,6 @@ public sealed partial class BankGateway
     private Rejected? ReusedElsewhere(AccountRequest call) => ClientCallPolicy.ReusedElsewhere(_keyOf, call);
 
     private static Rejected IdReused(string requestId, string earlier) => Rejected.Rule(Rules.IdReused(requestId, earlier));
-
-    private static CorrelatedAccountReply Correlate(long id, object answer) => answer switch
-    {
-        AccountReply reply => new CorrelatedAccountReply(id, reply, null),
-        Rejected rejected => new CorrelatedAccountReply(id, null, rejected),
-        var other => new CorrelatedAccountReply(id, null, new Rejected(ErrorKind.ClusterUnreachable, "Unexpected",
-            $"the account answered {other.GetType().Name}")),
-    };
 
     /// <summary>The name stands for this incarnation, as the registry said.</summary>
     private sealed record NameResolved(ActorInfo Actor);
@@ -214,7 +206,7 @@ public sealed partial class BankGateway
         private Task<object> AskAsync(ActorInfo actor, Domain.IAccountCommand command)
         {
             if (requestId is not null) gateway.Tell(new RequestSentTo(requestId, actor));
-            return inFlight.AskAsync(accounts, new AccountRequest(actor.Key, actor.Id, command), timeout);
+            return inFlight.CallAsync(accounts, new AccountRequest(actor.Key, actor.Id, command), timeout);
         }
     }
 }

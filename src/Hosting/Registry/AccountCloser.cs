@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Gateway;
 
 namespace Bank.Hosting.Registry;
 
@@ -10,14 +11,14 @@ namespace Bank.Hosting.Registry;
 /// ends a newer holder of the key. A failure is logged: the registry has decided, and the stale id is refused anyway
 /// once the key is reopened.
 /// </summary>
-internal sealed class AccountCloser(IActorRef accounts, TimeSpan timeout, ILoggingAdapter log)
+internal sealed class AccountCloser(InFlightCalls calls, IActorRef accounts, TimeSpan timeout, ILoggingAdapter log)
 {
     public Task CloseAllAsync(IReadOnlyList<AccountToClose> closes) =>
         closes.Count == 0 ? Task.CompletedTask : Task.WhenAll(closes.Select(Close));
 
     private Task Close(AccountToClose close)
     {
-        var closing = accounts.Ask<object>(new AccountRequest(close.Key, close.Id, new CloseAccount(close.Cause, close.Id)), timeout);
+        var closing = calls.CallAsync(accounts, new AccountRequest(close.Key, close.Id, new CloseAccount(close.Cause, close.Id)), timeout);
         return ConfirmAsync();
 
         // Runs off the actor's thread: it touches no actor state, only the captured logger.

@@ -5,6 +5,7 @@ using Akka.Pattern;
 using Akka.Persistence;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
+using Bank.Hosting.Gateway;
 using Bank.Hosting.Metrics;
 
 namespace Bank.Hosting.Registry;
@@ -37,7 +38,7 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         _snapshots = new RegistrySnapshotPolicy(settings.SnapshotEvery);
         _started = settings.Clock.GetTimestamp();
         _owners = new SessionOwners(settings.OwnerTimeout, Elapsed());
-        _closer = new AccountCloser(accounts, settings.AskTimeout, _log);
+        _closer = new AccountCloser(InFlightCalls.For(Context.System), accounts, settings.AskTimeout, _log);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -180,8 +181,8 @@ public sealed partial class NameRegistry : ReceivePersistentActor, IWithTimers
         if (!_state.Pending.TryGetValue(name, out var pending) || _opens.Find(name) is not { } open) return;
         _opens.Attempt(name);
         var id = pending.Id;
-        _accounts
-            .Ask<object>(new AccountRequest(pending.Key, pending.Id,
+        InFlightCalls.For(Context.System)
+            .CallAsync(_accounts, new AccountRequest(pending.Key, pending.Id,
                 new OpenAccount(open.Balance, open.MinimalBalance, pending.Id, open.MaxRestarts, open.MaxTaskRetries, pending.Resources.ToAmounts()),
                 pending.Node), _settings.AskTimeout / OpenAttempts)
             .PipeTo(Self,

@@ -134,6 +134,8 @@ public sealed class BankSerializer(ExtendedActorSystem system) : SerializerWithS
         ["stored-accounts"] = typeof(StoredAccounts),
         ["correlated-account-request"] = typeof(CorrelatedAccountRequest),
         ["correlated-account-reply"] = typeof(CorrelatedAccountReply),
+        // an account call from inside a node, answered under its id (wire)
+        ["tracked-account-request"] = typeof(TrackedAccountRequest),
         // account calls by name, resolved at the gateway (wire)
         ["named-account-request"] = typeof(NamedAccountRequest),
         ["correlated-named-account-request"] = typeof(CorrelatedNamedAccountRequest),

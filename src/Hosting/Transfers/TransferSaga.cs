@@ -133,7 +133,7 @@ public sealed class TransferSaga : ReceivePersistentActor, IWithTimers
         };
         var step = ++_attempt;
         // In flight on this node's table: if the account's node dies, the step goes again as soon as it is removed.
-        InFlightCalls.For(Context.System).AskAsync(_accounts, new AccountRequest(party.Key, party.Id, command), _settings.StepTimeout)
+        InFlightCalls.For(Context.System).CallAsync(_accounts, new AccountRequest(party.Key, party.Id, command), _settings.StepTimeout)
             .PipeTo(Self, success: reply => new StepResult(step, reply), failure: _ => new StepResult(step, null));
     }
 

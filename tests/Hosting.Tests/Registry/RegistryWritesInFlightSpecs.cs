@@ -281,13 +281,19 @@ public sealed class RegistryWritesInFlightSpecs : TestKit
     {
         public RecordingAccounts(ConcurrentQueue<AccountRequest> asked, Func<int> holdOpensUntil)
         {
-            var held = new List<(IActorRef To, AccountRequest Request)>();
-            Receive<AccountRequest>(request =>
+            var held = new List<(IActorRef To, TrackedAccountRequest Call)>();
+            // The registry calls accounts through its node's call table, under ids its answers must carry.
+            Receive<TrackedAccountRequest>(call =>
             {
-                asked.Enqueue(request);
-                held.Add((Sender, request));
-                if (request.Command is OpenAccount && held.Count < holdOpensUntil()) return;
-                foreach (var (to, answered) in held) to.Tell(new AccountReply(answered.Key, answered.Incarnation, 10m, 0m, 1, "node-1"));
+                asked.Enqueue(call.Request);
+                held.Add((Sender, call));
+                if (call.Request.Command is OpenAccount && held.Count < holdOpensUntil()) return;
+                foreach (var (to, answered) in held)
+                {
+                    var request = answered.Request;
+                    to.Tell(CorrelatedAccountReply.Of(answered.Id, new AccountReply(request.Key, request.Incarnation, 10m, 0m, 1, "node-1")));
+                }
+
                 held.Clear();
             });
         }
