@@ -80,9 +80,9 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
     public Task<object> RequestAsync(IBankMessage request, CancellationToken cancellationToken = default) =>
         request is IGatewayRequest
             // History, transfers and fault injection are the node's gateway's business, as for clients outside.
-            ? ClientCallPolicy.IdRefusal(request) is { } refused ? Task.FromResult<object>(refused) : AskAsync(NodeGateway, request, cancellationToken)
+            ? ClientCallPolicy.IdRefusal(request) is { } refused ? Task.FromResult<object>(refused) : RequestAsync(NodeGateway, request, cancellationToken)
             : Counted(request, Stopwatch.GetTimestamp(), ClientCallPolicy.IdRefusal(request) is { } badId ? Task.FromResult<object>(badId)
-                : AskAsync(registry, request, cancellationToken, Patience.For(request, timeout, system)));
+                : RequestAsync(registry, request, cancellationToken, Patience.For(request, timeout, system)));
 
     /// <summary>Straight to the shard region, past the gateway's mailbox, under the same policy as the gateway's.</summary>
     public Task<object> CallAccountAsync(AccountRequest request, CancellationToken cancellationToken = default) =>
@@ -116,15 +116,10 @@ public sealed class LocalGateway(ActorSystem system, IActorRef registry, IActorR
 
     private ActorSelection NodeGateway { get; } = system.ActorSelection(BankConstants.GatewayPath);
 
-    private Task<object> AskAsync(ICanTell target, object request, CancellationToken cancellationToken, TimeSpan? patience = null)
+    private Task<object> RequestAsync(ICanTell target, object request, CancellationToken cancellationToken, TimeSpan? patience = null)
     {
         var wait = patience ?? timeout;
-        return ShuttingDown() ?? AnsweredAsync(target switch
-        {
-            IActorRef actor => actor.Ask<object>(request, wait, cancellationToken),
-            ActorSelection selection => selection.Ask<object>(request, wait, cancellationToken),
-            _ => throw new ArgumentOutOfRangeException(nameof(target)),
-        }, wait);
+        return ShuttingDown() ?? AnsweredAsync(_calls.RequestAsync(target, request, wait, cancellationToken), wait);
     }
 
     /// <summary>An account call through this node's call table (<see cref="InFlightCalls"/>): no temporary actor per call.</summary>

@@ -57,7 +57,7 @@ public sealed partial class BankGateway
             object answer;
             try
             {
-                answer = await inFlight.AskAsync(target, request, timeout);
+                answer = await inFlight.RequestAsync(target, request, timeout);
             }
             catch (Exception)
             {

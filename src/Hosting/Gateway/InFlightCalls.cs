@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using Akka.Actor;
 using Bank.Domain;
 using Bank.Hosting.Contracts;
@@ -12,8 +13,10 @@ namespace Bank.Hosting.Gateway;
 /// <para>
 /// An account call goes out as a <see cref="TrackedAccountRequest"/> from the node's one reply address, and the account's
 /// entity answers it there under the same id (<see cref="CorrelatedAccountReply"/>): no temporary actor, no timer and no
-/// temp-path registration per call, as Akka's <c>Ask</c> would make. One sweep a tenth of a second fails the calls whose
-/// time is up, with <see cref="AskTimeoutException"/> as an ask would.
+/// temp-path registration per call, as Akka's <c>Ask</c> would make. A request to an actor that simply answers its
+/// sender (the registry, the transfers) goes out from a reply address of its own under the node's one, a path and not
+/// an actor: found by its id, so nothing is registered for it. One sweep a tenth of a second fails the calls whose time
+/// is up, with <see cref="AskTimeoutException"/> as an ask would.
 /// </para>
 /// <para>
 /// A call that went to a node that then died is lost with it; when that node is removed, the gateway has
@@ -27,8 +30,7 @@ public sealed class InFlightCalls : IExtension
     /// <summary>How often calls are checked for their deadlines: timeouts are seconds long, so they end at most this late.</summary>
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMilliseconds(100);
 
-    private readonly ConcurrentDictionary<long, WaitingCall> _accountCalls = new();
-    private readonly ConcurrentDictionary<long, AskedCall> _askedCalls = new();
+    private readonly ConcurrentDictionary<long, WaitingCall> _waiting = new();
     private readonly ReplyAddress _replyAddress;
     private long _next;
 
@@ -47,7 +49,7 @@ public sealed class InFlightCalls : IExtension
     public static InFlightCalls For(ActorSystem system) => system.WithExtension<InFlightCalls, InFlightCallsProvider>();
 
     /// <summary>How many calls are waiting for their answers now.</summary>
-    public int Count => _accountCalls.Count + _askedCalls.Count;
+    public int Count => _waiting.Count;
 
     /// <summary>
     /// Calls the account <paramref name="request"/> names through <paramref name="accounts"/> (its shard region): the
@@ -76,53 +78,38 @@ public sealed class InFlightCalls : IExtension
     private Task<object> Send(WaitingCall call, CancellationToken cancellationToken)
     {
         var id = call.Id;
-        _accountCalls[id] = call;
+        _waiting[id] = call;
         if (cancellationToken.CanBeCanceled)
             call.Cancellation = cancellationToken.UnsafeRegister(static (state, token) =>
             {
                 var (calls, id) = ((InFlightCalls, long))state!;
-                if (calls._accountCalls.TryRemove(id, out var cancelled)) cancelled.TrySetCanceled(token);
+                if (calls._waiting.TryRemove(id, out var cancelled)) cancelled.TrySetCanceled(token);
             }, (this, id));
-        call.Target.Tell(call.Message, _replyAddress);
+        call.Target.Tell(call.Message, (IActorRef?)call.ReplyTo ?? _replyAddress);
         return call.Task;
     }
 
     /// <summary>
-    /// Asks <paramref name="target"/> (not an account: the registry, the transfers); while no answer has come, a call that
-    /// is safe to send twice can be sent again by <see cref="ResendAll"/>.
+    /// A request to <paramref name="target"/>, an actor that answers its sender (the registry, the transfers, this node's
+    /// gateway): its answer, whatever it is; <see cref="AskTimeoutException"/> after <paramref name="timeout"/> without
+    /// one. A request that is safe to send twice is sent again by <see cref="ResendAll"/>.
     /// </summary>
-    public async Task<object> AskAsync(IActorRef target, object message, TimeSpan timeout)
+    public Task<object> RequestAsync(ICanTell target, object message, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (!SafeToResend(message)) return await target.Ask<object>(message, timeout);
         var id = Interlocked.Increment(ref _next);
-        try
-        {
-            return await target.Ask<object>(replyTo =>
-            {
-                _askedCalls[id] = new AskedCall(target, message, replyTo);
-                return message;
-            }, timeout, CancellationToken.None);
-        }
-        finally
-        {
-            _askedCalls.TryRemove(id, out _);
-        }
+        var call = new WaitingCall(target, message, SafeToResend(message), id, DeadlineAfter(timeout), timeout);
+        call.ReplyTo = new CallReplyAddress(this, _replyAddress, id);
+        return Send(call, cancellationToken);
     }
 
     /// <summary>Sends every call still waiting that is safe to send twice again (the first answer wins); returns how many.</summary>
     public int ResendAll()
     {
         var sent = 0;
-        foreach (var call in _accountCalls.Values)
+        foreach (var call in _waiting.Values)
         {
             if (!call.Resend) continue;
-            call.Target.Tell(call.Message, _replyAddress);
-            sent++;
-        }
-
-        foreach (var call in _askedCalls.Values)
-        {
-            call.Target.Tell(call.Message, call.ReplyTo);
+            call.Target.Tell(call.Message, (IActorRef?)call.ReplyTo ?? _replyAddress);
             sent++;
         }
 
@@ -143,10 +130,19 @@ public sealed class InFlightCalls : IExtension
     private void Answered(CorrelatedAccountReply reply)
     {
         // An answer to a call already answered (a resend's) or timed out finds nothing here.
-        if (!_accountCalls.TryRemove(reply.Id, out var call)) return;
+        if (!_waiting.TryRemove(reply.Id, out var call)) return;
         call.Cancellation.Dispose();
         call.TrySetResult((object?)reply.Reply ?? reply.Rejected
             ?? new Rejected(ErrorKind.ClusterUnreachable, "Unexpected", "the account answered neither a reply nor a refusal"));
+    }
+
+    /// <summary>The answer to a request (<see cref="RequestAsync"/>); a <see cref="Status.Failure"/> fails it, as it fails an ask.</summary>
+    private void Answered(long id, object answer)
+    {
+        if (!_waiting.TryRemove(id, out var call)) return;
+        call.Cancellation.Dispose();
+        if (answer is Status.Failure failure) call.TrySetException(failure.Cause);
+        else call.TrySetResult(answer);
     }
 
     private void Sweep() => Expire(all: false);
@@ -154,9 +150,9 @@ public sealed class InFlightCalls : IExtension
     private void Expire(bool all)
     {
         var now = Stopwatch.GetTimestamp();
-        foreach (var (id, call) in _accountCalls)
+        foreach (var (id, call) in _waiting)
         {
-            if ((all || call.Deadline <= now) && _accountCalls.TryRemove(id, out _))
+            if ((all || call.Deadline <= now) && _waiting.TryRemove(id, out _))
             {
                 call.Cancellation.Dispose();
                 call.TrySetException(new AskTimeoutException($"{call.Describe()} got no answer within {call.Timeout.TotalSeconds:0.#} s"));
@@ -167,12 +163,16 @@ public sealed class InFlightCalls : IExtension
     private static long DeadlineAfter(TimeSpan timeout) =>
         Stopwatch.GetTimestamp() + (long)Math.Min(timeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
 
-    /// <summary>An account call waiting for its answer: the task its caller awaits, and what a resend needs.</summary>
-    private sealed class WaitingCall(ICanTell target, IBankMessage message, bool resend, long id, long deadline, TimeSpan timeout)
+    /// <summary>A call waiting for its answer: the task its caller awaits, and what a resend needs.</summary>
+    private sealed class WaitingCall(ICanTell target, object message, bool resend, long id, long deadline, TimeSpan timeout)
         : TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public ICanTell Target { get; } = target;
-        public IBankMessage Message { get; } = message;
+        public object Message { get; } = message;
+
+        /// <summary>A request's own reply address; null for an account call, answered at the node's under its id.</summary>
+        public CallReplyAddress? ReplyTo { get; set; }
+
         public bool Resend { get; } = resend;
         public long Id { get; } = id;
         public long Deadline { get; } = deadline;
@@ -187,9 +187,7 @@ public sealed class InFlightCalls : IExtension
         };
     }
 
-    private sealed record AskedCall(IActorRef Target, object Message, IActorRef ReplyTo);
-
-    /// <summary>The node's one reply address for account calls: it hands each answer to the call it answers, on the sender's thread.</summary>
+    /// <summary>The node's one reply address: it hands each account call's answer to its call, on the sender's thread.</summary>
     private sealed class ReplyAddress(IActorRefProvider provider, ActorPath path, InFlightCalls calls) : MinimalActorRef
     {
         public override ActorPath Path => path;
@@ -200,6 +198,31 @@ public sealed class InFlightCalls : IExtension
         {
             if (message is CorrelatedAccountReply reply) calls.Answered(reply);
         }
+
+        /// <summary>A request's reply address, as an answer from another node names it: this one's path and the call's id.</summary>
+        public override IActorRef GetChild(IReadOnlyList<string> name) =>
+            name.All(string.IsNullOrEmpty) ? this
+            : name.Count == 1 && long.TryParse(name[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            && calls._waiting.TryGetValue(id, out var call) && call.ReplyTo is { } replyTo
+                ? replyTo
+                : ActorRefs.Nobody;
+    }
+
+    /// <summary>
+    /// The reply address of one request: a child of the node's, by the call's id, so that it resolves on this node without
+    /// a registration of its own. Its path is made only if someone asks for it (a remote send).
+    /// </summary>
+    private sealed class CallReplyAddress(InFlightCalls calls, ReplyAddress parent, long id) : MinimalActorRef
+    {
+        private ActorPath? _path;
+
+        public override ActorPath Path => _path ??= parent.Path / id.ToString(CultureInfo.InvariantCulture);
+
+        public override IActorRefProvider Provider => parent.Provider;
+
+        public override IInternalActorRef Parent => parent;
+
+        protected override void TellInternal(object message, IActorRef sender) => calls.Answered(id, message);
     }
 }
 

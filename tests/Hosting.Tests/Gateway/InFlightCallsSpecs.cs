@@ -126,21 +126,65 @@ public sealed class InFlightCallsSpecs() : TestKit(RemoteConfig)
     [Fact]
     public async Task An_account_on_another_node_answers_the_reply_address_over_the_wire()
     {
+        var answer = await OnAnotherNodeAsync(Props.Create(() => new AnsweringAccount()),
+            remote => InFlightCalls.For(Sys).CallAsync(remote, Deposit("k1", "r-1"), Long));
+
+        Assert.Equal(105m, Assert.IsType<AccountReply>(answer).Balance);
+    }
+
+    [Fact]
+    public async Task A_request_is_answered_at_a_reply_address_of_its_own_under_the_nodes_and_a_failure_fails_it()
+    {
+        var calls = InFlightCalls.For(Sys);
+        var registry = CreateTestProbe();
+
+        var found = calls.RequestAsync(registry, new GetActor("Saver"), Long);
+        await registry.ExpectMsgAsync<GetActor>();
+        var replyTo = registry.LastSender;
+        var failed = calls.RequestAsync(registry, new GetActor("Gone"), Long);
+        await registry.ExpectMsgAsync<GetActor>();
+        var otherReplyTo = registry.LastSender;
+
+        Assert.NotEqual(replyTo, otherReplyTo);
+        Assert.Equal(replyTo.Path.Parent, otherReplyTo.Path.Parent);
+        Assert.Equal("temp", replyTo.Path.Parent.Parent.Name);
+        otherReplyTo.Tell(new Status.Failure(new InvalidOperationException("no registry")));
+        replyTo.Tell(Rejected.NotFound("Saver"));
+        Assert.Equal(ErrorKind.ActorNotFound, Assert.IsType<Rejected>(await found.WaitAsync(Long)).Kind);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failed.WaitAsync(Long));
+        Assert.Equal(0, calls.Count);
+    }
+
+    [Fact]
+    public async Task An_actor_on_another_node_answers_a_requests_own_reply_address_over_the_wire()
+    {
+        var answers = await OnAnotherNodeAsync(Props.Create(() => new AnsweringRegistry()), remote => Task.WhenAll(
+            InFlightCalls.For(Sys).RequestAsync(remote, new GetActor("Saver"), Long),
+            InFlightCalls.For(Sys).RequestAsync(remote, new GetActor("Spender"), Long)));
+
+        Assert.Equal(["no actor named 'Saver'", "no actor named 'Spender'"], answers.Cast<Rejected>().Select(r => r.Message));
+    }
+
+    /// <summary>Runs <paramref name="props"/> in an actor system of its own (another node) and calls it over the wire.</summary>
+    private async Task<T> OnAnotherNodeAsync<T>(Props props, Func<IActorRef, Task<T>> call)
+    {
         using var other = ActorSystem.Create("other", RemoteConfig);
         try
         {
-            other.ActorOf(Props.Create(() => new AnsweringAccount()), "account");
+            other.ActorOf(props, "answering");
             var address = ((ExtendedActorSystem)other).Provider.DefaultAddress;
-            var remote = await Sys.ActorSelection(new RootActorPath(address) / "user" / "account").ResolveOne(Long);
-
-            var answer = await InFlightCalls.For(Sys).CallAsync(remote, Deposit("k1", "r-1"), Long);
-
-            Assert.Equal(105m, Assert.IsType<AccountReply>(answer).Balance);
+            return await call(await Sys.ActorSelection(new RootActorPath(address) / "user" / "answering").ResolveOne(Long));
         }
         finally
         {
             await other.Terminate();
         }
+    }
+
+    /// <summary>Stands for the registry: answers its sender, knowing nothing of the caller's ids.</summary>
+    private sealed class AnsweringRegistry : ReceiveActor
+    {
+        public AnsweringRegistry() => Receive<GetActor>(get => Sender.Tell(Rejected.NotFound(get.Name)));
     }
 
     /// <summary>Stands for an account's entity: answers a tracked call under its id, as AccountSupervisor does.</summary>
