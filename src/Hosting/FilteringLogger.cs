@@ -72,3 +72,17 @@ public sealed partial class FilteringLoggerFactoryLogger : LoggerFactoryLogger
         public override string ToString() => Message;
     }
 }
+
+/// <summary>
+/// Akka's minimal logger for a node (<c>akka.stdout-logger-class</c>), which writes nothing. Akka falls back to it before
+/// the node's loggers start and after they stop, and then its multi-line reports (a TLS handshake that failed as the
+/// node stopped) would reach stdout, a command's own output, past every filter; `stdout-loglevel = OFF` alone did not
+/// keep them off (one run in twelve of a TLS worker refused by a plain seed printed one). What a node has to say before
+/// or after its loggers run, it says itself, in one line.
+/// </summary>
+public sealed class SilentStdoutLogger : MinimalLogger
+{
+    protected override void Log(object message)
+    {
+    }
+}

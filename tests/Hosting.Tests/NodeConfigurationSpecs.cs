@@ -23,6 +23,13 @@ public class NodeConfigurationSpecs(BankNodeFixture fixture) : BankNodeSpec<Bank
     }
 
     [Fact]
+    public void Akkas_fallback_logger_before_and_after_the_nodes_loggers_writes_nothing()
+    {
+        // The level alone (stdout-loglevel = OFF) let a TLS handshake report reach stdout as a refused worker stopped.
+        Assert.IsType<SilentStdoutLogger>(Sys.Settings.StdoutLogger);
+    }
+
+    [Fact]
     public void Sql_plugin_is_the_default_journal_and_snapshot_store()
     {
         Assert.Equal("akka.persistence.journal.sql", Sys.Settings.Config.GetString("akka.persistence.journal.plugin"));
